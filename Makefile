@@ -1,0 +1,35 @@
+# The README's commands. Everything a target needs is installed by the target itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint screenshots bench clean
+
+install: $(STAMP)
+
+# Re-installs only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/streamhq
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+screenshots: install
+	$(BIN)/pytest tests/console --snapshot-update -q
+	$(BIN)/python -m tests.console.export_screenshots
+
+bench: install
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/console.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

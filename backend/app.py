@@ -1,0 +1,57 @@
+"""create_app(settings) -> the HQ FastAPI application: routers, auth, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from backend.auth import Authenticator
+from backend.environments.routes import router as environments_router
+from backend.environments.service import EnvironmentService
+from backend.errors import RequestIdMiddleware, install_error_handlers
+from backend.feed import ChangeFeed
+from backend.settings import Settings
+from backend.store import SQLiteStore, Store
+
+VERSION = "0.1.0"
+
+# Seeds address the environment API under both prefixes; both serve the same routes.
+ENVIRONMENT_PREFIXES = ("/v1", "/api/v1")
+
+
+def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed | None = None) -> FastAPI:
+    feed = feed or ChangeFeed(settings.sse_replay_events)
+    store = store or SQLiteStore(settings.database, publish=feed.publish)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="streamhq HQ API",
+        version=VERSION,
+        docs_url=None,  # the console is the UI; ops hosts are often offline for a CDN-hosted Swagger page
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.feed = feed
+    app.state.store = store
+    app.state.authenticator = Authenticator(store, settings.session_token)
+    app.state.environments = EnvironmentService(store)
+
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/health", tags=["meta"], summary="Liveness; needs no token")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": VERSION}
+
+    for prefix in ENVIRONMENT_PREFIXES:
+        versioned = APIRouter(prefix=prefix)
+        versioned.include_router(environments_router)
+        app.include_router(versioned)
+    return app

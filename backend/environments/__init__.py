@@ -1,0 +1,1 @@
+"""Environments (seed 001): the clusters HQ manages, their Kafka connections and agent keys."""

@@ -1,0 +1,219 @@
+"""The environments API's shapes (seed 001): the one definition, used by the server and
+imported by the console."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, model_serializer, model_validator
+
+from backend.models import ResourceName, StrictModel
+
+SECRET_MASK = "***"
+
+
+class Tier(StrEnum):
+    development = "development"
+    staging = "staging"
+    production = "production"
+
+
+Metadata = dict[Annotated[str, Field(min_length=1, max_length=253)], Annotated[str, Field(max_length=4096)]]
+DisplayName = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+# status: filled by the environment's agent; every part is absent until it reports.
+
+
+class AgentCapabilities(BaseModel):
+    metrics: bool = False
+    k2k: bool = False
+
+
+class AgentInfo(BaseModel):
+    hostname: str
+    version: str
+    capabilities: AgentCapabilities = AgentCapabilities()
+
+
+class KafkaMetrics(BaseModel):
+    version: str | None = None
+    num_brokers: int | None = None
+    updated_at: datetime | None = None
+
+
+class DataMetrics(BaseModel):
+    num_topics: int | None = None
+    num_partitions: int | None = None
+    num_schemas: int | None = None
+    num_policies: int | None = None
+    topic_data_total_bytes: int | None = None
+    data_in_bytes_per_sec: float | None = None
+    data_out_bytes_per_sec: float | None = None
+    data_in_messages_per_sec: float | None = None
+    updated_at: datetime | None = None
+
+
+class AppsMetrics(BaseModel):
+    num_consumers: int | None = None
+    num_other_apps: int | None = None
+    updated_at: datetime | None = None
+
+
+class ConnectMetrics(BaseModel):
+    num_clusters: int | None = None
+    num_connectors: int | None = None
+    updated_at: datetime | None = None
+
+
+class OtherMetrics(BaseModel):
+    num_issues: int | None = None
+    updated_at: datetime | None = None
+
+
+class Metrics(BaseModel):
+    kafka: KafkaMetrics = KafkaMetrics()
+    data: DataMetrics = DataMetrics()
+    apps: AppsMetrics = AppsMetrics()
+    connect: ConnectMetrics = ConnectMetrics()
+    other: OtherMetrics = OtherMetrics()
+
+
+class AgentStatus(BaseModel):
+    updated_at: datetime
+    roundtrip_duration: float | None = None
+    agent: AgentInfo | None = None
+    metrics: Metrics = Metrics()
+
+
+class EnvironmentStatus(BaseModel):
+    agent_connected: bool = False
+    agent: AgentStatus | None = None
+
+
+# environments
+
+
+class EnvironmentCreate(StrictModel):
+    name: ResourceName = Field(description="A valid HQ resource name (lowercase alphanumerics and hyphens, ≤ 63).")
+    display_name: DisplayName | None = Field(None, description='Defaults to "name".')
+    tier: Tier = Tier.development
+    metadata: Metadata = {}
+
+
+class EnvironmentPatch(StrictModel):
+    """A merge patch: absent fields stay; a metadata key set to null is removed."""
+
+    display_name: DisplayName | None = None
+    tier: Tier | None = None
+    metadata: dict[str, Annotated[str, Field(max_length=4096)] | None] | None = None
+
+
+class Environment(BaseModel):
+    name: str
+    display_name: str
+    lrn: str
+    id: str
+    created_at: datetime
+    tier: Tier
+    status: EnvironmentStatus = EnvironmentStatus()
+    metadata: dict[str, str] = {}
+
+
+class EnvironmentWithKey(Environment):
+    """Answered on creation and key renewal only: the agent key is never shown again."""
+
+    agent_key: str
+
+
+class EnvironmentList(BaseModel):
+    items: list[Environment]
+
+
+# kafka connections
+
+
+def _broker_address(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or re.search(r"\s", host):
+        raise ValueError("must be host:port, e.g. broker-1.example.com:9092")
+    return value
+
+
+BrokerAddress = Annotated[str, AfterValidator(_broker_address)]
+
+
+class PlaintextAuth(StrictModel):
+    pass
+
+
+class SaslPlainAuth(StrictModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+    tls: bool = False
+
+
+class SaslScramAuth(StrictModel):
+    mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"]
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+    tls: bool = False
+
+
+class TlsAuth(StrictModel):
+    ca_pem: str | None = None
+    cert_pem: str | None = None
+    key_pem: str | None = Field(None, description="Write-only: answers show \"***\".")
+
+
+class KafkaAuth(StrictModel):
+    """At most one key, naming the auth type; `{}` means plaintext."""
+
+    plaintext: PlaintextAuth | None = None
+    sasl_plain: SaslPlainAuth | None = None
+    sasl_scram: SaslScramAuth | None = None
+    tls: TlsAuth | None = None
+
+    @model_validator(mode="after")
+    def _one_type(self) -> KafkaAuth:
+        if len(self.model_fields_set) > 1:
+            raise ValueError(f"auth takes at most one type, got {sorted(self.model_fields_set)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(iter(self.model_fields_set), "plaintext")
+
+    @property
+    def settings(self) -> StrictModel | None:
+        return getattr(self, self.kind) if self.model_fields_set else None
+
+    @model_serializer(mode="wrap")
+    def _only_the_type_set(self, handler):  # noqa: ANN001, ANN202 - pydantic's serializer protocol
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+    def masked(self) -> KafkaAuth:
+        """A copy with every write-only secret replaced by the mask."""
+        settings = self.settings
+        if settings is None:
+            return self
+        secrets = {f: SECRET_MASK for f in ("password", "key_pem") if getattr(settings, f, None)}
+        return KafkaAuth.model_validate({self.kind: settings.model_copy(update=secrets).model_dump()})
+
+
+class KafkaConnectionSpec(StrictModel):
+    override_broker_addresses: list[BrokerAddress] = Field(
+        default=[], description="Overrides the broker addresses; if not set, those of the agent are used."
+    )
+    auth: KafkaAuth = KafkaAuth()
+
+
+class KafkaConnection(KafkaConnectionSpec):
+    name: str
+
+
+class KafkaConnectionList(BaseModel):
+    items: list[KafkaConnection]

@@ -1,0 +1,167 @@
+"""The rules of environments and their Kafka connections; routes call this, this calls the store."""
+
+from __future__ import annotations
+
+import uuid
+
+from backend.auth import hash_secret, new_secret
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.environments.models import (
+    SECRET_MASK,
+    Environment,
+    EnvironmentCreate,
+    EnvironmentPatch,
+    EnvironmentStatus,
+    EnvironmentWithKey,
+    KafkaAuth,
+    KafkaConnection,
+    KafkaConnectionSpec,
+)
+from backend.models import NAME_RULE, is_valid_name
+from backend.store import ConnectionRecord, EnvironmentRecord, Store
+from backend.store.base import StoreConflict
+from backend.store.sqlite import now
+
+
+def environment_lrn(name: str) -> str:
+    return f"environments:environment/{name}"
+
+
+def kafka_connection_lrn(environment: str, name: str) -> str:
+    return f"environments:kafka-connection/{environment}/{name}"
+
+
+def to_environment(record: EnvironmentRecord) -> Environment:
+    return Environment(
+        name=record.name,
+        display_name=record.display_name,
+        lrn=environment_lrn(record.name),
+        id=record.id,
+        created_at=record.created_at,
+        tier=record.tier,
+        status=EnvironmentStatus.model_validate(record.status),
+        metadata=record.metadata,
+    )
+
+
+def to_connection(record: ConnectionRecord) -> KafkaConnection:
+    """The public view: write-only secrets masked."""
+    spec = KafkaConnectionSpec.model_validate(record.spec)
+    return KafkaConnection(name=record.name, override_broker_addresses=spec.override_broker_addresses,
+                           auth=spec.auth.masked())
+
+
+def _check_name(field: str, name: str) -> None:
+    if not is_valid_name(name):
+        raise BadRequest.field(field, "invalid_format", f"{field} {NAME_RULE}")
+
+
+class EnvironmentService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _record(self, name: str) -> EnvironmentRecord:
+        record = self.store.get_environment(name)
+        if record is None:
+            raise NotFound(f"Environment {name!r} not found.")
+        return record
+
+    def list(self) -> list[Environment]:
+        return [to_environment(r) for r in self.store.list_environments()]
+
+    def get(self, name: str) -> Environment:
+        return to_environment(self._record(name))
+
+    def create(self, body: EnvironmentCreate) -> EnvironmentWithKey:
+        record = EnvironmentRecord(
+            id=str(uuid.uuid4()),
+            name=body.name,
+            display_name=body.display_name or body.name,
+            tier=body.tier.value,
+            metadata=body.metadata,
+            created_at=now(),
+        )
+        agent_key = new_secret("agent")
+        try:
+            self.store.create_environment(record, hash_secret(agent_key))
+        except StoreConflict:
+            raise Conflict(f"Environment {body.name!r} already exists.") from None
+        return EnvironmentWithKey(**to_environment(record).model_dump(), agent_key=agent_key)
+
+    def patch(self, name: str, body: EnvironmentPatch) -> Environment:
+        current = self._record(name)
+        changes: dict[str, object] = {}
+        if body.display_name is not None:
+            changes["display_name"] = body.display_name
+        if body.tier is not None:
+            changes["tier"] = body.tier.value
+        if body.metadata is not None:
+            metadata = dict(current.metadata)
+            for key, value in body.metadata.items():
+                if value is None:
+                    metadata.pop(key, None)
+                else:
+                    metadata[key] = value
+            changes["metadata"] = metadata
+        updated = self.store.update_environment(name, **changes)
+        if updated is None:
+            raise NotFound(f"Environment {name!r} not found.")
+        return to_environment(updated)
+
+    def delete(self, name: str) -> None:
+        if not self.store.delete_environment(name):
+            raise NotFound(f"Environment {name!r} not found.")
+
+    def renew_key(self, name: str) -> EnvironmentWithKey:
+        agent_key = new_secret("agent")
+        if not self.store.set_agent_key_hash(name, hash_secret(agent_key)):
+            raise NotFound(f"Environment {name!r} not found.")
+        return EnvironmentWithKey(**self.get(name).model_dump(), agent_key=agent_key)
+
+    # kafka connections
+
+    def list_connections(self, environment: str) -> list[KafkaConnection]:
+        self._record(environment)
+        return [to_connection(r) for r in self.store.list_connections(environment)]
+
+    def get_connection(self, environment: str, name: str) -> KafkaConnection:
+        self._record(environment)
+        record = self.store.get_connection(environment, name)
+        if record is None:
+            raise NotFound(f"Kafka connection {name!r} not found in environment {environment!r}.")
+        return to_connection(record)
+
+    def put_connection(self, environment: str, name: str, spec: KafkaConnectionSpec) -> tuple[KafkaConnection, bool]:
+        _check_name("conn_name", name)
+        self._record(environment)
+        existing = self.store.get_connection(environment, name)
+        auth = _keep_masked_secrets(spec.auth, existing)
+        stored = spec.model_copy(update={"auth": auth})
+        record = ConnectionRecord(environment=environment, name=name, spec=stored.model_dump(mode="json"))
+        try:
+            created = self.store.put_connection(record)
+        except StoreConflict:
+            raise NotFound(f"Environment {environment!r} not found.") from None
+        return to_connection(record), created
+
+    def delete_connection(self, environment: str, name: str) -> None:
+        self._record(environment)
+        if not self.store.delete_connection(environment, name):
+            raise NotFound(f"Kafka connection {name!r} not found in environment {environment!r}.")
+
+
+def _keep_masked_secrets(auth: KafkaAuth, existing: ConnectionRecord | None) -> KafkaAuth:
+    """A client that edits a connection sends back the "***" it was shown: that means
+    "unchanged", so the stored secret is kept. With nothing stored to keep, it is an error."""
+    settings = auth.settings
+    masked = [f for f in ("password", "key_pem") if settings is not None and getattr(settings, f, None) == SECRET_MASK]
+    if not masked:
+        return auth
+    previous = KafkaConnectionSpec.model_validate(existing.spec).auth if existing else None
+    if previous is None or previous.kind != auth.kind:
+        field = masked[0]
+        raise BadRequest.field(
+            f"auth.{auth.kind}.{field}", "required", f"{field} is write-only: send the actual value, not {SECRET_MASK!r}."
+        )
+    kept = {f: getattr(previous.settings, f) for f in masked}
+    return KafkaAuth.model_validate({auth.kind: settings.model_copy(update=kept).model_dump()})

@@ -1,0 +1,166 @@
+"""The HQ error family (seeds 000/001) and the handlers that make every failure take its shape.
+
+Every error answer is `{"type","title","status","invalid_fields","request_id"}` with the
+request id echoed in `X-Request-ID`. FastAPI's defaults (422 for validation, 403 for a
+missing bearer, HTML-ish 404s) are replaced here so that a client sees one shape only.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.models import ErrorBody, InvalidField
+
+log = logging.getLogger(__name__)
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+
+
+class HQError(Exception):
+    """An answer other than success; raised by services, rendered by the handler below."""
+
+    status = 500
+    type = "internal_error"
+
+    def __init__(self, title: str, invalid_fields: list[InvalidField] | None = None) -> None:
+        super().__init__(title)
+        self.title = title
+        self.invalid_fields = invalid_fields or []
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(
+            type=self.type,
+            title=self.title,
+            status=self.status,
+            invalid_fields=self.invalid_fields,
+            request_id=request_id_var.get(),
+        )
+
+
+class BadRequest(HQError):
+    status = 400
+    type = "bad_request"
+
+    @classmethod
+    def field(cls, name: str, error: str, title: str) -> BadRequest:
+        return cls(title, [InvalidField(name=name, error=error, title=title)])
+
+
+class Unauthorized(HQError):
+    status = 401
+    type = "unauthorized"
+
+
+class NotFound(HQError):
+    status = 404
+    type = "not_found"
+
+
+class Conflict(HQError):
+    status = 409
+    type = "conflict"
+
+
+class AgentNotConnected(HQError):
+    status = 503
+    type = "agent_not_connected"
+
+
+# pydantic error types -> the short codes clients switch on.
+_VALIDATION_CODES = {
+    "missing": "required",
+    "value_error": "invalid",
+    "extra_forbidden": "unknown_field",
+    "json_invalid": "malformed_json",
+    "enum": "invalid_value",
+    "literal_error": "invalid_value",
+    "string_pattern_mismatch": "invalid_format",
+    "string_too_long": "too_long",
+}
+_LOCATION_ROOTS = {"body", "path", "query", "header"}
+
+
+def invalid_fields_from(errors: list[dict[str, Any]]) -> list[InvalidField]:
+    fields = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in _LOCATION_ROOTS:
+            loc = loc[1:]
+        kind = err.get("type", "")
+        name = ".".join(loc) or "body"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if kind == "json_invalid":
+            name, message = "body", f"Malformed JSON: {(err.get('ctx') or {}).get('error', 'cannot be parsed')}"
+        fields.append(InvalidField(name=name, error=_VALIDATION_CODES.get(kind, kind or "invalid"), title=message))
+    return fields
+
+
+def _render(error: HQError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HQError)
+    async def _hq_error(_: Request, exc: HQError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return _render(exc, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = invalid_fields_from(list(exc.errors()))
+        summary = "; ".join(f"{f.name}: {f.title}" for f in fields[:3])
+        return _render(BadRequest(f"Invalid request: {summary}", fields))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = HQError(str(exc.detail))
+        error.status = exc.status_code
+        error.type = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _render(error, dict(exc.headers or {}))
+
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (the client's `X-Request-ID` if it sent a sane one) and
+    echoes it; turns an unexpected exception into a 500 of the HQ shape carrying that id.
+    Plain ASGI so that streaming answers (SSE) pass straight through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            if started:
+                raise
+            response = _render(HQError("Internal error; the server log has the details under this request id."))
+            await response(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)

@@ -1,0 +1,30 @@
+"""Where the server keeps its state and how it behaves, read from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+
+def default_home() -> Path:
+    """`$STREAMHQ_HOME`, else the user's XDG data dir."""
+    env = os.environ.get("STREAMHQ_HOME")
+    return Path(env) if env else Path(platformdirs.user_data_dir("streamhq"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    # Accepted as the admin bearer when set; otherwise the stored (hashed) one is used.
+    admin_token: str | None = field(default_factory=lambda: os.environ.get("STREAMHQ_ADMIN_TOKEN") or None)
+    # A token valid for this process only: the embedded console's session.
+    session_token: str | None = None
+    sse_ping_seconds: float = 15.0
+    sse_replay_events: int = 4096
+
+    @property
+    def database(self) -> Path:
+        return self.home / "streamhq.db"

@@ -1,0 +1,59 @@
+"""Server-Sent Events over the change feed (DESIGN §5): `event: <kind>.<verb>`, `id: <sequence>`,
+JSON `data`, a `: ping` comment while idle, and `Last-Event-ID` replay with a `resync` event
+when the client is too far behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from backend.feed import ChangeFeed, Event, Resync
+
+Render = Callable[[Event], dict[str, Any]]
+
+
+def _frame(event_id: int, name: str, data: dict[str, Any]) -> bytes:
+    return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _last_event_id(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id", "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def sse_response(request: Request, feed: ChangeFeed, kinds: set[str], render: Render, ping_seconds: float) -> StreamingResponse:
+    """Streams the feed's events of `kinds`, each rendered to its public JSON by `render`."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            subscription, missed = feed.subscribe(_last_event_id(request))
+        except Resync:
+            subscription, missed = feed.subscribe(None)
+            yield _frame(feed.last_id, "resync", {"reason": "Events were missed; fetch the current state again."})
+        try:
+            # Tells the client the stream is up and gives it an id to resume from.
+            yield _frame(missed[-1].id if missed else feed.last_id, "ready", {})
+            for event in missed:
+                if event.change.kind in kinds:
+                    yield _frame(event.id, event.name, render(event))
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscription.queue.get(), timeout=ping_seconds)
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+                if event.change.kind in kinds:
+                    yield _frame(event.id, event.name, render(event))
+        finally:
+            subscription.close()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

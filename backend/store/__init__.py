@@ -1,0 +1,10 @@
+"""The state store: one interface (`Store`), implemented on SQLite by default.
+
+Only this package touches SQL. Every write publishes a `Change` on the feed after it commits,
+so nothing a client can observe over SSE is ever ahead of what a GET would return.
+"""
+
+from backend.store.base import ConnectionRecord, EnvironmentRecord, Store, TokenRecord
+from backend.store.sqlite import SQLiteStore
+
+__all__ = ["ConnectionRecord", "EnvironmentRecord", "SQLiteStore", "Store", "TokenRecord"]

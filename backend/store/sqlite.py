@@ -1,0 +1,286 @@
+"""SQLite implementation of the state store.
+
+WAL journal, so readers never wait for the writer and a `kill -9` loses no committed
+transaction; one writer connection behind a lock (SQLite allows one writer at a time
+anyway, and serialising in-process avoids SQLITE_BUSY); one reader connection per thread.
+Schema changes are numbered migrations tracked in `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backend.feed import Change
+from backend.store.base import ConnectionRecord, EnvironmentRecord, StoreConflict, TokenRecord
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE environments (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        agent_key_hash TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE kafka_connections (
+        environment TEXT NOT NULL REFERENCES environments(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        PRIMARY KEY (environment, name)
+    );
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    """,
+]
+
+_ENV_COLUMNS = "id, name, display_name, tier, metadata, created_at, status"
+_UPDATABLE = {"display_name", "tier", "metadata", "status"}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _environment(row: sqlite3.Row) -> EnvironmentRecord:
+    return EnvironmentRecord(
+        id=row["id"],
+        name=row["name"],
+        display_name=row["display_name"],
+        tier=row["tier"],
+        metadata=json.loads(row["metadata"]),
+        created_at=row["created_at"],
+        status=json.loads(row["status"]),
+    )
+
+
+def _connection(row: sqlite3.Row) -> ConnectionRecord:
+    return ConnectionRecord(environment=row["environment"], name=row["name"], spec=json.loads(row["spec"]))
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.changes: list[Change] = []
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, params)
+
+    def emit(self, change: Change) -> None:
+        self.changes.append(change)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, publish: Callable[[Change], Any] = lambda _: None) -> None:
+        self.path = path
+        self._publish = publish
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer = self._connect()
+        path.chmod(0o600)  # holds connection secrets
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def _write(self) -> Iterator[_Transaction]:
+        """One transaction on the writer: commits on success, rolls back on any error, and
+        publishes its changes after the commit while still holding the writer lock, so the
+        feed's order is the commit order."""
+        with self._write_lock:
+            tx = _Transaction(self._writer)
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+            for change in tx.changes:
+                self._publish(change)
+
+    def _read(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            self._writer.close()
+
+    # environments
+
+    def list_environments(self) -> list[EnvironmentRecord]:
+        rows = self._read().execute(f"SELECT {_ENV_COLUMNS} FROM environments ORDER BY name").fetchall()
+        return [_environment(row) for row in rows]
+
+    def get_environment(self, name: str) -> EnvironmentRecord | None:
+        row = self._read().execute(f"SELECT {_ENV_COLUMNS} FROM environments WHERE name = ?", (name,)).fetchone()
+        return _environment(row) if row else None
+
+    def create_environment(self, record: EnvironmentRecord, agent_key_hash: str) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO environments (id, name, display_name, tier, metadata, created_at, agent_key_hash,"
+                    " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.name,
+                        record.display_name,
+                        record.tier,
+                        json.dumps(record.metadata),
+                        record.created_at,
+                        agent_key_hash,
+                        json.dumps(record.status),
+                    ),
+                )
+                db.emit(Change("environment", "created", (record.name,), record))
+        except sqlite3.IntegrityError as exc:
+            raise StoreConflict(f"environment {record.name!r} exists") from exc
+
+    def update_environment(self, name: str, **changes: Any) -> EnvironmentRecord | None:
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        encoded = {k: json.dumps(v) if k in ("metadata", "status") else v for k, v in changes.items()}
+        with self._write() as db:
+            if encoded:
+                assignments = ", ".join(f"{column} = ?" for column in encoded)
+                db.execute(f"UPDATE environments SET {assignments} WHERE name = ?", (*encoded.values(), name))
+            row = db.execute(f"SELECT {_ENV_COLUMNS} FROM environments WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            record = _environment(row)
+            db.emit(Change("environment", "updated", (name,), record))
+        return record
+
+    def delete_environment(self, name: str) -> bool:
+        with self._write() as db:
+            deleted = db.execute("DELETE FROM environments WHERE name = ?", (name,)).rowcount > 0
+            if deleted:
+                db.emit(Change("environment", "deleted", (name,), None))
+        return deleted
+
+    def set_agent_key_hash(self, name: str, agent_key_hash: str) -> bool:
+        with self._write() as db:
+            return db.execute(
+                "UPDATE environments SET agent_key_hash = ? WHERE name = ?", (agent_key_hash, name)
+            ).rowcount > 0
+
+    def environment_for_agent_key(self, agent_key_hash: str) -> str | None:
+        row = self._read().execute(
+            "SELECT name FROM environments WHERE agent_key_hash = ?", (agent_key_hash,)
+        ).fetchone()
+        return row["name"] if row else None
+
+    # kafka connections
+
+    def list_connections(self, environment: str) -> list[ConnectionRecord]:
+        rows = self._read().execute(
+            "SELECT environment, name, spec FROM kafka_connections WHERE environment = ? ORDER BY name",
+            (environment,),
+        ).fetchall()
+        return [_connection(row) for row in rows]
+
+    def get_connection(self, environment: str, name: str) -> ConnectionRecord | None:
+        row = self._read().execute(
+            "SELECT environment, name, spec FROM kafka_connections WHERE environment = ? AND name = ?",
+            (environment, name),
+        ).fetchone()
+        return _connection(row) if row else None
+
+    def put_connection(self, record: ConnectionRecord) -> bool:
+        """Creates or replaces; returns True when it created."""
+        with self._write() as db:
+            existed = db.execute(
+                "SELECT 1 FROM kafka_connections WHERE environment = ? AND name = ?",
+                (record.environment, record.name),
+            ).fetchone()
+            try:
+                db.execute(
+                    "INSERT INTO kafka_connections (environment, name, spec) VALUES (?, ?, ?)"
+                    " ON CONFLICT (environment, name) DO UPDATE SET spec = excluded.spec",
+                    (record.environment, record.name, json.dumps(record.spec)),
+                )
+            except sqlite3.IntegrityError as exc:  # the environment went away meanwhile
+                raise StoreConflict(f"environment {record.environment!r} does not exist") from exc
+            verb = "updated" if existed else "created"
+            db.emit(Change("kafka-connection", verb, (record.environment, record.name), record))
+        return existed is None
+
+    def delete_connection(self, environment: str, name: str) -> bool:
+        with self._write() as db:
+            deleted = db.execute(
+                "DELETE FROM kafka_connections WHERE environment = ? AND name = ?", (environment, name)
+            ).rowcount > 0
+            if deleted:
+                db.emit(Change("kafka-connection", "deleted", (environment, name), None))
+        return deleted
+
+    # tokens
+
+    def add_token(self, name: str, kind: str, token_hash: str) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO tokens (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                    (name, kind, token_hash, now()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreConflict(f"token {name!r} exists") from exc
+
+    def replace_token(self, name: str, kind: str, token_hash: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO tokens (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, token_hash = excluded.token_hash,"
+                " created_at = excluded.created_at",
+                (name, kind, token_hash, now()),
+            )
+
+    def token_for_hash(self, token_hash: str) -> TokenRecord | None:
+        row = self._read().execute(
+            "SELECT name, kind, created_at FROM tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return TokenRecord(name=row["name"], kind=row["kind"], created_at=row["created_at"]) if row else None
+
+    def has_token_of_kind(self, kind: str) -> bool:
+        return self._read().execute("SELECT 1 FROM tokens WHERE kind = ? LIMIT 1", (kind,)).fetchone() is not None

@@ -1,0 +1,135 @@
+"""`streamhq`: the console, and the sub-commands that run the HQ side.
+
+This is the one composition root (DESIGN §2): the only console module that imports the
+backend's machinery, because it is where an embedded HQ is started next to the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+from backend.app import create_app
+from backend.auth import create_service_account_token, ensure_admin_token
+from backend.server import ServerThread, tcp_socket, unix_socket
+from backend.settings import Settings, default_home
+from backend.store import SQLiteStore
+from backend.store.base import StoreConflict
+from console.client import HQClient
+from console.client.credentials import NoToken, find_token, store_token
+from console.config import ConsoleConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamhq", description="A keyboard-driven console for Kafka fleet operations, and its HQ server."
+    )
+    parser.add_argument("--server", metavar="URL", help="drive a remote HQ (token: STREAMHQ_TOKEN, keyring, or login)")
+    parser.add_argument("--home", type=Path, help="state directory of the embedded HQ (default: $STREAMHQ_HOME)")
+    parser.add_argument("--read-only", action="store_true", help="hide and refuse every mutating action")
+    parser.add_argument("--theme", help="start with this theme (the choice is remembered)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HQ server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=9991)
+    serve.add_argument("--home", type=Path, dest="serve_home", help="state directory (default: $STREAMHQ_HOME)")
+
+    token = commands.add_parser("token", help="manage service-account tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a service-account token (printed once)")
+    create.add_argument("name")
+    create.add_argument("--home", type=Path, dest="token_home", help="state directory (default: $STREAMHQ_HOME)")
+
+    login = commands.add_parser("login", help="store the token for a remote HQ in the keyring")
+    login.add_argument("url")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args.serve_home or args.home or default_home(), args.host, args.port)
+    if args.command == "token":
+        return create_token(args.token_home or args.home or default_home(), args.name)
+    if args.command == "login":
+        return login(args.url)
+    return console(args)
+
+
+def serve(home: Path, host: str, port: int) -> int:
+    import uvicorn
+
+    settings = Settings(home=home)
+    app = create_app(settings)
+    generated = ensure_admin_token(app.state.store, settings.admin_token)
+    if generated:
+        print(f"Admin token (shown once, stored hashed in {home}):\n  {generated}", file=sys.stderr)
+    print(f"streamhq HQ serving on http://{host}:{port} (state in {home})", file=sys.stderr)
+    config = uvicorn.Config(app, log_level="info", access_log=False)
+    uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
+    return 0
+
+
+def create_token(home: Path, name: str) -> int:
+    store = SQLiteStore(Settings(home=home).database)
+    try:
+        token = create_service_account_token(store, name)
+    except StoreConflict:
+        print(f"streamhq: a token named {name!r} exists already", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(token)
+    print(f"Service-account token {name!r} created; it is shown only now.", file=sys.stderr)
+    return 0
+
+
+def login(url: str) -> int:
+    token = getpass.getpass(f"Token for {url}: ").strip() if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if not token:
+        print("streamhq: no token given", file=sys.stderr)
+        return 1
+    print(f"Token stored in {store_token(url, token)}.", file=sys.stderr)
+    return 0
+
+
+def console(args: argparse.Namespace) -> int:
+    from console.app import StreamHQApp
+
+    config = ConsoleConfig.load()
+    if args.theme:
+        config.theme = args.theme
+    embedded: ServerThread | None = None
+    if args.server:
+        try:
+            client = HQClient(args.server, find_token(args.server))
+        except NoToken as exc:
+            print(f"streamhq: {exc}", file=sys.stderr)
+            return 2
+    else:
+        home = args.home or default_home()
+        embedded, client = start_embedded(home)
+    try:
+        StreamHQApp(client, config, read_only=args.read_only).run()
+    finally:
+        if embedded:
+            embedded.stop()
+    return 0
+
+
+def start_embedded(home: Path) -> tuple[ServerThread, HQClient]:
+    """An HQ on a background thread, listening on a 0600 UNIX socket with a token that
+    lives only as long as this process."""
+    token = secrets.token_urlsafe(32)
+    app = create_app(Settings(home=home, session_token=token))
+    socket_path = home / "hq.sock"
+    server = ServerThread(app, unix_socket(socket_path)).start()
+    return server, HQClient(f"embedded ({home})", token, uds=str(socket_path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

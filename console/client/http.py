@@ -1,0 +1,127 @@
+"""HQClient: the console's one way to the HQ API, embedded (UNIX socket) or remote (URL).
+Answers are parsed into the backend's own pydantic models; failures become APIError
+(the server said no) or Unreachable (no server answered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from backend.environments.models import (
+    Environment,
+    EnvironmentCreate,
+    EnvironmentList,
+    EnvironmentPatch,
+    EnvironmentWithKey,
+    KafkaConnection,
+    KafkaConnectionList,
+    KafkaConnectionSpec,
+)
+from backend.models import InvalidField
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@dataclass
+class APIError(Exception):
+    status: int
+    title: str
+    invalid_fields: list[InvalidField] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.title
+
+    def field_errors(self) -> dict[str, str]:
+        """Field name -> message, for showing each where the user typed it."""
+        return {f.name: f.title for f in self.invalid_fields}
+
+
+class Unreachable(Exception):
+    def __init__(self, server: str, reason: str) -> None:
+        super().__init__(f"HQ at {server} is unreachable: {reason}")
+
+
+class HQClient:
+    def __init__(self, server: str, token: str, *, uds: str | None = None, timeout: float = 10.0) -> None:
+        """`server` is the URL shown to the user; with `uds` requests go through that socket."""
+        self.server = server
+        transport = httpx.AsyncHTTPTransport(uds=uds) if uds else None
+        self.base_url = "http://streamhq" if uds else server.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, json=json)
+        except httpx.TransportError as exc:
+            raise Unreachable(self.server, str(exc) or type(exc).__name__) from exc
+        if response.is_error:
+            raise _api_error(response)
+        return response
+
+    async def _get(self, path: str, model: type[Model]) -> Model:
+        return model.model_validate_json((await self.request("GET", path)).content)
+
+    # environments
+
+    async def list_environments(self) -> tuple[list[Environment], int | None]:
+        """The environments and the feed position to resume the live feed from."""
+        response = await self.request("GET", "/v1/environments")
+        last = response.headers.get("x-last-event-id")
+        return EnvironmentList.model_validate_json(response.content).items, int(last) if last else None
+
+    async def get_environment(self, name: str) -> Environment:
+        return await self._get(f"/v1/environments/{name}", Environment)
+
+    async def create_environment(self, body: EnvironmentCreate) -> EnvironmentWithKey:
+        response = await self.request("POST", "/v1/environments", json=body.model_dump(mode="json", exclude_none=True))
+        return EnvironmentWithKey.model_validate_json(response.content)
+
+    async def patch_environment(self, name: str, body: EnvironmentPatch) -> Environment:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        response = await self.request("PATCH", f"/v1/environments/{name}", json=payload)
+        return Environment.model_validate_json(response.content)
+
+    async def delete_environment(self, name: str) -> None:
+        await self.request("DELETE", f"/v1/environments/{name}")
+
+    async def renew_agent_key(self, name: str) -> EnvironmentWithKey:
+        response = await self.request("POST", f"/v1/environments/{name}/renew-key")
+        return EnvironmentWithKey.model_validate_json(response.content)
+
+    # kafka connections
+
+    async def list_connections(self, environment: str) -> list[KafkaConnection]:
+        return (await self._get(f"/v1/environments/{environment}/kafka-connections", KafkaConnectionList)).items
+
+    async def put_connection(self, environment: str, name: str, spec: KafkaConnectionSpec) -> KafkaConnection:
+        response = await self.request(
+            "PUT", f"/v1/environments/{environment}/kafka-connections/{name}", json=spec.model_dump(mode="json")
+        )
+        return KafkaConnection.model_validate_json(response.content)
+
+    async def delete_connection(self, environment: str, name: str) -> None:
+        await self.request("DELETE", f"/v1/environments/{environment}/kafka-connections/{name}")
+
+
+def _api_error(response: httpx.Response) -> APIError:
+    try:
+        body = response.json()
+        fields = [InvalidField.model_validate(f) for f in body.get("invalid_fields") or []]
+        return APIError(response.status_code, str(body.get("title") or response.reason_phrase), fields)
+    except ValueError:
+        return APIError(response.status_code, f"{response.status_code} {response.reason_phrase}")
