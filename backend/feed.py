@@ -46,6 +46,8 @@ class Subscription:
         self._feed = feed
         self._loop = loop
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        # The feed's last id when this subscription began: every later event arrives on the queue.
+        self.position = 0
 
     def deliver(self, event: Event) -> None:
         self._loop.call_soon_threadsafe(self.queue.put_nowait, event)
@@ -88,6 +90,7 @@ class ChangeFeed:
                 if last_event_id > self._last_id or last_event_id < oldest - 1:
                     raise Resync()
                 missed = [e for e in self._buffer if e.id > last_event_id]
+            subscription.position = self._last_id
             self._subscribers.add(subscription)
         return subscription, missed
 

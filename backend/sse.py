@@ -26,18 +26,24 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def sse_response(request: Request, feed: ChangeFeed, kinds: set[str], render: Render, ping_seconds: float) -> StreamingResponse:
+def sse_response(
+    request: Request, feed: ChangeFeed, kinds: set[str], render: Render, ping_seconds: float
+) -> StreamingResponse:
     """Streams the feed's events of `kinds`, each rendered to its public JSON by `render`."""
 
     async def stream() -> AsyncIterator[bytes]:
+        last_event_id = _last_event_id(request)
         try:
-            subscription, missed = feed.subscribe(_last_event_id(request))
+            subscription, missed = feed.subscribe(last_event_id)
+            # Until the replay below is through, the client's own position is where it resumes.
+            resume_from = subscription.position if last_event_id is None else last_event_id
         except Resync:
             subscription, missed = feed.subscribe(None)
-            yield _frame(feed.last_id, "resync", {"reason": "Events were missed; fetch the current state again."})
+            resume_from = subscription.position
+            yield _frame(resume_from, "resync", {"reason": "Events were missed; fetch the current state again."})
         try:
             # Tells the client the stream is up and gives it an id to resume from.
-            yield _frame(missed[-1].id if missed else feed.last_id, "ready", {})
+            yield _frame(resume_from, "ready", {})
             for event in missed:
                 if event.change.kind in kinds:
                     yield _frame(event.id, event.name, render(event))

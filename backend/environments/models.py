@@ -192,7 +192,7 @@ class KafkaAuth(StrictModel):
         return getattr(self, self.kind) if self.model_fields_set else None
 
     @model_serializer(mode="wrap")
-    def _only_the_type_set(self, handler):  # noqa: ANN001, ANN202 - pydantic's serializer protocol
+    def _only_the_type_set(self, handler):
         return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
 
     def masked(self) -> KafkaAuth:

@@ -18,8 +18,8 @@ from backend.environments.models import (
 )
 from backend.environments.service import EnvironmentService, to_connection, to_environment
 from backend.errors import AgentNotConnected
-from backend.models import ErrorBody
 from backend.feed import Event
+from backend.models import ErrorBody
 from backend.sse import sse_response
 
 FEED_KINDS = {"environment", "kafka-connection"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from backend.auth import hash_secret, new_secret
-from backend.errors import BadRequest, Conflict, NotFound
 from backend.environments.models import (
     SECRET_MASK,
     Environment,
@@ -17,6 +16,7 @@ from backend.environments.models import (
     KafkaConnection,
     KafkaConnectionSpec,
 )
+from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import NAME_RULE, is_valid_name
 from backend.store import ConnectionRecord, EnvironmentRecord, Store
 from backend.store.base import StoreConflict
@@ -161,7 +161,8 @@ def _keep_masked_secrets(auth: KafkaAuth, existing: ConnectionRecord | None) -> 
     if previous is None or previous.kind != auth.kind:
         field = masked[0]
         raise BadRequest.field(
-            f"auth.{auth.kind}.{field}", "required", f"{field} is write-only: send the actual value, not {SECRET_MASK!r}."
+            f"auth.{auth.kind}.{field}", "required",
+            f"{field} is write-only: send the actual value, not {SECRET_MASK!r}.",
         )
     kept = {f: getattr(previous.settings, f) for f in masked}
     return KafkaAuth.model_validate({auth.kind: settings.model_copy(update=kept).model_dump()})

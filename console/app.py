@@ -1,0 +1,130 @@
+"""StreamHQApp: screens, app-wide keys, themes, keymap and the live feed.
+
+Screens own their bindings; the app owns what is everywhere: `:` commands, `?` help,
+`q` quit, `ctrl+p` palette, the theme (remembered), and the environments feed that every
+screen hears as LiveChange messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from console.client import FeedState, HQClient, LiveFeed
+from console.config import ConsoleConfig
+from console.messages import LiveChange
+from console.screens.command_line import Command, CommandLine
+from console.screens.environments import EnvironmentsScreen
+from console.screens.help import HelpScreen, binding_rows
+from console.themes import BUILTIN_DIR, load_themes, user_theme_dir
+
+DEFAULT_THEME = "streamhq-dark"
+
+
+class StreamHQApp(App):
+    TITLE = "streamhq"
+    CSS = """
+    Screen { background: $background; }
+    Footer { background: $panel; }
+    """
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_line", "Command", id="app.command"),
+    ]
+
+    feed_state: reactive[str] = reactive(FeedState.connecting.value)
+    feed_detail: reactive[str] = reactive("")
+    focus_environment: reactive[str] = reactive("")
+    focus_tier: reactive[str] = reactive("")
+
+    def __init__(self, client: HQClient, config: ConsoleConfig, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.client = client
+        self.config = config
+        self.read_only = read_only
+        self._environments_feed: LiveFeed | None = None
+
+    def on_mount(self) -> None:
+        themes, problems = load_themes(BUILTIN_DIR, user_theme_dir())
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(f"Theme file {problem.path} skipped: {problem.reason}", severity="warning", timeout=8)
+        wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.set_keymap(self.config.keymap)
+        self.push_screen(EnvironmentsScreen())
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    # live feed
+
+    def follow_environments(self, last_event_id: int | None) -> None:
+        """Starts the environments feed once, resuming from the list the caller just read."""
+        if self._environments_feed is not None:
+            return
+        feed = LiveFeed(self.client, "/v1/environments/live/sse", self._broadcast, self._feed_changed)
+        feed.last_event_id = last_event_id
+        self._environments_feed = feed
+        self.run_worker(feed.run(), group="feeds", name="environments feed")
+
+    def _broadcast(self, event: str, data: dict[str, Any]) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(LiveChange(event, data))
+
+    def _feed_changed(self, state: FeedState, detail: str) -> None:
+        self.feed_state = state.value
+        self.feed_detail = detail
+
+    # themes
+
+    def _remember_theme(self, theme: Any) -> None:
+        if self.config.theme != theme.name:
+            self.config.theme = theme.name
+            self.config.save()
+
+    # app-wide actions
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(screen.title or screen.name or "streamhq", binding_rows(self, screen)))
+
+    def action_command_line(self) -> None:
+        if not isinstance(self.screen, CommandLine):
+            self.push_screen(CommandLine(self.commands()))
+
+    def commands(self) -> list[Command]:
+        return [
+            Command(("env", "envs", "environments", "home"), "Environments", self._go_home),
+            Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
+            Command(("help", "h"), "Keys of this screen", lambda _: self.call_later(self.action_help)),
+            Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
+        ]
+
+    def _go_home(self, _: str) -> None:
+        while len(self.screen_stack) > 2:  # [default, environments, ...]
+            self.pop_screen()
+
+    def _switch_theme(self, name: str) -> str | None:
+        names = sorted(self.available_themes)
+        if not name:
+            return "Themes: " + ", ".join(names)
+        if name not in self.available_themes:
+            return f"No theme {name!r}. Themes: {', '.join(names)}"
+        self.theme = name
+        return None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Environments", "Go to the environments screen", lambda: self._go_home(""))
+        yield SystemCommand("Keys", "Every key of this screen", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,33 @@
+"""How figures read on screen: rates, sizes, missing values."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+MISSING = "—"
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def human_bytes(value: float | None, suffix: str = "") -> str:
+    if value is None:
+        return MISSING
+    for unit in _UNITS:
+        if abs(value) < 1000 or unit == _UNITS[-1]:
+            return f"{value:.0f} {unit}{suffix}" if unit == "B" else f"{value:.1f} {unit}{suffix}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_rate(value: float | None) -> str:
+    return human_bytes(value, "/s")
+
+
+def count(value: int | None) -> str:
+    return MISSING if value is None else f"{value:,}"
+
+
+TIER_STYLES = {"production": "bold red", "staging": "yellow", "development": "green"}
+
+
+def tier(value: str) -> Text:
+    return Text(value, style=TIER_STYLES.get(value, ""))

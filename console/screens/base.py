@@ -1,0 +1,82 @@
+"""ResourceScreen: the frame shared by every screen built around one ResourceTable.
+
+`/` filters the table as you type (enter keeps the filter, escape clears it), `y` copies
+the selected row's name (OSC 52, so it works over SSH), and actions listed in `MUTATING`
+are hidden and refused in read-only mode."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input
+
+from console.widgets.resource_table import ResourceTable
+
+
+class FilterBar(Input):
+    BINDINGS = [Binding("escape", "clear", "Clear filter", id="filter.clear")]
+
+    DEFAULT_CSS = """
+    FilterBar {
+        dock: bottom;
+        display: none;
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    FilterBar.-active {
+        display: block;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="filter: type to narrow the table, enter to keep, esc to clear")
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.remove_class("-active")
+        self.screen.query_one(ResourceTable).focus()
+
+
+class ResourceScreen(Screen):
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+
+    BINDINGS = [
+        Binding("/", "filter", "Filter", id="table.filter"),
+        Binding("y", "copy_name", "Copy name", show=False, id="table.copy"),
+    ]
+
+    @property
+    def table(self) -> ResourceTable:
+        return self.query_one(ResourceTable)
+
+    def compose_filter(self) -> ComposeResult:
+        yield FilterBar()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING and self.app.read_only)
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.add_class("-active")
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.table.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
+            if not event.value:
+                event.input.remove_class("-active")
+            self.table.focus()
+
+    def action_copy_name(self) -> None:
+        key = self.table.selected_key
+        if key:
+            self.app.copy_to_clipboard(key)
+            self.notify(f"Copied {key!r}", timeout=2)

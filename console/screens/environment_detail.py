@@ -1,0 +1,214 @@
+"""One environment: its summary and agent status, its Kafka connections (add, edit,
+delete) and its agent key (renew). Everything follows the live feed."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Label, Static
+
+from backend.environments.models import Environment, KafkaConnection
+from console.client import APIError, Unreachable
+from console.format import MISSING, count, human_bytes, human_rate, tier
+from console.messages import LiveChange
+from console.screens.agent_key import renew_agent_key
+from console.screens.base import ResourceScreen
+from console.screens.confirm import ConfirmDialog
+from console.screens.connection_form import ConnectionForm
+from console.screens.environments import agent_state
+from console.widgets.resource_table import Column, ResourceTable
+from console.widgets.status_header import StatusHeader
+
+CONNECTION_COLUMNS = [
+    Column("name", "NAME"),
+    Column("brokers", "BOOTSTRAP BROKERS"),
+    Column("auth", "AUTH"),
+    Column("lrn", "LRN"),
+]
+
+
+def connection_row(environment: str, connection: KafkaConnection) -> tuple[str, str, str, str]:
+    auth = connection.auth
+    settings = auth.settings
+    detail = auth.kind
+    if auth.kind in ("sasl_plain", "sasl_scram"):
+        detail = f"{auth.kind} · {settings.username}" + (" · tls" if settings.tls else "")
+        if auth.kind == "sasl_scram":
+            detail += f" · {settings.mechanism}"
+    brokers = ", ".join(connection.override_broker_addresses) or "(agent's)"
+    return (connection.name, brokers, detail, f"environments:kafka-connection/{environment}/{connection.name}")
+
+
+def summary(environment: Environment) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    grid.add_column(style="dim")
+    grid.add_column()
+    agent = environment.status.agent
+    metrics = agent.metrics if agent else None
+    metadata = ", ".join(f"{k}={v}" for k, v in environment.metadata.items()) or MISSING
+    rows = [
+        ("Name", Text(environment.name, style="bold"), "Agent", agent_state(environment)),
+        ("Display name", environment.display_name, "Agent host",
+         f"{agent.agent.hostname} ({agent.agent.version})" if agent and agent.agent else MISSING),
+        ("Tier", tier(environment.tier.value), "Kafka",
+         f"{metrics.kafka.version or MISSING} · {count(metrics.kafka.num_brokers)} brokers" if metrics else MISSING),
+        ("LRN", environment.lrn, "Data",
+         f"{count(metrics.data.num_topics)} topics · {human_bytes(metrics.data.topic_data_total_bytes)}"
+         if metrics else MISSING),
+        ("Created", environment.created_at.strftime("%Y-%m-%d %H:%M UTC"), "Throughput",
+         f"in {human_rate(metrics.data.data_in_bytes_per_sec)} · out {human_rate(metrics.data.data_out_bytes_per_sec)}"
+         if metrics else MISSING),
+        ("Metadata", metadata, "Updated", agent.updated_at.strftime("%H:%M:%S") if agent else MISSING),
+    ]
+    for cells in rows:
+        grid.add_row(*cells)
+    return grid
+
+
+class EnvironmentDetailScreen(ResourceScreen):
+    MUTATING = frozenset({"new_connection", "edit_connection", "delete_connection", "renew_key"})
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("a,n", "new_connection", "Add connection", id="connections.new"),
+        Binding("e", "edit_connection", "Edit", id="connections.edit"),
+        Binding("d", "delete_connection", "Delete", id="connections.delete"),
+        Binding("r", "renew_key", "Renew agent key", id="environment.renew_key"),
+    ]
+
+    DEFAULT_CSS = """
+    EnvironmentDetailScreen #summary {
+        height: auto; padding: 1 2; margin: 0 0 1 0;
+        background: $surface; border-bottom: solid $panel;
+    }
+    EnvironmentDetailScreen .section { padding: 0 2; text-style: bold; color: $text-accent; }
+    EnvironmentDetailScreen #no-connections { padding: 0 2; color: $text-muted; }
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(name=f"environment:{environment.name}")
+        self.environment = environment
+        self.connections: dict[str, KafkaConnection] = {}
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        yield Static(summary(self.environment), id="summary")
+        yield Label("Kafka connections", classes="section")
+        yield Static("", id="no-connections")
+        yield ResourceTable(CONNECTION_COLUMNS, id="connections")
+        yield from self.compose_filter()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.environment.name
+        self.run_worker(self.load(), exclusive=True, group="load")
+
+    def on_screen_resume(self) -> None:
+        self.app.focus_environment = self.environment.name
+        self.app.focus_tier = self.environment.tier.value
+
+    async def load(self) -> None:
+        name = self.environment.name
+        try:
+            self._show_environment(await self.app.client.get_environment(name))
+            connections = await self.app.client.list_connections(name)
+        except APIError as exc:
+            if exc.status == 404:
+                self._gone()
+                return
+            self.notify(f"Cannot load {name}: {exc}", severity="error")
+            return
+        except Unreachable as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.connections = {c.name: c for c in connections}
+        self.table.replace_all((c.name, connection_row(name, c)) for c in connections)
+        self._show_empty_hint()
+
+    def _show_environment(self, environment: Environment) -> None:
+        self.environment = environment
+        self.query_one("#summary", Static).update(summary(environment))
+        if self.app.screen is self:
+            self.on_screen_resume()
+
+    def _show_empty_hint(self) -> None:
+        hint = "" if self.connections else "No Kafka connections. Press a to add one: the agent reaches Kafka with it."
+        self.query_one("#no-connections", Static).update(hint)
+
+    def _gone(self) -> None:
+        self.notify(f"Environment {self.environment.name!r} was deleted.", severity="warning")
+        if self.app.screen is self:
+            self.dismiss()
+
+    def on_live_change(self, message: LiveChange) -> None:
+        name = self.environment.name
+        if message.event == "resync":
+            self.run_worker(self.load(), exclusive=True, group="load")
+            return
+        kind, _, verb = message.event.partition(".")
+        data = message.data
+        if kind == "environment" and data.get("name") == name:
+            if verb == "deleted":
+                self._gone()
+            else:
+                self._show_environment(Environment.model_validate(data))
+        elif kind == "kafka-connection" and data.get("environment") == name:
+            if verb == "deleted":
+                self.connections.pop(data["name"], None)
+                self.table.remove(data["name"])
+            else:
+                connection = KafkaConnection.model_validate(data)
+                self.connections[connection.name] = connection
+                self.table.upsert(connection.name, connection_row(name, connection))
+            self._show_empty_hint()
+
+    def _selected(self) -> KafkaConnection | None:
+        selected = self.connections.get(self.table.selected_key or "")
+        if selected is None:
+            self.notify("No connection selected.", severity="warning", timeout=2)
+        return selected
+
+    # actions
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_new_connection(self) -> None:
+        self.app.push_screen(ConnectionForm(self.environment.name), self._saved)
+
+    def action_edit_connection(self) -> None:
+        if selected := self._selected():
+            self.app.push_screen(ConnectionForm(self.environment.name, selected), self._saved)
+
+    def _saved(self, connection: KafkaConnection | None) -> None:
+        if connection:
+            self.notify(f"Kafka connection {connection.name!r} saved.", timeout=3)
+
+    def action_delete_connection(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+
+        async def delete(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                await self.app.client.delete_connection(self.environment.name, selected.name)
+            except (APIError, Unreachable) as exc:
+                self.notify(f"Delete failed: {exc}", severity="error")
+            else:
+                self.notify(f"Kafka connection {selected.name!r} deleted.", timeout=3)
+
+        self.app.push_screen(
+            ConfirmDialog(f"Delete Kafka connection {selected.name}?",
+                          f"Apps that use environments:kafka-connection/{self.environment.name}/{selected.name} "
+                          "lose their cluster."),
+            delete,
+        )
+
+    def action_renew_key(self) -> None:
+        renew_agent_key(self.app, self.environment.name)

@@ -1,0 +1,148 @@
+"""ResourceTable: a DataTable of keyed rows that stays put while rows change underneath.
+
+Rows are raw values; each Column renders them. Filtering matches the rendered text,
+sorting uses the raw values. An update that keeps the visible rows and their order only
+rewrites the cells that changed, so cursor, scroll, sort and filter survive live updates;
+anything else rebuilds the rows and puts the cursor back on the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    render: Callable[[Any], str | Text] = lambda value: "" if value is None else str(value)
+    width: int | None = None
+
+
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # None sorts last; numbers and strings never compare with each other within a column.
+    if value is None:
+        return (2, 0)
+    if isinstance(value, int | float):
+        return (0, value)
+    return (1, str(value).lower())
+
+
+class ResourceTable(DataTable):
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="table.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
+    ]
+
+    DEFAULT_CSS = """
+    ResourceTable {
+        height: 1fr;
+        border: none;
+    }
+    ResourceTable > .datatable--header {
+        text-style: bold;
+        color: $text-accent;
+    }
+    """
+
+    def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.spec = list(columns)
+        self._values: dict[str, tuple[Any, ...]] = {}
+        self._cells: dict[str, tuple[str | Text, ...]] = {}
+        self._shown: list[str] = []
+        self.filter_text = ""
+        self.sort_column: int | None = None
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for column in self.spec:
+            self.add_column(column.label, key=column.key, width=column.width)
+
+    # data
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._shown or self.cursor_row < 0 or self.cursor_row >= len(self._shown):
+            return None
+        return self._shown[self.cursor_row]
+
+    @property
+    def visible_keys(self) -> list[str]:
+        return list(self._shown)
+
+    def replace_all(self, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        self._values = {key: tuple(values) for key, values in rows}
+        self._cells = {key: self._render(values) for key, values in self._values.items()}
+        self._sync()
+
+    def upsert(self, key: str, values: Sequence[Any]) -> None:
+        self._values[key] = tuple(values)
+        self._cells[key] = self._render(self._values[key])
+        self._sync()
+
+    def remove(self, key: str) -> None:
+        if self._values.pop(key, None) is not None:
+            del self._cells[key]
+            self._sync()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip().lower()
+        self._sync()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_column = 0 if self.sort_column is None else (self.sort_column + 1) % len(self.spec)
+        self.sort_reverse = False
+        self._sync()
+        self.notify(f"Sorted by {self.spec[self.sort_column].label}", timeout=1.5)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_column = self.sort_column or 0
+        self.sort_reverse = not self.sort_reverse
+        self._sync()
+
+    # rendering
+
+    def _render(self, values: tuple[Any, ...]) -> tuple[str | Text, ...]:
+        return tuple(column.render(value) for column, value in zip(self.spec, values, strict=True))
+
+    def _matches(self, key: str) -> bool:
+        if not self.filter_text:
+            return True
+        return any(self.filter_text in _plain(cell).lower() for cell in self._cells[key])
+
+    def _ordered(self) -> list[str]:
+        keys = [key for key in self._values if self._matches(key)]
+        if self.sort_column is None:
+            return sorted(keys)
+        column = self.sort_column
+        return sorted(keys, key=lambda k: (_sort_key(self._values[k][column]), k), reverse=self.sort_reverse)
+
+    def _sync(self) -> None:
+        if not self.columns:  # not mounted yet: on_mount adds columns, then the first sync paints
+            self.call_after_refresh(self._sync)
+            return
+        wanted = self._ordered()
+        if wanted == self._shown:
+            for key in wanted:
+                for column, cell in zip(self.spec, self._cells[key], strict=True):
+                    if self.get_cell(key, column.key) != cell:
+                        self.update_cell(key, column.key, cell)
+            return
+        selected = self.selected_key
+        self.clear()
+        for key in wanted:
+            self.add_row(*self._cells[key], key=key)
+        self._shown = wanted
+        if selected in wanted:
+            self.move_cursor(row=wanted.index(selected), animate=False)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.settings import Settings
+from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
+
+
+@pytest.fixture(scope="session")
+def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
+    """One real HQ for the whole session; tests keep apart by using unique names."""
+    settings = Settings(home=tmp_path_factory.mktemp("hq"), admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5)
+    with running_hq(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def base_url(hq: RunningHQ) -> str:
+    return hq.url
+
+
+@pytest.fixture
+def api(hq: RunningHQ) -> Iterator[httpx.Client]:
+    with hq.client() as client:
+        yield client
+
+
+@pytest.fixture(params=PREFIXES)
+def prefix(request: pytest.FixtureRequest) -> str:
+    """Every test that takes `prefix` runs under both API prefixes."""
+    return request.param
+
+
+@pytest.fixture
+def make_env(api: httpx.Client, unique_name: Callable[[], str]) -> Callable[..., dict[str, Any]]:
+    """Creates an environment with a fresh name (fields as given) and returns the create answer."""
+
+    def make(**fields: Any) -> dict[str, Any]:
+        response = api.post("/v1/environments", json={"name": unique_name(), **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make

@@ -1,0 +1,61 @@
+"""Running the real HQ (uvicorn on loopback) for a test, and talking to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+
+from backend.app import create_app
+from backend.auth import ensure_admin_token
+from backend.server import ServerThread, tcp_socket
+from backend.settings import Settings
+
+ADMIN_TOKEN = "shq_admin_test-suite-token"
+PREFIXES = ("/v1", "/api/v1")
+
+# The HQ error shape (DESIGN §4), exactly these keys.
+ERROR_KEYS = {"type", "title", "status", "invalid_fields", "request_id"}
+
+
+@dataclass(frozen=True)
+class RunningHQ:
+    app: FastAPI
+    url: str
+
+    @property
+    def store(self):  # noqa: ANN201 - the app's Store
+        return self.app.state.store
+
+    def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+
+@contextmanager
+def running_hq(settings: Settings) -> Iterator[RunningHQ]:
+    """The HQ as `streamhq serve` runs it (admin token made the stored one), on a free port."""
+    app = create_app(settings)
+    ensure_admin_token(app.state.store, settings.admin_token)
+    server = ServerThread(app, tcp_socket("127.0.0.1", 0)).start()
+    host, port = server.sock.getsockname()[:2]
+    try:
+        yield RunningHQ(app, f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+def assert_error(response: httpx.Response, status: int, type_: str, *fields: str) -> dict:
+    """The answer is an HQ error of this status and type whose invalid_fields name `fields`
+    (in any order), and its request id is the one in the X-Request-ID header."""
+    body = response.json()
+    assert response.status_code == status, body
+    assert set(body) == ERROR_KEYS, body
+    assert (body["type"], body["status"]) == (type_, status), body
+    assert body["title"]
+    assert body["request_id"] and response.headers["X-Request-ID"] == body["request_id"]
+    assert sorted(f["name"] for f in body["invalid_fields"]) == sorted(fields), body
+    return body

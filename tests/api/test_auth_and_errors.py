@@ -1,0 +1,130 @@
+"""Who may call the HQ, and the one error shape every failure takes (DESIGN §3, §4)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from backend.auth import create_service_account_token
+from backend.settings import Settings
+from tests.api.hq import ADMIN_TOKEN, PREFIXES, assert_error, running_hq
+
+# Every operation of seed 001, relative to a prefix.
+OPERATIONS = [
+    ("GET", "/environments"),
+    ("POST", "/environments"),
+    ("GET", "/environments/live/sse"),
+    ("GET", "/environments/{name}"),
+    ("PATCH", "/environments/{name}"),
+    ("DELETE", "/environments/{name}"),
+    ("POST", "/environments/{name}/renew-key"),
+    ("GET", "/environments/{env_name}/kafka-connections"),
+    ("GET", "/environments/{env_name}/kafka-connections/{conn_name}"),
+    ("PUT", "/environments/{env_name}/kafka-connections/{conn_name}"),
+    ("DELETE", "/environments/{env_name}/kafka-connections/{conn_name}"),
+    *((method, "/environments/{name}/proxy/{path}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE")),
+]
+
+
+def concrete(path: str) -> str:
+    return path.format(name="some-env", env_name="some-env", conn_name="main", path="api/v1/streams")
+
+
+BAD_CREDENTIALS = {
+    "no header": {},
+    "wrong token": {"Authorization": "Bearer shq_admin_not-the-token"},
+    "bearer without a token": {"Authorization": "Bearer"},
+    "basic scheme": {"Authorization": f"Basic {ADMIN_TOKEN}"},
+    "token without scheme": {"Authorization": ADMIN_TOKEN},
+}
+
+
+@pytest.mark.parametrize("headers", BAD_CREDENTIALS.values(), ids=BAD_CREDENTIALS.keys())
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_every_operation_is_401_without_a_valid_bearer(hq, prefix, method, path, headers):
+    with hq.client(token=None) as anonymous:
+        response = anonymous.request(method, prefix + concrete(path), headers=headers)
+
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_401_writes_nothing(hq, unique_name):
+    name = unique_name()
+
+    with hq.client(token="wrong") as intruder:
+        assert intruder.post("/v1/environments", json={"name": name}).status_code == 401
+
+    assert hq.store.get_environment(name) is None
+
+
+def test_an_incoming_request_id_is_echoed(hq, api):
+    with hq.client(token=None) as anonymous:
+        failed = anonymous.get("/v1/environments", headers={"X-Request-ID": "trace-401"})
+    succeeded = api.get("/v1/environments", headers={"X-Request-ID": "trace-200"})
+
+    assert assert_error(failed, 401, "unauthorized")["request_id"] == "trace-401"
+    assert succeeded.headers["X-Request-ID"] == "trace-200"
+
+
+def test_every_answer_gets_a_fresh_request_id(api):
+    ids = {api.get("/v1/environments").headers["X-Request-ID"] for _ in range(3)}
+
+    assert len(ids) == 3
+
+
+def test_an_unusable_request_id_is_replaced(api):
+    response = api.get("/v1/environments/nope", headers={"X-Request-ID": "x" * 129})
+
+    assert assert_error(response, 404, "not_found")["request_id"] != "x" * 129
+
+
+def test_a_service_account_token_is_accepted(hq, unique_name):
+    token = create_service_account_token(hq.store, unique_name())
+    name = unique_name()
+
+    with hq.client(token=token) as service_account:
+        assert service_account.post("/v1/environments", json={"name": name}).status_code == 201
+        assert service_account.get(f"/v1/environments/{name}").json()["name"] == name
+
+
+def test_the_admin_token_is_accepted(hq):
+    with hq.client(token=ADMIN_TOKEN) as admin:
+        assert admin.get("/v1/environments").status_code == 200
+
+
+def test_a_session_token_is_accepted_by_its_own_server_only(tmp_path, hq):
+    session = "shq_session_for-one-process"
+
+    with running_hq(Settings(home=tmp_path, admin_token=None, session_token=session)) as embedded:
+        with embedded.client(token=session) as console:
+            assert console.get("/v1/environments").status_code == 200
+    with hq.client(token=session) as stranger:
+        assert_error(stranger.get("/v1/environments"), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("path", ["/health", "/openapi.json"])
+def test_health_and_openapi_need_no_token(hq, path):
+    with hq.client(token=None) as anonymous:
+        response = anonymous.get(path)
+
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"]
+
+
+def test_openapi_describes_every_operation_under_both_prefixes(hq):
+    with hq.client(token=None) as anonymous:
+        paths = anonymous.get("/openapi.json").json()["paths"]
+
+    described = {(method.upper(), path) for path, item in paths.items() for method in item}
+    expected = {(method, prefix + path) for prefix in PREFIXES for method, path in OPERATIONS}
+    assert expected <= described
+    assert described - expected == {("GET", "/health")}
+
+
+def test_an_unknown_path_is_404_in_the_error_shape(api):
+    assert_error(api.get("/v1/nothing-here"), 404, "not_found")
+
+
+def test_a_wrong_method_is_405_in_the_error_shape(api):
+    assert_error(api.put("/v1/environments"), 405, "method_not_allowed")

@@ -1,0 +1,154 @@
+"""The environments live feed (DESIGN §5): events, pings, Last-Event-ID replay, resync."""
+
+from __future__ import annotations
+
+from backend.settings import Settings
+from tests.api.hq import ADMIN_TOKEN, running_hq
+from tests.api.sse_reader import live, live_and_ready
+
+SASL_PLAIN = {"sasl_plain": {"username": "svc", "password": "plain-secret"}}
+
+
+def public(environment: dict) -> dict:
+    return {k: v for k, v in environment.items() if k != "agent_key"}
+
+
+def names_and_keys(frames) -> list[tuple[str, str]]:
+    return [(f.event, f.data["name"]) for f in frames]
+
+
+def assert_increasing(ids: list[int]) -> None:
+    assert all(a < b for a, b in zip(ids, ids[1:], strict=False)), ids
+
+
+def test_the_first_frame_is_ready_with_an_id(api, prefix):
+    with live(api, f"{prefix}/environments/live/sse") as stream:
+        ready = stream.next_frame()
+
+    assert ready.event == "ready"
+    assert isinstance(ready.id, int)
+
+
+def test_environment_changes_arrive_as_events_in_their_public_shape(api, unique_name):
+    name = unique_name()
+    with live_and_ready(api) as (stream, ready):
+        created = api.post("/v1/environments", json={"name": name, "metadata": {"team": "core"}}).json()
+        patched = api.patch(f"/v1/environments/{name}", json={"tier": "production"}).json()
+        api.delete(f"/v1/environments/{name}").raise_for_status()
+        events = [stream.next_event() for _ in range(3)]
+
+    assert [(e.event, e.data) for e in events] == [
+        ("environment.created", public(created)),
+        ("environment.updated", patched),
+        ("environment.deleted", {"name": name}),
+    ]
+    assert_increasing([ready.id, *(e.id for e in events)])
+
+
+def test_connection_changes_arrive_as_events_with_secrets_masked(api, make_env):
+    env = make_env()["name"]
+    path = f"/v1/environments/{env}/kafka-connections/main"
+    with live_and_ready(api) as (stream, _):
+        created = api.put(path, json={"auth": SASL_PLAIN}).json()
+        updated = api.put(path, json={"override_broker_addresses": ["b:9092"], "auth": SASL_PLAIN}).json()
+        api.delete(path).raise_for_status()
+        events = [stream.next_event() for _ in range(3)]
+
+    assert [(e.event, e.data) for e in events] == [
+        ("kafka-connection.created", {"environment": env, **created}),
+        ("kafka-connection.updated", {"environment": env, **updated}),
+        ("kafka-connection.deleted", {"environment": env, "name": "main"}),
+    ]
+    assert events[0].data["auth"]["sasl_plain"]["password"] == "***"
+
+
+def test_a_ping_comment_arrives_while_idle(api):
+    with live_and_ready(api) as (stream, _):
+        assert stream.next_frame().comment == "ping"
+
+
+def test_resuming_replays_exactly_the_missed_events_in_order(api, unique_name):
+    first, second = unique_name(), unique_name()
+    with live_and_ready(api) as (_, ready):
+        pass
+    api.post("/v1/environments", json={"name": first}).raise_for_status()
+    api.patch(f"/v1/environments/{first}", json={"display_name": "First"}).raise_for_status()
+    api.post("/v1/environments", json={"name": second}).raise_for_status()
+
+    with live_and_ready(api, last_event_id=ready.id) as (stream, resumed):
+        missed = stream.events_until_idle()
+        api.delete(f"/v1/environments/{second}").raise_for_status()
+        after = stream.next_event()
+
+    # `ready` carries the client's own position, so a drop during the replay loses nothing.
+    assert resumed.id == ready.id
+    assert names_and_keys(missed) == [
+        ("environment.created", first), ("environment.updated", first), ("environment.created", second),
+    ]
+    assert_increasing([ready.id, *(e.id for e in missed), after.id])
+    assert (after.event, after.data) == ("environment.deleted", {"name": second})
+
+
+def test_resuming_from_the_newest_event_replays_nothing(api):
+    with live_and_ready(api) as (_, ready):
+        pass
+
+    with live_and_ready(api, last_event_id=ready.id) as (stream, _):
+        assert stream.events_until_idle() == []
+
+
+def test_the_list_answer_tells_where_to_resume_from(api, unique_name):
+    name = unique_name()
+    listed = api.get("/v1/environments")
+    position = int(listed.headers["X-Last-Event-ID"])
+    api.post("/v1/environments", json={"name": name}).raise_for_status()
+
+    with live_and_ready(api, last_event_id=position) as (stream, ready):
+        missed = stream.events_until_idle()
+
+    assert name not in [e["name"] for e in listed.json()["items"]]
+    assert ready.id == position
+    assert names_and_keys(missed) == [("environment.created", name)]
+
+
+def test_a_last_event_id_older_than_the_replay_buffer_gets_resync(api):
+    with live(api, last_event_id=1) as stream:
+        resync, ready = stream.next_event(), stream.next_event()
+
+    assert resync.event == "resync"
+    assert ready.event == "ready"
+
+
+def test_a_last_event_id_from_the_future_gets_resync(api):
+    with live_and_ready(api) as (_, ready):
+        pass
+
+    with live(api, last_event_id=ready.id + 1_000_000) as stream:
+        assert stream.next_event().event == "resync"
+
+
+def test_after_resync_the_stream_carries_on_live(api, unique_name):
+    name = unique_name()
+    with live(api, last_event_id=1) as stream:
+        assert [stream.next_event().event for _ in range(2)] == ["resync", "ready"]
+        api.post("/v1/environments", json={"name": name}).raise_for_status()
+        event = stream.next_event()
+
+    assert (event.event, event.data["name"]) == ("environment.created", name)
+
+
+def test_resuming_behind_a_full_replay_buffer_gets_resync(tmp_path):
+    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5, sse_replay_events=3)
+    with running_hq(settings) as small, small.client() as client:
+        with live_and_ready(client) as (_, ready):
+            pass
+        for n in range(4):
+            client.post("/v1/environments", json={"name": f"env-{n}"}).raise_for_status()
+
+        with live(client, last_event_id=ready.id) as stream:
+            evicted = stream.next_event()
+        with live_and_ready(client, last_event_id=ready.id + 1) as (stream, _):
+            still_buffered = stream.events_until_idle()
+
+    assert evicted.event == "resync"
+    assert names_and_keys(still_buffered) == [("environment.created", f"env-{n}") for n in (1, 2, 3)]
