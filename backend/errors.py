@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 from contextvars import ContextVar
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.models import ErrorBody, InvalidField
+from backend.models import ErrorBody, InvalidField, invalid_fields_from
 
 log = logging.getLogger(__name__)
 
@@ -73,35 +72,6 @@ class Conflict(HQError):
 class AgentNotConnected(HQError):
     status = 503
     type = "agent_not_connected"
-
-
-# pydantic error types -> the short codes clients switch on.
-_VALIDATION_CODES = {
-    "missing": "required",
-    "value_error": "invalid",
-    "extra_forbidden": "unknown_field",
-    "json_invalid": "malformed_json",
-    "enum": "invalid_value",
-    "literal_error": "invalid_value",
-    "string_pattern_mismatch": "invalid_format",
-    "string_too_long": "too_long",
-}
-_LOCATION_ROOTS = {"body", "path", "query", "header"}
-
-
-def invalid_fields_from(errors: list[dict[str, Any]]) -> list[InvalidField]:
-    fields = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        if loc and loc[0] in _LOCATION_ROOTS:
-            loc = loc[1:]
-        kind = err.get("type", "")
-        name = ".".join(loc) or "body"
-        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        if kind == "json_invalid":
-            name, message = "body", f"Malformed JSON: {(err.get('ctx') or {}).get('error', 'cannot be parsed')}"
-        fields.append(InvalidField(name=name, error=_VALIDATION_CODES.get(kind, kind or "invalid"), title=message))
-    return fields
 
 
 def _render(error: HQError, headers: dict[str, str] | None = None) -> JSONResponse:

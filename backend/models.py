@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
@@ -50,3 +50,34 @@ class ErrorBody(BaseModel):
     status: int
     invalid_fields: list[InvalidField] = []
     request_id: str = ""
+
+
+# pydantic error types -> the short codes clients switch on.
+_VALIDATION_CODES = {
+    "missing": "required",
+    "value_error": "invalid",
+    "extra_forbidden": "unknown_field",
+    "json_invalid": "malformed_json",
+    "enum": "invalid_value",
+    "literal_error": "invalid_value",
+    "string_pattern_mismatch": "invalid_format",
+    "string_too_long": "too_long",
+}
+_LOCATION_ROOTS = {"body", "path", "query", "header"}
+
+
+def invalid_fields_from(errors: list[dict[str, Any]]) -> list[InvalidField]:
+    """pydantic's errors as the HQ's `invalid_fields`: for the API's 400s, and for the console,
+    which builds request bodies from these same models and shows their errors the same way."""
+    fields = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in _LOCATION_ROOTS:
+            loc = loc[1:]
+        kind = err.get("type", "")
+        name = ".".join(loc) or "body"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if kind == "json_invalid":
+            name, message = "body", f"Malformed JSON: {(err.get('ctx') or {}).get('error', 'cannot be parsed')}"
+        fields.append(InvalidField(name=name, error=_VALIDATION_CODES.get(kind, kind or "invalid"), title=message))
+    return fields

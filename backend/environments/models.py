@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from backend.models import ResourceName, StrictModel
 
@@ -212,6 +212,9 @@ class KafkaConnectionSpec(StrictModel):
 
 
 class KafkaConnection(KafkaConnectionSpec):
+    # An answer, not a request: fields a newer server adds are ignored, not refused.
+    model_config = ConfigDict(extra="ignore")
+
     name: str
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -16,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
+from backend.models import invalid_fields_from
 from console.client import APIError, Unreachable
 
 Result = TypeVar("Result")
@@ -114,6 +116,8 @@ class FormDialog(ModalScreen[Result], Generic[Result]):
         save.label, save.disabled = "Saving…", True
         try:
             result = await self.save()
+        except ValidationError as exc:  # the request body's own model refused a value
+            self.show_errors({f.name: f.title for f in invalid_fields_from(list(exc.errors()))})
         except APIError as exc:
             self.show_errors(exc.field_errors(), general=exc.title if not exc.invalid_fields else "")
         except Unreachable as exc:

@@ -13,6 +13,7 @@ from backend.app import create_app
 from backend.auth import ensure_admin_token
 from backend.server import ServerThread, tcp_socket
 from backend.settings import Settings
+from backend.store import Store
 
 ADMIN_TOKEN = "shq_admin_test-suite-token"
 PREFIXES = ("/v1", "/api/v1")
@@ -27,7 +28,8 @@ class RunningHQ:
     url: str
 
     @property
-    def store(self):  # noqa: ANN201 - the app's Store
+    def store(self) -> Store:
+        """The server's own store, for checking what an answer does not show (stored secrets)."""
         return self.app.state.store
 
     def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:

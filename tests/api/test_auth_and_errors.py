@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from backend.auth import create_service_account_token
@@ -96,9 +95,9 @@ def test_the_admin_token_is_accepted(hq):
 def test_a_session_token_is_accepted_by_its_own_server_only(tmp_path, hq):
     session = "shq_session_for-one-process"
 
-    with running_hq(Settings(home=tmp_path, admin_token=None, session_token=session)) as embedded:
-        with embedded.client(token=session) as console:
-            assert console.get("/v1/environments").status_code == 200
+    embedded_settings = Settings(home=tmp_path, admin_token=None, session_token=session)
+    with running_hq(embedded_settings) as embedded, embedded.client(token=session) as console:
+        assert console.get("/v1/environments").status_code == 200
     with hq.client(token=session) as stranger:
         assert_error(stranger.get("/v1/environments"), 401, "unauthorized")
 

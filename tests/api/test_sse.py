@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, running_hq
 from tests.api.sse_reader import live, live_and_ready
@@ -18,7 +20,7 @@ def names_and_keys(frames) -> list[tuple[str, str]]:
 
 
 def assert_increasing(ids: list[int]) -> None:
-    assert all(a < b for a, b in zip(ids, ids[1:], strict=False)), ids
+    assert all(a < b for a, b in pairwise(ids)), ids
 
 
 def test_the_first_frame_is_ready_with_an_id(api, prefix):

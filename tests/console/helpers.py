@@ -1,0 +1,29 @@
+"""Waiting for the console to catch up with the server, without sleeping a fixed time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from console.screens.base import ResourceScreen
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], what: str, *, tries: int = 300) -> None:
+    """Lets the app run until `condition()` holds; fails naming `what` if it never does."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the console never showed: {what}")
+
+
+async def live(pilot: Pilot) -> None:
+    await until(pilot, lambda: pilot.app.feed_state == "live", "the feed live")
+    await pilot.pause()
+
+
+def table_keys(pilot: Pilot) -> list[str]:
+    """The rows shown by the topmost table screen (dialogs above it are looked through)."""
+    screen = next(s for s in reversed(pilot.app.screen_stack) if isinstance(s, ResourceScreen))
+    return screen.table.visible_keys

@@ -1,0 +1,126 @@
+"""The change feed's numbering, delivery, and Last-Event-ID replay/resync rules (backend/feed.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from backend.feed import Change, ChangeFeed, Resync
+
+
+def change(n: int) -> Change:
+    return Change("environment", "updated", (f"env-{n}",), None)
+
+
+def publish(feed: ChangeFeed, count: int) -> list[int]:
+    return [feed.publish(change(n)).id for n in range(count)]
+
+
+async def test_ids_start_from_the_clock_and_count_up_by_one():
+    before = time.time_ns() // 1000
+    feed = ChangeFeed()
+
+    ids = publish(feed, 3)
+
+    assert ids[0] > before
+    assert ids == [ids[0], ids[0] + 1, ids[0] + 2]
+    assert feed.last_id == ids[-1]
+
+
+async def test_a_restarted_feed_numbers_after_the_previous_one():
+    old = ChangeFeed()
+    last_before_restart = publish(old, 5)[-1]
+
+    assert ChangeFeed().last_id > last_before_restart
+
+
+async def test_a_new_subscriber_misses_nothing_and_receives_later_events():
+    feed = ChangeFeed()
+    publish(feed, 2)
+
+    subscription, missed = feed.subscribe()
+    event = feed.publish(change(9))
+
+    assert missed == []
+    assert subscription.position == event.id - 1
+    assert await asyncio.wait_for(subscription.queue.get(), 5) is event
+
+
+async def test_events_published_on_other_threads_reach_the_subscriber_in_order():
+    feed = ChangeFeed()
+    subscription, _ = feed.subscribe()
+
+    worker = threading.Thread(target=publish, args=(feed, 5))
+    worker.start()
+    worker.join()
+    received = [await asyncio.wait_for(subscription.queue.get(), 5) for _ in range(5)]
+
+    assert [e.change.key for e in received] == [(f"env-{n}",) for n in range(5)]
+    assert [e.id for e in received] == sorted(e.id for e in received)
+
+
+async def test_resuming_from_a_buffered_id_returns_the_events_after_it():
+    feed = ChangeFeed()
+    ids = publish(feed, 5)
+
+    subscription, missed = feed.subscribe(ids[1])
+
+    assert [e.id for e in missed] == ids[2:]
+    assert subscription.position == ids[-1]
+
+
+async def test_resuming_from_the_newest_id_returns_nothing():
+    feed = ChangeFeed()
+    ids = publish(feed, 3)
+
+    _, missed = feed.subscribe(ids[-1])
+
+    assert missed == []
+
+
+async def test_resuming_from_just_before_the_oldest_buffered_event_returns_the_whole_buffer():
+    feed = ChangeFeed(replay_events=3)
+    ids = publish(feed, 5)  # ids[2:] are buffered
+
+    _, missed = feed.subscribe(ids[1])
+
+    assert [e.id for e in missed] == ids[2:]
+
+
+async def test_resuming_from_an_evicted_id_raises_resync():
+    feed = ChangeFeed(replay_events=3)
+    ids = publish(feed, 5)
+
+    with pytest.raises(Resync):
+        feed.subscribe(ids[0])
+
+
+async def test_resuming_from_a_future_id_raises_resync():
+    feed = ChangeFeed()
+    ids = publish(feed, 2)
+
+    with pytest.raises(Resync):
+        feed.subscribe(ids[-1] + 1)
+
+
+async def test_resuming_from_before_a_restart_raises_resync():
+    old = ChangeFeed()
+    last_before_restart = publish(old, 3)[-1]
+    restarted = ChangeFeed()  # empty buffer, numbering moved on
+
+    with pytest.raises(Resync):
+        restarted.subscribe(last_before_restart)
+
+
+async def test_a_closed_subscription_receives_nothing_more():
+    feed = ChangeFeed()
+    subscription, _ = feed.subscribe()
+
+    subscription.close()
+    publish(feed, 2)
+    await asyncio.sleep(0)
+
+    assert subscription.queue.empty()

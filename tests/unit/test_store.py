@@ -1,0 +1,162 @@
+"""The SQLite state store: migrations, concurrent writers and the feed, crash safety."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.feed import ChangeFeed, Event
+from backend.store import EnvironmentRecord, SQLiteStore
+from backend.store import sqlite as sqlite_store
+
+
+def environment(name: str, **fields) -> EnvironmentRecord:
+    return EnvironmentRecord(id=f"id-{name}", name=name, display_name=fields.pop("display_name", name),
+                             tier="development", metadata={}, created_at="2025-01-01T00:00:00.000Z", **fields)
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "streamhq.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(db_path)
+    yield store
+    store.close()
+
+
+def test_a_new_database_gets_every_migration(db_path):
+    SQLiteStore(db_path).close()
+
+    assert user_version(db_path) == len(sqlite_store.MIGRATIONS)
+
+
+def test_reopening_keeps_the_data(db_path):
+    first = SQLiteStore(db_path)
+    first.create_environment(environment("kept"), "hash")
+    first.close()
+
+    reopened = SQLiteStore(db_path)
+    try:
+        assert [e.name for e in reopened.list_environments()] == ["kept"]
+    finally:
+        reopened.close()
+    assert user_version(db_path) == len(sqlite_store.MIGRATIONS)
+
+
+def test_a_new_migration_runs_once_on_an_existing_database(db_path, monkeypatch):
+    SQLiteStore(db_path).close()
+    probe = "CREATE TABLE probe (n INTEGER); INSERT INTO probe VALUES (1)"
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", [*sqlite_store.MIGRATIONS, probe])
+
+    for _ in range(2):
+        SQLiteStore(db_path).close()
+
+    assert user_version(db_path) == len(sqlite_store.MIGRATIONS)
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM probe").fetchone()[0] == 1
+
+
+def test_the_database_file_is_private(store, db_path):
+    assert db_path.stat().st_mode & 0o077 == 0
+
+
+THREADS, WRITES_PER_THREAD = 16, 50
+
+
+def test_concurrent_writes_all_land_and_the_feed_sees_each_once_in_commit_order(db_path):
+    feed = ChangeFeed(replay_events=10_000)
+    published: list[Event] = []
+    store = SQLiteStore(db_path, publish=lambda change: published.append(feed.publish(change)))
+    store.create_environment(environment("shared"), "shared-hash")
+    start = threading.Barrier(THREADS)
+
+    def writer(thread: int) -> None:
+        start.wait()
+        for n in range(WRITES_PER_THREAD // 2):
+            store.create_environment(environment(f"t{thread}-{n}"), f"hash-{thread}-{n}")
+            store.update_environment("shared", display_name=f"t{thread}-{n}")
+
+    workers = [threading.Thread(target=writer, args=(t,)) for t in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    try:
+        final = {e.name: e for e in store.list_environments()}
+    finally:
+        store.close()
+
+    creates = {(t, n) for t in range(THREADS) for n in range(WRITES_PER_THREAD // 2)}
+    assert set(final) == {"shared"} | {f"t{t}-{n}" for t, n in creates}
+    events = published[1:]  # after the shared environment's creation
+    assert len(events) == THREADS * WRITES_PER_THREAD
+    assert sorted(e.change.key[0] for e in events if e.change.verb == "created") == sorted(
+        f"t{t}-{n}" for t, n in creates
+    )
+    ids = [e.id for e in published]
+    assert ids == list(range(ids[0], ids[0] + len(ids))), "strictly increasing, no gaps"
+    # Commit order: the last update the feed announced is the state the database kept, and
+    # each thread's updates appear in the order that thread made them.
+    updates = [e.change.data.display_name for e in events if e.change.verb == "updated"]
+    assert final["shared"].display_name == updates[-1]
+    for t in range(THREADS):
+        mine = [u for u in updates if u.startswith(f"t{t}-")]
+        assert mine == [f"t{t}-{n}" for n in range(WRITES_PER_THREAD // 2)]
+
+
+WRITER = textwrap.dedent("""
+    import itertools, sys
+    from pathlib import Path
+    from backend.store import EnvironmentRecord, SQLiteStore
+
+    store = SQLiteStore(Path(sys.argv[1]))
+    for n in itertools.count():
+        name = f"env-{n}"
+        store.create_environment(EnvironmentRecord(id=name, name=name, display_name=name, tier="development",
+                                                   metadata={"pad": "x" * 2000}, created_at="2025-01-01"), name)
+        store.update_environment(name, metadata={"pad": "y" * 2000, "n": str(n)})
+        print(name, flush=True)
+""")
+CONFIRMED_BEFORE_KILL = 200
+
+
+def test_kill_9_mid_writes_loses_no_committed_row_and_leaves_a_sound_database(db_path):
+    child = subprocess.Popen([sys.executable, "-c", WRITER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    confirmed = []
+    try:
+        while len(confirmed) < CONFIRMED_BEFORE_KILL:
+            line = child.stdout.readline()
+            assert line, "the writer died on its own"
+            confirmed.append(line.strip())
+    finally:
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate(timeout=10)
+    confirmed += rest.split()  # printed after a commit, read after the kill: committed too
+
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    reopened = SQLiteStore(db_path)
+    try:
+        stored = {e.name: e for e in reopened.list_environments()}
+        assert set(confirmed) <= set(stored)
+        assert all(stored[name].metadata["n"] == name.removeprefix("env-") for name in confirmed)
+        reopened.create_environment(environment("after-the-crash"), "fresh-hash")
+        assert reopened.get_environment("after-the-crash") is not None
+    finally:
+        reopened.close()
