@@ -2,10 +2,13 @@
 "the floor" — the same list read and serialised in-process with no HTTP at all.
 
 Runs the real server as users do (`streamhq serve` in its own process, on loopback), fills it
-with environments over the API, then drives it with asyncio + httpx clients.
+with environments over the API, then drives it from one asyncio process with N concurrent
+clients, each on its own keep-alive connection, twice: with httpx.AsyncClient (what the console
+uses) and with a minimal HTTP/1.1 client on asyncio streams, whose own cost is small enough
+that the figures are the server's rather than the client's. "client CPU" shows which is which.
 
-    .venv/bin/python bench/api.py [--environments 1000] [--clients 50] [--list-requests 1000]
-                                  [--single-requests 10000]
+    .venv/bin/python bench/api.py [--environments 1000] [--clients 50] [--list-requests 500]
+                                  [--single-requests 10000] [--floor-seconds 5]
 """
 
 from __future__ import annotations
@@ -103,31 +106,62 @@ def hq_server(home: Path, token: str) -> Iterator[tuple[str, psutil.Process]]:
             process.wait()
 
 
-async def drive(clients: int, total: int, request: Callable[[int], Awaitable[httpx.Response]]) -> list[float]:
-    """`total` requests from `clients` concurrent workers; returns each request's latency."""
+Get = Callable[[int, str], Awaitable[int]]  # (worker, path) -> HTTP status
+
+
+class RawHTTP:
+    """GETs over plain HTTP/1.1 keep-alive connections, one per worker: no pool, no parser
+    beyond the status line and Content-Length (the HQ's JSON answers always carry one)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.host, port = url.removeprefix("http://").rsplit(":", 1)
+        self.port = int(port)
+        self.token = token
+        self.connections: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+
+    async def get(self, worker: int, path: str) -> int:
+        if worker not in self.connections:
+            self.connections[worker] = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.connections[worker]
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n\r\n"
+                     .encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.partition(b":")[2]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        await reader.readexactly(length)
+        return int(head[9:12])
+
+    async def aclose(self) -> None:
+        for _, writer in self.connections.values():
+            writer.close()
+
+
+async def drive(clients: int, total: int, get: Get, paths: Callable[[int], str]) -> list[float]:
+    """`total` GETs from `clients` concurrent workers; returns each request's latency."""
     latencies: list[float] = []
     issued = 0
 
-    async def worker() -> None:
+    async def worker(me: int) -> None:
         nonlocal issued
         while issued < total:
-            n = issued
+            path = paths(issued)
             issued += 1
             started = time.perf_counter()
-            response = await request(n)
+            status = await get(me, path)
             latencies.append(time.perf_counter() - started)
-            if response.status_code >= 300:
-                raise SystemExit(f"{response.request.method} {response.request.url}: {response.status_code}")
+            if not 200 <= status < 300:
+                raise SystemExit(f"{path}: HTTP {status}")
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(n) for n in range(clients)))
     return latencies
 
 
-async def measured(name: str, server: psutil.Process, clients: int, total: int,
-                   request: Callable[[int], Awaitable[httpx.Response]]) -> Figures:
+async def measured(name: str, server: psutil.Process, clients: int, total: int, get: Get,
+                   paths: Callable[[int], str]) -> Figures:
+    await drive(clients, clients * 2, get, paths)  # warm-up: connections open, caches hot
     server_before, client_before = sum(server.cpu_times()[:2]), time.process_time()
     started = time.perf_counter()
-    latencies = await drive(clients, total, request)
+    latencies = await drive(clients, total, get, paths)
     seconds = time.perf_counter() - started
     return Figures(name, total, seconds, latencies,
                    server_cpu=(sum(server.cpu_times()[:2]) - server_before) / seconds,
@@ -136,19 +170,36 @@ async def measured(name: str, server: psutil.Process, clients: int, total: int,
 
 async def over_http(url: str, token: str, server: psutil.Process, args: argparse.Namespace) -> tuple[list[Figures], int]:
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    names = [f"bench-env-{n:05d}" for n in range(args.environments)]
+    raw = RawHTTP(url, token)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
                                  limits=limits, timeout=60) as http:
-        names = [f"bench-env-{n:05d}" for n in range(args.environments)]
-        await drive(args.clients, len(names), lambda n: http.post(
-            "/v1/environments", json={"name": names[n], "tier": "staging", "metadata": {"team": f"team-{n % 17}"}}))
+        async def create(_: int, name: str) -> int:
+            body = {"name": name, "tier": "staging", "metadata": {"team": f"team-{len(name) % 7}"}}
+            return (await http.post("/v1/environments", json=body)).status_code
 
-        list_size = len((await http.get("/v1/environments")).content)
-        await drive(args.clients, args.clients * 2, lambda n: http.get("/v1/environments"))  # warm-up
-        lists = await measured("GET /v1/environments (list)", server, args.clients, args.list_requests,
-                               lambda n: http.get("/v1/environments"))
-        singles = await measured("GET /v1/environments/{name}", server, args.clients, args.single_requests,
-                                 lambda n: http.get(f"/v1/environments/{names[n % len(names)]}"))
-    return [lists, singles], list_size
+        async def httpx_get(_: int, path: str) -> int:
+            return (await http.get(path)).status_code
+
+        created = await drive(args.clients, len(names), create, lambda n: names[n])
+        assert len(created) == args.environments
+        listed = await http.get("/v1/environments")
+        assert len(listed.json()["items"]) == args.environments, "the server holds other environments"
+
+        def the_list(_: int) -> str:
+            return "/v1/environments"
+
+        def one(n: int) -> str:
+            return f"/v1/environments/{names[n % len(names)]}"
+
+        figures = []
+        for client_name, get in (("httpx", httpx_get), ("raw", raw.get)):
+            figures.append(await measured(f"list     ({client_name} client)", server, args.clients,
+                                          args.list_requests, get, the_list))
+            figures.append(await measured(f"single   ({client_name} client)", server, args.clients,
+                                          args.single_requests, get, one))
+    await raw.aclose()
+    return figures, len(listed.content)
 
 
 def floor(home: Path, seconds: float) -> Figures:
@@ -168,29 +219,31 @@ def floor(home: Path, seconds: float) -> Figures:
 
 def report(figures: list[Figures], floor_figures: Figures, args: argparse.Namespace, list_size: int) -> None:
     print(f"machine: {machine()}")
-    print(f"setup:   {args.environments} environments; {args.clients} concurrent clients (asyncio + httpx, one"
-          f" process); server `streamhq serve` (uvicorn, one process); list body {list_size / 1024:.0f} KiB")
+    print(f"setup:   {args.environments} environments, list answer {list_size / 1024:.0f} KiB;"
+          f" {args.clients} concurrent clients in one asyncio process;"
+          " server: `streamhq serve` (one uvicorn process) on loopback")
     print()
-    header = f"{'measure':<38} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'client CPU':>10}"
+    header = (f"{'GET /v1/environments...':<26} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+              f" {'server CPU':>11} {'client CPU':>11}")
     print(header)
     print("-" * len(header))
     for f in figures:
-        print(f"{f.name:<38} {f.requests:>9} {f.per_second:>9.1f} {f.percentile(50) * 1000:>8.1f}"
-              f" {f.percentile(99) * 1000:>8.1f} {f.server_cpu:>10.0%} {f.client_cpu:>10.0%}")
-    print(f"{floor_figures.name:<38} {floor_figures.requests:>9} {floor_figures.per_second:>9.1f}"
-          f" {'lists/s':>8}")
+        print(f"{f.name:<26} {f.requests:>9} {f.per_second:>8.1f} {f.percentile(50) * 1000:>8.1f}"
+              f" {f.percentile(99) * 1000:>8.1f} {f.server_cpu:>11.0%} {f.client_cpu:>11.0%}")
+    print(f"{'floor (in-process list)':<26} {floor_figures.requests:>9} {floor_figures.per_second:>8.1f}"
+          "  lists/s: EnvironmentService(store).list() + EnvironmentList(...).model_dump_json()")
     print()
-    lists = figures[0]
-    print(f"list over HTTP / floor: {lists.per_second / floor_figures.per_second:.2f}"
-          f"  ({lists.per_second:.1f} vs {floor_figures.per_second:.1f} lists/s;"
-          f" mean list latency {statistics.fmean(lists.latencies) * 1000:.1f} ms)")
+    for f in figures:
+        if f.name.startswith("list"):
+            print(f"{f.name.split('(')[1].rstrip(')')}: list throughput / floor ="
+                  f" {f.per_second / floor_figures.per_second:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environments", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--list-requests", type=int, default=1000)
+    parser.add_argument("--list-requests", type=int, default=500)
     parser.add_argument("--single-requests", type=int, default=10_000)
     parser.add_argument("--floor-seconds", type=float, default=5.0)
     args = parser.parse_args()

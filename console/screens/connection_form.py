@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Select, Switch
+from textual.widgets import Checkbox, Input, Select
 
 from backend.environments.models import KafkaAuth, KafkaConnection, KafkaConnectionSpec
 from backend.models import NAME_RULE, is_valid_name
@@ -40,7 +40,6 @@ class ConnectionForm(FormDialog[KafkaConnection | None]):
     DEFAULT_CSS = """
     ConnectionForm .auth-group { height: auto; display: none; }
     ConnectionForm.-sasl .sasl, ConnectionForm.-tls .tls { display: block; }
-    ConnectionForm Switch { margin-top: 1; }
     """
 
     def __init__(self, environment: str, existing: KafkaConnection | None = None) -> None:
@@ -76,7 +75,7 @@ class ConnectionForm(FormDialog[KafkaConnection | None]):
             yield from self.field("username", "Username", Input(settings.get("username", ""), id="username"))
             yield from self.field("password", "Password (*** keeps the stored one)",
                                   Input(settings.get("password", ""), password=True, id="password"))
-            yield from self.field("tls_on", "Use TLS", Switch(bool(settings.get("tls")), id="tls_on"))
+            yield from self.field("tls_on", "Transport", Checkbox("TLS", bool(settings.get("tls")), id="tls_on"))
         with Vertical(classes="auth-group tls"):
             for name, label in zip(PEM_FIELDS, ("CA certificate", "Client certificate", "Client key (***: keep)"),
                                    strict=True):
@@ -98,8 +97,7 @@ class ConnectionForm(FormDialog[KafkaConnection | None]):
         kind = self._auth_type()
         self.set_class(kind.startswith("sasl"), "-sasl")
         self.set_class(kind == "tls", "-tls")
-        mechanism = self.query("#mechanism, #label-mechanism, #error-mechanism")
-        mechanism.set(display=kind == "sasl_scram")
+        self.query("#mechanism, #label-mechanism").set(display=kind == "sasl_scram")
 
     def _value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value.strip()
@@ -134,7 +132,7 @@ class ConnectionForm(FormDialog[KafkaConnection | None]):
         if kind == "tls":
             return KafkaAuth.model_validate({"tls": {name: read_pem(self._value(name)) for name in PEM_FIELDS}})
         settings = {"username": self._value("username"), "password": self._value("password"),
-                    "tls": self.query_one("#tls_on", Switch).value}
+                    "tls": self.query_one("#tls_on", Checkbox).value}
         if kind == "sasl_scram":
             settings["mechanism"] = self.query_one("#mechanism", Select).value
         return KafkaAuth.model_validate({kind: settings})

@@ -25,11 +25,10 @@ CONNECTION_COLUMNS = [
     Column("name", "NAME"),
     Column("brokers", "BOOTSTRAP BROKERS"),
     Column("auth", "AUTH"),
-    Column("lrn", "LRN"),
 ]
 
 
-def connection_row(environment: str, connection: KafkaConnection) -> tuple[str, str, str, str]:
+def connection_row(connection: KafkaConnection) -> tuple[str, str, str]:
     auth = connection.auth
     settings = auth.settings
     detail = auth.kind
@@ -38,7 +37,7 @@ def connection_row(environment: str, connection: KafkaConnection) -> tuple[str, 
         if auth.kind == "sasl_scram":
             detail += f" · {settings.mechanism}"
     brokers = ", ".join(connection.override_broker_addresses) or "(agent's)"
-    return (connection.name, brokers, detail, f"environments:kafka-connection/{environment}/{connection.name}")
+    return (connection.name, brokers, detail)
 
 
 def summary(environment: Environment) -> Table:
@@ -74,19 +73,16 @@ class EnvironmentDetailScreen(ResourceScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
-        Binding("a,n", "new_connection", "Add connection", id="connections.new"),
+        Binding("a,n", "new_connection", "Add", id="connections.new"),
         Binding("e", "edit_connection", "Edit", id="connections.edit"),
         Binding("d", "delete_connection", "Delete", id="connections.delete"),
-        Binding("r", "renew_key", "Renew agent key", id="environment.renew_key"),
+        Binding("r", "renew_key", "Renew key", id="environment.renew_key"),
     ]
 
     DEFAULT_CSS = """
-    EnvironmentDetailScreen #summary {
-        height: auto; padding: 1 2; margin: 0 0 1 0;
-        background: $surface; border-bottom: solid $panel;
-    }
-    EnvironmentDetailScreen .section { padding: 0 2; text-style: bold; color: $text-accent; }
-    EnvironmentDetailScreen #no-connections { padding: 0 2; color: $text-muted; }
+    EnvironmentDetailScreen #summary { height: auto; padding: 1 2; background: $surface; }
+    EnvironmentDetailScreen .section { padding: 1 1 0 1; text-style: bold; color: $text-accent; }
+    EnvironmentDetailScreen #no-connections { padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, environment: Environment) -> None:
@@ -126,7 +122,7 @@ class EnvironmentDetailScreen(ResourceScreen):
             self.notify(str(exc), severity="error")
             return
         self.connections = {c.name: c for c in connections}
-        self.table.replace_all((c.name, connection_row(name, c)) for c in connections)
+        self.table.replace_all((c.name, connection_row(c)) for c in connections)
         self._show_empty_hint()
 
     def _show_environment(self, environment: Environment) -> None:
@@ -137,7 +133,9 @@ class EnvironmentDetailScreen(ResourceScreen):
 
     def _show_empty_hint(self) -> None:
         hint = "" if self.connections else "No Kafka connections. Press a to add one: the agent reaches Kafka with it."
-        self.query_one("#no-connections", Static).update(hint)
+        line = self.query_one("#no-connections", Static)
+        line.update(hint)
+        line.display = bool(hint)
 
     def _gone(self) -> None:
         self.notify(f"Environment {self.environment.name!r} was deleted.", severity="warning")
@@ -163,7 +161,7 @@ class EnvironmentDetailScreen(ResourceScreen):
             else:
                 connection = KafkaConnection.model_validate(data)
                 self.connections[connection.name] = connection
-                self.table.upsert(connection.name, connection_row(name, connection))
+                self.table.upsert(connection.name, connection_row(connection))
             self._show_empty_hint()
 
     def _selected(self) -> KafkaConnection | None:

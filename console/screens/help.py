@@ -54,4 +54,8 @@ def binding_rows(app, screen) -> list[tuple[str, str, str]]:
             continue
         key = app.get_key_display(binding)
         rows.setdefault((binding.id or binding.action, key), (key, binding.description, binding.id or ""))
-    return sorted(rows.values(), key=lambda r: (r[2].split(".")[0] == "app", r[2], r[0]))
+    def group(row: tuple[str, str, str]) -> int:
+        prefix = row[2].split(".")[0]
+        return 3 if not prefix else {"table": 1, "filter": 1, "app": 2}.get(prefix, 0)
+
+    return sorted(rows.values(), key=lambda r: (group(r), r[2], r[0]))

@@ -40,7 +40,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 class ResourceTable(DataTable):
     BINDINGS = [
-        Binding("s", "cycle_sort", "Sort", id="table.sort"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="table.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
     ]
 

@@ -3,8 +3,10 @@ environment in focus, coloured by its tier (production stands out, like k9s's sk
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.color import Color
 from textual.widget import Widget
 
 FEED_MARKS = {
@@ -47,13 +49,16 @@ class StatusHeader(Widget):
     def render(self) -> RenderResult:
         app = self.app
         mark, word, variable = FEED_MARKS.get(app.feed_state, FEED_MARKS["offline"])
-        colour = app.theme_variables.get(variable.lstrip("$"), "")
+        # On a tier's colour the bar's own text colour reads best; elsewhere the state's colour.
+        colour = None if app.focus_tier in ("staging", "production") else app.theme_variables.get(variable.lstrip("$"))
+        # Theme values may be ANSI names ("ansi_green") that only Textual's parser knows.
+        style = Style(bold=True, color=Color.parse(colour).rich_color if colour else None)
         line = Text.assemble(
             (" streamhq ", "bold reverse"),
             "  HQ ",
             (app.client.server, "bold"),
             "  ",
-            (f"{mark} {word}", f"bold {colour}" if colour else "bold"),
+            (f"{mark} {word}", style),
         )
         if app.feed_detail and app.feed_state != "live":
             line.append(f" ({app.feed_detail})", style="dim")
@@ -63,5 +68,5 @@ class StatusHeader(Widget):
             line.append("  env ")
             line.append(app.focus_environment, style="bold")
             if app.focus_tier:
-                line.append(f" · {app.focus_tier}")
+                line.append(f" · {app.focus_tier.upper() if app.focus_tier == 'production' else app.focus_tier}")
         return line
