@@ -19,13 +19,12 @@ import os
 import platform
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,38 +167,59 @@ async def measured(name: str, server: psutil.Process, clients: int, total: int, 
                    client_cpu=(time.process_time() - client_before) / seconds)
 
 
-async def over_http(url: str, token: str, server: psutil.Process, args: argparse.Namespace) -> tuple[list[Figures], int]:
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    names = [f"bench-env-{n:05d}" for n in range(args.environments)]
-    raw = RawHTTP(url, token)
+@asynccontextmanager
+async def httpx_client(url: str, token: str, clients: int) -> AsyncIterator[Get]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
                                  limits=limits, timeout=60) as http:
+        async def get(_: int, path: str) -> int:
+            return (await http.get(path)).status_code
+
+        yield get
+
+
+@asynccontextmanager
+async def raw_client(url: str, token: str, clients: int) -> AsyncIterator[Get]:
+    raw = RawHTTP(url, token)
+    try:
+        yield raw.get
+    finally:
+        await raw.aclose()
+
+
+CLIENTS = {"httpx": httpx_client, "raw": raw_client}
+
+
+async def fill(url: str, token: str, names: list[str], clients: int) -> int:
+    """Creates the environments over the API; returns the size of the list answer in bytes."""
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
         async def create(_: int, name: str) -> int:
             body = {"name": name, "tier": "staging", "metadata": {"team": f"team-{len(name) % 7}"}}
             return (await http.post("/v1/environments", json=body)).status_code
 
-        async def httpx_get(_: int, path: str) -> int:
-            return (await http.get(path)).status_code
-
-        created = await drive(args.clients, len(names), create, lambda n: names[n])
-        assert len(created) == args.environments
+        await drive(clients, len(names), create, lambda n: names[n])
         listed = await http.get("/v1/environments")
-        assert len(listed.json()["items"]) == args.environments, "the server holds other environments"
+    assert len(listed.json()["items"]) == len(names), "the server holds other environments"
+    return len(listed.content)
 
-        def the_list(_: int) -> str:
-            return "/v1/environments"
 
-        def one(n: int) -> str:
-            return f"/v1/environments/{names[n % len(names)]}"
-
-        figures = []
-        for client_name, get in (("httpx", httpx_get), ("raw", raw.get)):
-            figures.append(await measured(f"list     ({client_name} client)", server, args.clients,
-                                          args.list_requests, get, the_list))
-            figures.append(await measured(f"single   ({client_name} client)", server, args.clients,
-                                          args.single_requests, get, one))
-    await raw.aclose()
-    return figures, len(listed.content)
+async def over_http(url: str, token: str, server: psutil.Process,
+                    args: argparse.Namespace) -> tuple[list[Figures], int]:
+    names = [f"bench-env-{n:05d}" for n in range(args.environments)]
+    list_size = await fill(url, token, names, args.clients)
+    phases = (
+        ("list", args.list_requests, lambda n: "/v1/environments"),
+        ("single", args.single_requests, lambda n: f"/v1/environments/{names[n % len(names)]}"),
+    )
+    figures = []
+    for client_name, client in CLIENTS.items():
+        for phase, total, paths in phases:
+            # A fresh client per phase: uvicorn drops connections idle for 5 s, which the slow
+            # tail of the list phase can leave behind, and a reused one would race that close.
+            async with client(url, token, args.clients) as get:
+                figures.append(await measured(f"{phase:<8} ({client_name} client)", server, args.clients,
+                                              total, get, paths))
+    return figures, list_size
 
 
 def floor(home: Path, seconds: float) -> Figures:

@@ -1,0 +1,32 @@
+"""Copies the main snapshot SVGs into screenshots/ for the README (`make screenshots`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__" / "test_snapshots"
+MAIN = {
+    "test_environments_production_in_focus.svg": "environments.svg",
+    "test_environments_wide.svg": "environments-160x45.svg",
+    "test_environment_detail.svg": "environment-detail.svg",
+    "test_new_environment_form_with_server_error.svg": "new-environment-error.svg",
+    "test_connection_form.svg": "connection-form.svg",
+    "test_delete_production_confirmation.svg": "delete-production.svg",
+    "test_help.svg": "help.svg",
+    "test_environments_in_theme[streamhq-ansi].svg": "theme-ansi.svg",
+    "test_environments_in_theme[streamhq-light].svg": "theme-light.svg",
+}
+
+
+def main() -> None:
+    target = ROOT / "screenshots"
+    target.mkdir(exist_ok=True)
+    for source, name in MAIN.items():
+        shutil.copyfile(SNAPSHOTS / source, target / name)
+        print(f"screenshots/{name}")
+
+
+if __name__ == "__main__":
+    main()
