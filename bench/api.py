@@ -7,8 +7,8 @@ clients, each on its own keep-alive connection, twice: with httpx.AsyncClient (w
 uses) and with a minimal HTTP/1.1 client on asyncio streams, whose own cost is small enough
 that the figures are the server's rather than the client's. "client CPU" shows which is which.
 
-    .venv/bin/python bench/api.py [--environments 1000] [--clients 50] [--list-requests 500]
-                                  [--single-requests 10000] [--floor-seconds 5]
+    .venv/bin/python bench/api.py [--environments 1000] [--clients 50] [--list-requests 400]
+                                  [--single-requests 5000] [--floor-seconds 5]
 """
 
 from __future__ import annotations
@@ -263,8 +263,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environments", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--list-requests", type=int, default=500)
-    parser.add_argument("--single-requests", type=int, default=10_000)
+    parser.add_argument("--list-requests", type=int, default=400)
+    parser.add_argument("--single-requests", type=int, default=5000)
     parser.add_argument("--floor-seconds", type=float, default=5.0)
     args = parser.parse_args()
 

@@ -24,25 +24,28 @@ from console.config import ConsoleConfig
 
 
 def _parser() -> argparse.ArgumentParser:
+    # `--home` is taken before or after the sub-command; SUPPRESS keeps a sub-command's
+    # absent --home from overwriting one given before it.
+    home = argparse.ArgumentParser(add_help=False)
+    home.add_argument("--home", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+                      help="state directory (default: $STREAMHQ_HOME, else the XDG data dir)")
     parser = argparse.ArgumentParser(
-        prog="streamhq", description="A keyboard-driven console for Kafka fleet operations, and its HQ server."
+        prog="streamhq", parents=[home],
+        description="A keyboard-driven console for Kafka fleet operations, and its HQ server.",
     )
     parser.add_argument("--server", metavar="URL", help="drive a remote HQ (token: STREAMHQ_TOKEN, keyring, or login)")
-    parser.add_argument("--home", type=Path, help="state directory of the embedded HQ (default: $STREAMHQ_HOME)")
     parser.add_argument("--read-only", action="store_true", help="hide and refuse every mutating action")
     parser.add_argument("--theme", help="start with this theme (the choice is remembered)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the HQ server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=9991)
-    serve.add_argument("--home", type=Path, dest="serve_home", help="state directory (default: $STREAMHQ_HOME)")
+    serve = commands.add_parser("serve", parents=[home], help="run the HQ server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=9991, help="port to listen on (default: 9991)")
 
     token = commands.add_parser("token", help="manage service-account tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_commands.add_parser("create", help="create a service-account token (printed once)")
+    create = token_commands.add_parser("create", parents=[home], help="create a service-account token (printed once)")
     create.add_argument("name")
-    create.add_argument("--home", type=Path, dest="token_home", help="state directory (default: $STREAMHQ_HOME)")
 
     login = commands.add_parser("login", help="store the token for a remote HQ in the keyring")
     login.add_argument("url")
@@ -51,10 +54,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.home = getattr(args, "home", None) or default_home()
     if args.command == "serve":
-        return serve(args.serve_home or args.home or default_home(), args.host, args.port)
+        return serve(args.home, args.host, args.port)
     if args.command == "token":
-        return create_token(args.token_home or args.home or default_home(), args.name)
+        return create_token(args.home, args.name)
     if args.command == "login":
         return login(args.url)
     return console(args)
@@ -111,8 +115,7 @@ def console(args: argparse.Namespace) -> int:
             print(f"streamhq: {exc}", file=sys.stderr)
             return 2
     else:
-        home = args.home or default_home()
-        embedded, client = start_embedded(home)
+        embedded, client = start_embedded(args.home)
     try:
         StreamHQApp(client, config, read_only=args.read_only).run()
     finally:

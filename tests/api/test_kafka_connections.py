@@ -28,7 +28,7 @@ def masked(auth: dict) -> dict:
     return {kind: {**settings, SECRETS[kind]: "***"}}
 
 
-def stored_spec(hq, env: str, name: str = "main") -> dict:
+def stored_spec(hq, env: str, name: str = "main") -> dict | None:
     record = hq.store.get_connection(env, name)
     return record.spec if record else None
 

@@ -51,5 +51,5 @@ def test_streamhq_token_wins_over_stored_ones(no_keyring, monkeypatch):
 
 
 def test_a_missing_token_says_how_to_get_one(no_keyring):
-    with pytest.raises(NoToken, match="streamhq login https://other.example"):
+    with pytest.raises(NoToken, match=r"streamhq login https://other\.example"):
         find_token("https://other.example")
