@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
 
@@ -169,39 +169,59 @@ class TlsAuth(StrictModel):
     key_pem: str | None = Field(None, description="Write-only: answers show \"***\".")
 
 
-class KafkaAuth(StrictModel):
-    """At most one key, naming the auth type; `{}` means plaintext."""
+class OneOfAuth(StrictModel):
+    """An auth object with at most one key, naming its type; `{}` means the default type.
+    Fields listed in SECRET_FIELDS are write-only: answers show the mask instead."""
 
-    plaintext: PlaintextAuth | None = None
-    sasl_plain: SaslPlainAuth | None = None
-    sasl_scram: SaslScramAuth | None = None
-    tls: TlsAuth | None = None
+    DEFAULT_KIND: ClassVar[str]
+    SECRET_FIELDS: ClassVar[tuple[str, ...]]
 
     @model_validator(mode="after")
-    def _one_type(self) -> KafkaAuth:
+    def _one_type(self) -> OneOfAuth:
         if len(self.model_fields_set) > 1:
             raise ValueError(f"auth takes at most one type, got {sorted(self.model_fields_set)}")
         return self
 
     @property
     def kind(self) -> str:
-        return next(iter(self.model_fields_set), "plaintext")
+        return next(iter(self.model_fields_set), self.DEFAULT_KIND)
 
     @property
-    def settings(self) -> StrictModel | None:
+    def settings(self) -> BaseModel | None:
         return getattr(self, self.kind) if self.model_fields_set else None
 
     @model_serializer(mode="wrap")
     def _only_the_type_set(self, handler):
         return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
 
-    def masked(self) -> KafkaAuth:
-        """A copy with every write-only secret replaced by the mask."""
+    def _with(self, values: dict[str, Any]) -> Self:
+        return type(self).model_validate({self.kind: self.settings.model_copy(update=values).model_dump()})
+
+    def secret_fields_set(self) -> list[str]:
         settings = self.settings
-        if settings is None:
-            return self
-        secrets = {f: SECRET_MASK for f in ("password", "key_pem") if getattr(settings, f, None)}
-        return KafkaAuth.model_validate({self.kind: settings.model_copy(update=secrets).model_dump()})
+        return [f for f in self.SECRET_FIELDS if settings is not None and getattr(settings, f, None)]
+
+    def masked(self) -> Self:
+        """A copy with every write-only secret replaced by the mask."""
+        secrets = self.secret_fields_set()
+        return self._with(dict.fromkeys(secrets, SECRET_MASK)) if secrets else self
+
+    def masked_fields(self) -> list[str]:
+        """The secrets a client sent back as the mask: it means "unchanged"."""
+        return [f for f in self.secret_fields_set() if getattr(self.settings, f) == SECRET_MASK]
+
+    def keeping_secrets_of(self, previous: Self, fields: list[str]) -> Self:
+        return self._with({f: getattr(previous.settings, f) for f in fields})
+
+
+class KafkaAuth(OneOfAuth):
+    DEFAULT_KIND = "plaintext"
+    SECRET_FIELDS = ("password", "key_pem")
+
+    plaintext: PlaintextAuth | None = None
+    sasl_plain: SaslPlainAuth | None = None
+    sasl_scram: SaslScramAuth | None = None
+    tls: TlsAuth | None = None
 
 
 class KafkaConnectionSpec(StrictModel):
@@ -220,3 +240,67 @@ class KafkaConnection(KafkaConnectionSpec):
 
 class KafkaConnectionList(BaseModel):
     items: list[KafkaConnection]
+
+
+# HTTP services an agent reaches: Kafka Connect clusters and Redpanda Connect instances
+
+
+class NoAuth(StrictModel):
+    pass
+
+
+class BasicAuth(StrictModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+
+
+class BearerAuth(StrictModel):
+    token: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+
+
+class HttpAuth(OneOfAuth):
+    DEFAULT_KIND = "none"
+    SECRET_FIELDS = ("password", "token")
+
+    none: NoAuth | None = None
+    basic: BasicAuth | None = None
+    bearer: BearerAuth | None = None
+
+
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError("must be an http:// or https:// URL, e.g. http://connect-1:8083")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class ConnectClusterSpec(StrictModel):
+    urls: list[HttpUrl] = Field(min_length=1, description="The REST URLs of the cluster's workers.")
+    auth: HttpAuth = HttpAuth()
+
+
+class ConnectCluster(ConnectClusterSpec):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+
+
+class ConnectClusterList(BaseModel):
+    items: list[ConnectCluster]
+
+
+class RedpandaConnectSpec(StrictModel):
+    url: HttpUrl = Field(description="The streams-mode API of the Redpanda Connect (Benthos) process.")
+    auth: HttpAuth = HttpAuth()
+
+
+class RedpandaConnect(RedpandaConnectSpec):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+
+
+class RedpandaConnectList(BaseModel):
+    items: list[RedpandaConnect]

@@ -1,8 +1,9 @@
-"""Environments API routes (seed 001). Thin: parse, call the service, shape the answer."""
+"""Environments API routes (seed 001). Thin: parse, call the service, shape the answer.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the resource routes are made by a factory whose
+body types are variables, and FastAPI reads annotations at run time."""
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from backend.deps import require_principal
@@ -12,17 +13,15 @@ from backend.environments.models import (
     EnvironmentList,
     EnvironmentPatch,
     EnvironmentWithKey,
-    KafkaConnection,
-    KafkaConnectionList,
-    KafkaConnectionSpec,
 )
-from backend.environments.service import EnvironmentService, to_connection, to_environment
+from backend.environments.resources import RESOURCE_KINDS, ResourceKind
+from backend.environments.service import EnvironmentService, to_environment, to_public
 from backend.errors import AgentNotConnected
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.sse import sse_response
 
-FEED_KINDS = {"environment", "kafka-connection"}
+FEED_KINDS = {"environment", *RESOURCE_KINDS}
 LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 router = APIRouter(
@@ -44,7 +43,7 @@ def render_change(event: Event) -> dict:
     environment, name = change.key
     if change.data is None:
         return {"environment": environment, "name": name}
-    return {"environment": environment, **to_connection(change.data).model_dump(mode="json")}
+    return {"environment": environment, **to_public(RESOURCE_KINDS[change.kind], change.data).model_dump(mode="json")}
 
 
 @router.get("", response_model=EnvironmentList, summary="Lists all environments")
@@ -87,32 +86,42 @@ def renew_key(name: str, svc: EnvironmentService = Depends(service)):
     return svc.renew_key(name)
 
 
-@router.get("/{env_name}/kafka-connections", response_model=KafkaConnectionList,
-            summary="Lists Kafka connections defined for an environment")
-def list_connections(env_name: str, svc: EnvironmentService = Depends(service)):
-    return KafkaConnectionList(items=svc.list_connections(env_name))
+def add_resource_routes(kind: ResourceKind) -> None:
+    """list / get / put (upsert) / delete of one kind of environment resource."""
+    base = f"/{{env_name}}/{kind.path}"
+    item = f"{base}/{{{kind.name_param}}}"
+    name = Path(alias=kind.name_param)
+    label = kind.label[0].lower() + kind.label[1:]
+
+    def list_items(env_name: str, svc: EnvironmentService = Depends(service)):
+        return kind.listing(items=svc.list_resources(env_name, kind))
+
+    def get_item(env_name: str, item_name: str = name, svc: EnvironmentService = Depends(service)):
+        return svc.get_resource(env_name, kind, item_name)
+
+    def put_item(env_name: str, body: kind.spec, response: Response, item_name: str = name,
+                 svc: EnvironmentService = Depends(service)):
+        resource, created = svc.put_resource(env_name, kind, item_name, body)
+        response.status_code = 201 if created else 200
+        return resource
+
+    def delete_item(env_name: str, item_name: str = name, svc: EnvironmentService = Depends(service)) -> Response:
+        svc.delete_resource(env_name, kind, item_name)
+        return Response(status_code=204)
+
+    snake = kind.kind.replace("-", "_")
+    router.add_api_route(base, list_items, methods=["GET"], response_model=kind.listing, name=f"list_{snake}s",
+                         summary=f"Lists the {label}s of an environment")
+    router.add_api_route(item, get_item, methods=["GET"], response_model=kind.public, name=f"get_{snake}",
+                         summary=f"Retrieves a {label} of an environment")
+    router.add_api_route(item, put_item, methods=["PUT"], response_model=kind.public, name=f"put_{snake}",
+                         responses={201: {"model": kind.public}}, summary=f"Creates or replaces a {label}")
+    router.add_api_route(item, delete_item, methods=["DELETE"], status_code=204, name=f"delete_{snake}",
+                         summary=f"Deletes a {label}")
 
 
-@router.get("/{env_name}/kafka-connections/{conn_name}", response_model=KafkaConnection,
-            summary="Retrieves a Kafka connection of an environment")
-def get_connection(env_name: str, conn_name: str, svc: EnvironmentService = Depends(service)):
-    return svc.get_connection(env_name, conn_name)
-
-
-@router.put("/{env_name}/kafka-connections/{conn_name}", response_model=KafkaConnection,
-            responses={201: {"model": KafkaConnection}}, summary="Creates or updates a Kafka connection")
-def put_connection(env_name: str, conn_name: str, body: KafkaConnectionSpec, response: Response,
-                   svc: EnvironmentService = Depends(service)):
-    connection, created = svc.put_connection(env_name, conn_name, body)
-    response.status_code = 201 if created else 200
-    return connection
-
-
-@router.delete("/{env_name}/kafka-connections/{conn_name}", status_code=204,
-               summary="Deletes a Kafka connection")
-def delete_connection(env_name: str, conn_name: str, svc: EnvironmentService = Depends(service)) -> Response:
-    svc.delete_connection(env_name, conn_name)
-    return Response(status_code=204)
+for _kind in RESOURCE_KINDS.values():
+    add_resource_routes(_kind)
 
 
 def proxy(name: str, path: str, svc: EnvironmentService = Depends(service)):

@@ -1,8 +1,11 @@
-"""The rules of environments and their Kafka connections; routes call this, this calls the store."""
+"""The rules of environments and of what they reach (Kafka connections, Connect clusters,
+Redpanda Connect instances); routes call this, this calls the store."""
 
 from __future__ import annotations
 
 import uuid
+
+from pydantic import BaseModel
 
 from backend.auth import hash_secret, new_secret
 from backend.environments.models import (
@@ -12,23 +15,18 @@ from backend.environments.models import (
     EnvironmentPatch,
     EnvironmentStatus,
     EnvironmentWithKey,
-    KafkaAuth,
-    KafkaConnection,
-    KafkaConnectionSpec,
+    OneOfAuth,
 )
+from backend.environments.resources import ResourceKind
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import NAME_RULE, is_valid_name
-from backend.store import ConnectionRecord, EnvironmentRecord, Store
+from backend.store import EnvironmentRecord, ResourceRecord, Store
 from backend.store.base import StoreConflict
 from backend.store.sqlite import now
 
 
 def environment_lrn(name: str) -> str:
     return f"environments:environment/{name}"
-
-
-def kafka_connection_lrn(environment: str, name: str) -> str:
-    return f"environments:kafka-connection/{environment}/{name}"
 
 
 def to_environment(record: EnvironmentRecord) -> Environment:
@@ -44,11 +42,10 @@ def to_environment(record: EnvironmentRecord) -> Environment:
     )
 
 
-def to_connection(record: ConnectionRecord) -> KafkaConnection:
-    """The public view: write-only secrets masked."""
-    spec = KafkaConnectionSpec.model_validate(record.spec)
-    return KafkaConnection(name=record.name, override_broker_addresses=spec.override_broker_addresses,
-                           auth=spec.auth.masked())
+def to_public(kind: ResourceKind, record: ResourceRecord) -> BaseModel:
+    """The public view of a resource: write-only secrets masked."""
+    spec = kind.spec.model_validate(record.spec)
+    return kind.public.model_validate({**spec.model_dump(), "name": record.name, "auth": spec.auth.masked()})
 
 
 def _check_name(field: str, name: str) -> None:
@@ -118,51 +115,49 @@ class EnvironmentService:
             raise NotFound(f"Environment {name!r} not found.")
         return EnvironmentWithKey(**self.get(name).model_dump(), agent_key=agent_key)
 
-    # kafka connections
+    # what the environment reaches
 
-    def list_connections(self, environment: str) -> list[KafkaConnection]:
+    def list_resources(self, environment: str, kind: ResourceKind) -> list[BaseModel]:
         self._record(environment)
-        return [to_connection(r) for r in self.store.list_connections(environment)]
+        return [to_public(kind, r) for r in self.store.list_resources(environment, kind.kind)]
 
-    def get_connection(self, environment: str, name: str) -> KafkaConnection:
+    def get_resource(self, environment: str, kind: ResourceKind, name: str) -> BaseModel:
         self._record(environment)
-        record = self.store.get_connection(environment, name)
+        record = self.store.get_resource(environment, kind.kind, name)
         if record is None:
-            raise NotFound(f"Kafka connection {name!r} not found in environment {environment!r}.")
-        return to_connection(record)
+            raise NotFound(f"{kind.label} {name!r} not found in environment {environment!r}.")
+        return to_public(kind, record)
 
-    def put_connection(self, environment: str, name: str, spec: KafkaConnectionSpec) -> tuple[KafkaConnection, bool]:
-        _check_name("conn_name", name)
+    def put_resource(self, environment: str, kind: ResourceKind, name: str, spec: BaseModel) -> tuple[BaseModel, bool]:
+        _check_name(kind.name_param, name)
         self._record(environment)
-        existing = self.store.get_connection(environment, name)
-        auth = _keep_masked_secrets(spec.auth, existing)
-        stored = spec.model_copy(update={"auth": auth})
-        record = ConnectionRecord(environment=environment, name=name, spec=stored.model_dump(mode="json"))
+        existing = self.store.get_resource(environment, kind.kind, name)
+        stored = spec.model_copy(update={"auth": _keep_masked_secrets(kind, spec.auth, existing)})
+        record = ResourceRecord(environment=environment, kind=kind.kind, name=name,
+                                spec=stored.model_dump(mode="json"))
         try:
-            created = self.store.put_connection(record)
+            created = self.store.put_resource(record)
         except StoreConflict:
             raise NotFound(f"Environment {environment!r} not found.") from None
-        return to_connection(record), created
+        return to_public(kind, record), created
 
-    def delete_connection(self, environment: str, name: str) -> None:
+    def delete_resource(self, environment: str, kind: ResourceKind, name: str) -> None:
         self._record(environment)
-        if not self.store.delete_connection(environment, name):
-            raise NotFound(f"Kafka connection {name!r} not found in environment {environment!r}.")
+        if not self.store.delete_resource(environment, kind.kind, name):
+            raise NotFound(f"{kind.label} {name!r} not found in environment {environment!r}.")
 
 
-def _keep_masked_secrets(auth: KafkaAuth, existing: ConnectionRecord | None) -> KafkaAuth:
-    """A client that edits a connection sends back the "***" it was shown: that means
+def _keep_masked_secrets(kind: ResourceKind, auth: OneOfAuth, existing: ResourceRecord | None) -> OneOfAuth:
+    """A client that edits a resource sends back the "***" it was shown: that means
     "unchanged", so the stored secret is kept. With nothing stored to keep, it is an error."""
-    settings = auth.settings
-    masked = [f for f in ("password", "key_pem") if settings is not None and getattr(settings, f, None) == SECRET_MASK]
+    masked = auth.masked_fields()
     if not masked:
         return auth
-    previous = KafkaConnectionSpec.model_validate(existing.spec).auth if existing else None
+    previous = kind.spec.model_validate(existing.spec).auth if existing else None
     if previous is None or previous.kind != auth.kind:
         field = masked[0]
         raise BadRequest.field(
             f"auth.{auth.kind}.{field}", "required",
             f"{field} is write-only: send the actual value, not {SECRET_MASK!r}.",
         )
-    kept = {f: getattr(previous.settings, f) for f in masked}
-    return KafkaAuth.model_validate({auth.kind: settings.model_copy(update=kept).model_dump()})
+    return auth.keeping_secrets_of(previous, masked)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.feed import Change
-from backend.store.base import ConnectionRecord, EnvironmentRecord, StoreConflict, TokenRecord
+from backend.store.base import EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
 
 MIGRATIONS: list[str] = [
     """
@@ -45,6 +45,19 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # Kafka connections, Connect clusters and Redpanda Connect instances share one shape.
+    """
+    CREATE TABLE environment_resources (
+        environment TEXT NOT NULL REFERENCES environments(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        PRIMARY KEY (environment, kind, name)
+    );
+    INSERT INTO environment_resources (environment, kind, name, spec)
+        SELECT environment, 'kafka-connection', name, spec FROM kafka_connections;
+    DROP TABLE kafka_connections;
+    """,
 ]
 
 _ENV_COLUMNS = "id, name, display_name, tier, metadata, created_at, status"
@@ -67,8 +80,9 @@ def _environment(row: sqlite3.Row) -> EnvironmentRecord:
     )
 
 
-def _connection(row: sqlite3.Row) -> ConnectionRecord:
-    return ConnectionRecord(environment=row["environment"], name=row["name"], spec=json.loads(row["spec"]))
+def _resource(row: sqlite3.Row) -> ResourceRecord:
+    return ResourceRecord(environment=row["environment"], kind=row["kind"], name=row["name"],
+                          spec=json.loads(row["spec"]))
 
 
 class _Transaction:
@@ -211,48 +225,52 @@ class SQLiteStore:
         ).fetchone()
         return row["name"] if row else None
 
-    # kafka connections
+    # environment resources
 
-    def list_connections(self, environment: str) -> list[ConnectionRecord]:
-        rows = self._read().execute(
-            "SELECT environment, name, spec FROM kafka_connections WHERE environment = ? ORDER BY name",
-            (environment,),
-        ).fetchall()
-        return [_connection(row) for row in rows]
+    def list_resources(self, environment: str | None, kind: str) -> list[ResourceRecord]:
+        """Of one environment, or of every environment when `environment` is None."""
+        sql = "SELECT environment, kind, name, spec FROM environment_resources WHERE kind = ?"
+        params: tuple[str, ...] = (kind,)
+        if environment is not None:
+            sql, params = f"{sql} AND environment = ?", (kind, environment)
+        rows = self._read().execute(f"{sql} ORDER BY environment, name", params).fetchall()
+        return [_resource(row) for row in rows]
 
-    def get_connection(self, environment: str, name: str) -> ConnectionRecord | None:
+    def get_resource(self, environment: str, kind: str, name: str) -> ResourceRecord | None:
         row = self._read().execute(
-            "SELECT environment, name, spec FROM kafka_connections WHERE environment = ? AND name = ?",
-            (environment, name),
+            "SELECT environment, kind, name, spec FROM environment_resources"
+            " WHERE environment = ? AND kind = ? AND name = ?",
+            (environment, kind, name),
         ).fetchone()
-        return _connection(row) if row else None
+        return _resource(row) if row else None
 
-    def put_connection(self, record: ConnectionRecord) -> bool:
+    def put_resource(self, record: ResourceRecord) -> bool:
         """Creates or replaces; returns True when it created."""
+        key = (record.environment, record.kind, record.name)
         with self._write() as db:
             existed = db.execute(
-                "SELECT 1 FROM kafka_connections WHERE environment = ? AND name = ?",
-                (record.environment, record.name),
+                "SELECT 1 FROM environment_resources WHERE environment = ? AND kind = ? AND name = ?", key
             ).fetchone()
             try:
                 db.execute(
-                    "INSERT INTO kafka_connections (environment, name, spec) VALUES (?, ?, ?)"
-                    " ON CONFLICT (environment, name) DO UPDATE SET spec = excluded.spec",
-                    (record.environment, record.name, json.dumps(record.spec)),
+                    "INSERT INTO environment_resources (environment, kind, name, spec) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (environment, kind, name) DO UPDATE SET spec = excluded.spec",
+                    (*key, json.dumps(record.spec)),
                 )
             except sqlite3.IntegrityError as exc:  # the environment went away meanwhile
                 raise StoreConflict(f"environment {record.environment!r} does not exist") from exc
             verb = "updated" if existed else "created"
-            db.emit(Change("kafka-connection", verb, (record.environment, record.name), record))
+            db.emit(Change(record.kind, verb, (record.environment, record.name), record))
         return existed is None
 
-    def delete_connection(self, environment: str, name: str) -> bool:
+    def delete_resource(self, environment: str, kind: str, name: str) -> bool:
         with self._write() as db:
             deleted = db.execute(
-                "DELETE FROM kafka_connections WHERE environment = ? AND name = ?", (environment, name)
+                "DELETE FROM environment_resources WHERE environment = ? AND kind = ? AND name = ?",
+                (environment, kind, name),
             ).rowcount > 0
             if deleted:
-                db.emit(Change("kafka-connection", "deleted", (environment, name), None))
+                db.emit(Change(kind, "deleted", (environment, name), None))
         return deleted
 
     # tokens

@@ -17,16 +17,24 @@ OPERATIONS = [
     ("PATCH", "/environments/{name}"),
     ("DELETE", "/environments/{name}"),
     ("POST", "/environments/{name}/renew-key"),
-    ("GET", "/environments/{env_name}/kafka-connections"),
-    ("GET", "/environments/{env_name}/kafka-connections/{conn_name}"),
-    ("PUT", "/environments/{env_name}/kafka-connections/{conn_name}"),
-    ("DELETE", "/environments/{env_name}/kafka-connections/{conn_name}"),
+    *(
+        operation
+        for collection, item in [("kafka-connections", "conn_name"), ("connect-clusters", "cluster_name"),
+                                 ("redpanda-connects", "instance_name")]
+        for operation in [
+            ("GET", f"/environments/{{env_name}}/{collection}"),
+            ("GET", f"/environments/{{env_name}}/{collection}/{{{item}}}"),
+            ("PUT", f"/environments/{{env_name}}/{collection}/{{{item}}}"),
+            ("DELETE", f"/environments/{{env_name}}/{collection}/{{{item}}}"),
+        ]
+    ),
     *((method, "/environments/{name}/proxy/{path}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE")),
 ]
 
 
 def concrete(path: str) -> str:
-    return path.format(name="some-env", env_name="some-env", conn_name="main", path="api/v1/streams")
+    return path.format(name="some-env", env_name="some-env", conn_name="main", cluster_name="main",
+                       instance_name="main", path="api/v1/streams")
 
 
 BAD_CREDENTIALS = {

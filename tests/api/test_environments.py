@@ -177,7 +177,7 @@ def test_delete_removes_the_environments_connections(hq, api, prefix, make_env):
 
     api.delete(f"{prefix}/environments/{name}").raise_for_status()
 
-    assert hq.store.list_connections(name) == []
+    assert hq.store.list_resources(name, "kafka-connection") == []
     api.post(f"{prefix}/environments", json={"name": name}).raise_for_status()
     assert api.get(f"{prefix}/environments/{name}/kafka-connections").json() == {"items": []}
 

@@ -29,7 +29,7 @@ def masked(auth: dict) -> dict:
 
 
 def stored_spec(hq, env: str, name: str = "main") -> dict | None:
-    record = hq.store.get_connection(env, name)
+    record = hq.store.get_resource(env, "kafka-connection", name)
     return record.spec if record else None
 
 
@@ -138,7 +138,7 @@ def test_a_bad_connection_name_is_400_and_creates_nothing(hq, api, prefix, env, 
     response = api.put(f"{prefix}/environments/{env}/kafka-connections/{name}", json={})
 
     assert_error(response, 400, "bad_request", "conn_name")
-    assert hq.store.list_connections(env) == []
+    assert hq.store.list_resources(env, "kafka-connection") == []
 
 
 def test_delete_removes_the_connection(hq, api, env, conn_path):

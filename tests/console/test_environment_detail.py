@@ -34,7 +34,7 @@ async def test_a_adds_a_scram_connection_with_a_write_only_password(hq, console)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "main" in table_keys(pilot), "the new connection")
         assert str(detail.table.get_cell("main", "auth")) == "sasl_scram · replicator · SCRAM-SHA-512"
-    stored = hq.store.get_connection("prod-eu", "main")
+    stored = hq.store.get_resource("prod-eu", "kafka-connection", "main")
     assert stored.spec["auth"]["sasl_scram"]["password"] == "s3cret"
 
 
@@ -54,7 +54,7 @@ async def test_editing_keeps_the_stored_password_when_left_masked(hq, console):
         form.query_one("#override_broker_addresses", Input).value = "b:9093"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(pilot.app.screen, EnvironmentDetailScreen), "the form closed")
-    stored = hq.store.get_connection("prod-eu", "main").spec
+    stored = hq.store.get_resource("prod-eu", "kafka-connection", "main").spec
     assert stored["override_broker_addresses"] == ["b:9093"]
     assert stored["auth"]["sasl_plain"]["password"] == "pw"
 
@@ -68,7 +68,7 @@ async def test_a_bad_broker_address_is_shown_at_the_brokers_field(hq, console):
         error = form.query_one("#error-override_broker_addresses", Static)
         await until(pilot, lambda: error.display, "the broker error")
         assert "host:port" in str(error.render())
-    assert hq.store.get_connection("prod-eu", "main") is None
+    assert hq.store.get_resource("prod-eu", "kafka-connection", "main") is None
 
 
 async def test_d_deletes_a_connection_after_confirmation(hq, console):
@@ -81,7 +81,7 @@ async def test_d_deletes_a_connection_after_confirmation(hq, console):
         await until(pilot, lambda: "main" in table_keys(pilot), "the connection")
         await pilot.press("d", "y")
         await until(pilot, lambda: "main" not in table_keys(pilot), "the connection gone")
-    assert hq.store.get_connection("prod-eu", "main") is None
+    assert hq.store.get_resource("prod-eu", "kafka-connection", "main") is None
 
 
 async def test_the_detail_follows_the_environment_and_leaves_when_it_is_deleted(hq, console):

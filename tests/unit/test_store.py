@@ -72,6 +72,21 @@ def test_a_new_migration_runs_once_on_an_existing_database(db_path, monkeypatch)
         assert db.execute("SELECT count(*) FROM probe").fetchone()[0] == 1
 
 
+def test_kafka_connections_of_a_version_1_database_become_environment_resources(db_path, monkeypatch):
+    with monkeypatch.context() as first_release:
+        first_release.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:1])
+        old = SQLiteStore(db_path)
+        old.create_environment(environment("prod"), "hash")
+        old._writer.execute("INSERT INTO kafka_connections VALUES ('prod', 'main', '{\"auth\": {}}')")
+        old.close()
+
+    upgraded = SQLiteStore(db_path)
+    try:
+        assert upgraded.get_resource("prod", "kafka-connection", "main").spec == {"auth": {}}
+    finally:
+        upgraded.close()
+
+
 def test_the_database_file_is_private(store, db_path):
     assert db_path.stat().st_mode & 0o077 == 0
 
