@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import secrets
 import sys
 from pathlib import Path
 
 from backend.app import create_app
 from backend.auth import create_service_account_token, ensure_admin_token
+from backend.sandbox import Sandbox, SandboxError
 from backend.server import ServerThread, tcp_socket, unix_socket
 from backend.settings import Settings, default_home
 from backend.store import SQLiteStore
@@ -49,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
 
     login = commands.add_parser("login", help="store the token for a remote HQ in the keyring")
     login.add_argument("url")
+
+    sandbox = commands.add_parser("sandbox", help="local Apache Kafka clusters, Kafka Connect and Redpanda Connect")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+    sandbox_commands.add_parser("up", parents=[home], help="start (or reuse) the sandbox; returns once it is healthy")
+    status = sandbox_commands.add_parser("status", parents=[home], help="what runs, and where")
+    status.add_argument("--json", action="store_true", help="machine-readable")
+    sandbox_commands.add_parser("down", parents=[home], help="stop every sandbox process (data is kept)")
     return parser
 
 
@@ -61,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return create_token(args.home, args.name)
     if args.command == "login":
         return login(args.url)
+    if args.command == "sandbox":
+        return sandbox(args.home, args.sandbox_command, json_output=getattr(args, "json", False))
     return console(args)
 
 
@@ -98,6 +109,34 @@ def login(url: str) -> int:
         print("streamhq: no token given", file=sys.stderr)
         return 1
     print(f"Token stored in {store_token(url, token)}.", file=sys.stderr)
+    return 0
+
+
+def sandbox(home: Path, action: str, *, json_output: bool) -> int:
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    box = Sandbox(home, log=say)
+    try:
+        if action == "up":
+            status = box.up()
+        elif action == "down":
+            box.down()
+            return 0
+        else:
+            status = box.status()
+    except SandboxError as exc:
+        say(f"streamhq sandbox: {exc}")
+        return 1
+    if json_output or action == "up":
+        print(json.dumps(status, indent=2))
+    else:
+        for name, cluster in status["clusters"].items():
+            print(f"kafka {name:<8} {cluster['bootstrap'] if cluster else 'not running'}")
+        print(f"connect        {status['connect']['url'] if status['connect'] else 'not running'}")
+        pipelines = status["redpanda_connect"]
+        missing = status.get("redpanda_connect_problem", "not running")
+        print(f"redpanda       {pipelines['url'] if pipelines else missing}")
     return 0
 
 
