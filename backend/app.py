@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
 from backend.environments.routes import router as environments_router
 from backend.environments.service import EnvironmentService
@@ -25,9 +26,15 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     feed = feed or ChangeFeed(settings.sse_replay_events)
     store = store or SQLiteStore(settings.database, publish=feed.publish)
 
+    agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.builtin_agent:
+            agents.start()
         yield
+        if settings.builtin_agent:
+            agents.stop()
         store.close()
 
     app = FastAPI(
@@ -42,6 +49,7 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     app.state.store = store
     app.state.authenticator = Authenticator(store, settings.session_token)
     app.state.environments = EnvironmentService(store)
+    app.state.agents = agents
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -24,6 +24,10 @@ class Settings:
     session_token: str | None = None
     sse_ping_seconds: float = 15.0
     sse_replay_events: int = 4096
+    # The built-in agent: reads each environment's cluster every `agent_interval_seconds`.
+    builtin_agent: bool = True
+    agent_interval_seconds: float = 5.0
+    agent_timeout_seconds: float = 5.0
 
     @property
     def database(self) -> Path:

@@ -24,6 +24,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 import argparse
 import asyncio
+import inspect
 import os
 import platform
 import re
@@ -42,10 +43,12 @@ from typing import Any
 import httpx
 import psutil
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widgets import DataTable
 
 from console.app import StreamHQApp
 from console.cli import start_embedded
+from console.client import HQClient
 from console.config import ConsoleConfig
 from console.format import MISSING
 from console.screens.environments import EnvironmentsScreen
@@ -82,14 +85,29 @@ class Series:
 
 
 @dataclass
+class LiveSeries:
+    cell: Series = field(default_factory=Series)  # PATCH sent -> DataTable cell holds the new value
+    frame: Series = field(default_factory=Series)  # PATCH sent -> the next screen update after that has run
+    render: Series = field(default_factory=Series)  # that screen update's own duration
+    patch: Series = field(default_factory=Series)  # the PATCH round trip alone
+    upsert: Series = field(default_factory=Series)  # ResourceTable.upsert for the event
+
+
+@dataclass
 class Figures:
-    # first paint, in-process
-    inproc_embedded: Series = field(default_factory=Series)  # start_embedded()
-    inproc_get: Series = field(default_factory=Series)  # HQClient.list_environments: GET + parse
-    inproc_replace_all: Series = field(default_factory=Series)  # ResourceTable.replace_all (clear + add_row x N)
-    inproc_dimensions: Series = field(default_factory=Series)  # DataTable._update_dimensions on idle (measure cells)
-    inproc_rows: Series = field(default_factory=Series)  # start -> table.row_count == N
-    inproc_sized: Series = field(default_factory=Series)  # start -> table.virtual_size covers all N rows
+    # first paint, in-process; times since start unless they say "call"
+    inproc_rows_seen: Series = field(default_factory=Series)  # pilot poll sees table.row_count == N
+    inproc_embedded: Series = field(default_factory=Series)  # start_embedded() returned
+    inproc_listed: Series = field(default_factory=Series)  # HQClient.list_environments returned
+    inproc_replaced: Series = field(default_factory=Series)  # ResourceTable.replace_all returned: N rows in table
+    inproc_measured: Series = field(default_factory=Series)  # DataTable._update_dimensions returned
+    inproc_painted: Series = field(default_factory=Series)  # the screen update after that returned
+    inproc_list_call: Series = field(default_factory=Series)
+    inproc_replace_call: Series = field(default_factory=Series)
+    inproc_measure_call: Series = field(default_factory=Series)
+    inproc_paint_call: Series = field(default_factory=Series)
+    list_alone: Series = field(default_factory=Series)
+    list_bytes: int = 0
     # first paint, process in tmux
     tmux_first_frame: Series = field(default_factory=Series)
     tmux_rows: Series = field(default_factory=Series)
@@ -97,12 +115,8 @@ class Figures:
     tmux_hwm_kib: list[int] = field(default_factory=list)
     tmux_rss_kib: list[int] = field(default_factory=list)
     # live updates
-    live_cell: Series = field(default_factory=Series)  # PATCH sent -> DataTable cell holds the new value
-    live_patch: Series = field(default_factory=Series)  # PATCH round trip alone
-    live_upsert: Series = field(default_factory=Series)  # ResourceTable.upsert per event
-    sorted_cell: Series = field(default_factory=Series)  # same, sorted by DISPLAY NAME, the row moves
-    sorted_sized: Series = field(default_factory=Series)  # ... until the table is re-measured (frame can paint)
-    sorted_upsert: Series = field(default_factory=Series)
+    live: LiveSeries = field(default_factory=LiveSeries)
+    moves: LiveSeries = field(default_factory=LiveSeries)  # sorted by DISPLAY NAME, the renamed row moves
     screen_live: Series = field(default_factory=Series)  # tmux, `--server`: PATCH sent -> new value on screen
     remote_hwm_kib: int | None = None
     remote_rows: float | None = None
@@ -122,26 +136,44 @@ def machine() -> str:
             f" {platform.system()} {platform.release()}")
 
 
+Calls = list[tuple[float, float]]
+
+
 @contextmanager
-def timing(cls: type, name: str, sink: Callable[[float], None]) -> Iterator[None]:
-    """Records each call's duration of `cls.name` while inside the block (a no-op if there is no such method)."""
+def recording(cls: type, name: str, calls: Calls) -> Iterator[None]:
+    """Appends (start, end) perf_counter times of every call of `cls.name` made inside the block. Used on a few
+    console and Textual methods to split the figures up; a no-op if the method is not there."""
     original = cls.__dict__.get(name)
     if original is None:
         yield
         return
+    if inspect.iscoroutinefunction(original):
 
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            sink(time.perf_counter() - started)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                calls.append((started, time.perf_counter()))
+    else:
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                calls.append((started, time.perf_counter()))
 
     setattr(cls, name, timed)
     try:
         yield
     finally:
         setattr(cls, name, original)
+
+
+def first_after(calls: Calls, moment: float) -> tuple[float, float] | None:
+    """The first recorded call that started at or after `moment`."""
+    return next((call for call in calls if call[0] >= moment), None)
 
 
 # --- the HQ -------------------------------------------------------------------------------------------------------
@@ -214,105 +246,134 @@ def environments_table(app: StreamHQApp) -> ResourceTable | None:
         return None
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, *, poll: float = 0.01,
-                   timeout: float = 30.0) -> float:
-    """Polls with `pilot.pause(poll)` until `condition()`; returns the perf_counter time it first held."""
+async def poll(condition: Callable[[], bool], what: str, *, pilot: Any = None, every: float = 0.001,
+               timeout: float = 30.0) -> float:
+    """Waits until `condition()`; returns the perf_counter time it was seen to hold. With `pilot` each wait is
+    `pilot.pause(every)`, which also lets every widget drain its queue and forces a screen update; without, a
+    plain sleep that leaves the app's own timing alone."""
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
             raise SystemExit(f"timed out waiting for {what}")
-        await pilot.pause(poll)
+        if pilot is not None:
+            await pilot.pause(every)
+        else:
+            await asyncio.sleep(every)
     return time.perf_counter()
 
 
+def has_rows(app: StreamHQApp, count: int) -> bool:
+    table = environments_table(app)
+    return table is not None and table.row_count == count
+
+
 async def inproc_first_paint(home: Path, count: int, figures: Figures) -> None:
-    """One cold start: embedded HQ + app, until the table holds all rows and has been measured."""
-    get_times: list[float] = []
-    replace_times: list[float] = []
-    dimension_times: list[float] = []
-    started = time.perf_counter()
-    server, client = start_embedded(home)
-    embedded = time.perf_counter() - started
-    list_environments = client.list_environments
-
-    async def timed_list() -> Any:
-        t = time.perf_counter()
+    """One cold start as `streamhq --home` does it (embedded HQ, then the app), until all rows are shown."""
+    lists: Calls = []
+    replaces: Calls = []
+    measures: Calls = []
+    frames: Calls = []
+    with (recording(HQClient, "list_environments", lists),
+          recording(ResourceTable, "replace_all", replaces),
+          recording(DataTable, "_update_dimensions", measures),  # Textual, on idle: measures every new row's cells
+          recording(Screen, "_on_timer_update", frames)):  # Textual: lays out and renders what changed
+        started = time.perf_counter()
+        server, client = start_embedded(home)
+        embedded = time.perf_counter()
         try:
-            return await list_environments()
-        finally:
-            get_times.append(time.perf_counter() - t)
-
-    client.list_environments = timed_list  # type: ignore[method-assign]
-    try:
-        app = StreamHQApp(client, ConsoleConfig.load())
-        with (timing(ResourceTable, "replace_all", replace_times.append),
-              timing(DataTable, "_update_dimensions", dimension_times.append)):
+            app = StreamHQApp(client, ConsoleConfig.load())
             async with app.run_test(size=SIZE) as pilot:
+                seen = await poll(lambda: has_rows(app, count), f"{count} rows", pilot=pilot, every=0.01)
+                await pilot.pause()
+        finally:
+            server.stop()
+    listed = lists[0][1]
+    replaced = first_after(replaces, listed)
+    measured = first_after(measures, replaced[1]) if replaced else None
+    painted = first_after(frames, measured[1]) if measured else None
+    if not (replaced and measured and painted):
+        raise SystemExit("could not follow the first paint through the console (did the code change?)")
+    figures.inproc_rows_seen.add(seen - started)
+    figures.inproc_embedded.add(embedded - started)
+    figures.inproc_listed.add(listed - started)
+    figures.inproc_replaced.add(replaced[1] - started)
+    figures.inproc_measured.add(measured[1] - started)
+    figures.inproc_painted.add(painted[1] - started)
+    figures.inproc_list_call.add(lists[0][1] - lists[0][0])
+    figures.inproc_replace_call.add(replaced[1] - replaced[0])
+    figures.inproc_measure_call.add(measured[1] - measured[0])
+    figures.inproc_paint_call.add(painted[1] - painted[0])
 
-                def rows() -> bool:
-                    table = environments_table(app)
-                    return table is not None and table.row_count == count
 
-                def sized() -> bool:
-                    table = environments_table(app)
-                    return table is not None and table.virtual_size.height > count
-
-                rows_at = await wait_for(pilot, rows, f"{count} rows")
-                sized_at = await wait_for(pilot, sized, "the table's measured size")
+async def list_alone(home: Path, repeats: int, figures: Figures) -> None:
+    """HQClient.list_environments with nothing else running in the process but the embedded HQ."""
+    server, client = start_embedded(home)
+    try:
+        await client.list_environments()
+        for _ in range(repeats):
+            started = time.perf_counter()
+            await client.list_environments()
+            figures.list_alone.add(time.perf_counter() - started)
+        figures.list_bytes = len((await client.http.get("/v1/environments")).content)
     finally:
+        await client.aclose()
         server.stop()
-    figures.inproc_embedded.add(embedded)
-    figures.inproc_get.add(sum(get_times))
-    figures.inproc_replace_all.add(sum(replace_times))
-    figures.inproc_dimensions.add(max(dimension_times, default=0.0))
-    figures.inproc_rows.add(rows_at - started)
-    figures.inproc_sized.add(sized_at - started)
 
 
 async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, figures: Figures) -> None:
-    """PATCH display names through the embedded HQ's API while the list is shown; time until the cell changes."""
+    """PATCH display names through the embedded HQ's API while the list is shown; time until the DataTable cell
+    holds the new value, and until the next screen update has rendered it."""
     server, client = start_embedded(home)
     # The benchmark is another API client of the same HQ: same socket, the session's bearer token.
     http = httpx.Client(transport=httpx.HTTPTransport(uds=str(home / "hq.sock")), base_url="http://streamhq",
                         headers={"Authorization": client.http.headers["authorization"]}, timeout=30)
-    upserts: list[float] = []
+    upserts: Calls = []
+    measures: Calls = []
+    frames: Calls = []
 
     def patch(name: str, display_name: str) -> float:
-        t = time.perf_counter()
+        started = time.perf_counter()
         response = http.patch(f"/v1/environments/{name}", json={"display_name": display_name})
         if response.status_code != 200:
             raise SystemExit(f"PATCH {name}: {response.status_code} {response.text}")
-        return time.perf_counter() - t
+        return time.perf_counter() - started
 
     try:
         app = StreamHQApp(client, ConsoleConfig.load())
-        with timing(ResourceTable, "upsert", upserts.append):
+        with (recording(ResourceTable, "upsert", upserts),
+              recording(DataTable, "_update_dimensions", measures),
+              recording(Screen, "_on_timer_update", frames)):
             async with app.run_test(size=SIZE) as pilot:
-                await wait_for(pilot, lambda: (t := environments_table(app)) is not None and t.row_count == count,
-                               f"{count} rows")
-                await wait_for(pilot, lambda: app.feed_state == "live", "the live feed")
+                await poll(lambda: has_rows(app, count), f"{count} rows", pilot=pilot, every=0.01)
+                await poll(lambda: app.feed_state == "live", "the live feed", pilot=pilot, every=0.01)
                 await pilot.pause()
                 table = environments_table(app)
                 assert table is not None
 
-                async def one(name: str, value: str, cell: Series, upsert: Series, sized: Series | None) -> None:
-                    upserts.clear()
+                async def one(name: str, value: str, out: LiveSeries, *, remeasure: bool) -> None:
+                    await pilot.pause(0.05)
                     started = time.perf_counter()
                     sent = asyncio.create_task(asyncio.to_thread(patch, name, value))
-                    done = await wait_for(pilot, lambda: str(table.get_cell(name, "display_name")) == value,
-                                          f"{name} renamed", poll=0.002)
-                    cell.add(done - started)
-                    if sized is not None:  # a rebuild: wait until DataTable has re-measured the rows
-                        sized.add(await wait_for(pilot, lambda: table.virtual_size.height > count, "re-measure",
-                                                 poll=0.002) - started)
-                    figures.live_patch.add(await sent)
-                    upsert.add(sum(upserts))
+                    await poll(lambda: str(table.get_cell(name, "display_name")) == value, f"{name} renamed")
+                    # The recordings, not the poll, say when each step happened: the poll may run late.
+                    upsert = first_after(upserts, started)
+                    assert upsert is not None
+                    shown_from = upsert[1]
+                    if remeasure:  # rows were re-added: Textual re-measures them on idle before they show right
+                        await poll(lambda: first_after(measures, upsert[1]) is not None, "the re-measure")
+                        shown_from = first_after(measures, upsert[1])[1]  # type: ignore[index]
+                    await poll(lambda: first_after(frames, shown_from) is not None, "a screen update")
+                    frame = first_after(frames, shown_from)
+                    assert frame is not None
+                    out.cell.add(upsert[1] - started)
+                    out.frame.add(frame[1] - started)
+                    out.render.add(frame[1] - frame[0])
+                    out.patch.add(await sent)
+                    out.upsert.add(upsert[1] - upsert[0])
 
                 for i in range(updates):
                     name = env_name(i * 37 % count)  # spread over the list, on and off screen
-                    await one(name, f"Renamed {i:02d} {secrets.token_hex(3)}", figures.live_cell,
-                              figures.live_upsert, None)
-                    await pilot.pause(0.02)
+                    await one(name, f"Renamed {i:02d} {secrets.token_hex(3)}", figures.live, remeasure=False)
 
                 # Sorted by DISPLAY NAME, a rename that moves the row makes ResourceTable rebuild every row.
                 table.action_cycle_sort()
@@ -320,9 +381,7 @@ async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, 
                 await pilot.pause()
                 for i in range(moves):
                     name = env_name((i * 53 + 500) % count)
-                    await one(name, f"Aaa moved {i:02d} {secrets.token_hex(3)}", figures.sorted_cell,
-                              figures.sorted_upsert, figures.sorted_sized)
-                    await pilot.pause(0.02)
+                    await one(name, f"Aaa moved {i:02d} {secrets.token_hex(3)}", figures.moves, remeasure=True)
     finally:
         http.close()
         server.stop()
@@ -337,7 +396,8 @@ class Tmux:
     def __init__(self, workdir: Path, name: str) -> None:
         conf = workdir / "tmux.conf"
         conf.write_text('set -g default-terminal "tmux-256color"\nset -g status off\n')
-        self.base = ["tmux", "-L", f"streamhq-bench-{os.getpid()}-{name}", "-f", str(conf)]
+        # Its own socket file in `workdir` (removed with it): the user's tmux server is never touched.
+        self.base = ["tmux", "-S", str(workdir / f"tmux-{name}.sock"), "-f", str(conf)]
         self.pid: int | None = None
 
     def start(self, command: list[str], env: dict[str, str]) -> int:
@@ -453,64 +513,81 @@ def ms(seconds: float) -> str:
 
 
 def verdict(value: float, target: float) -> str:
-    return f"< {ms(target)}  {'met' if value < target else 'MISSED'}"
+    return f"< {ms(target)}: {'met' if value < target else 'MISSED'}"
 
 
 def report(figures: Figures, args: argparse.Namespace, seed_seconds: float, load: tuple[float, ...]) -> None:
+    n = args.environments
     print(f"machine: {machine()}")
-    print(f"load:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min load average at start)")
-    print(f"setup:   {args.environments} environments created over the HQ API in {seed_seconds:.1f} s"
-          f" (no agents, so metric columns are {MISSING}); terminal {SIZE[0]}x{SIZE[1]}")
+    print(f"load:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15-minute load average when the run began)")
+    print(f"setup:   {n} environments created over the HQ API in {seed_seconds:.1f} s (no agents, so the metric"
+          f" columns read {MISSING}); list body {figures.list_bytes / 1024:.0f} KiB; terminal {SIZE[0]}x{SIZE[1]}")
     print()
-    head = f"{'first paint (' + str(args.runs) + ' cold starts each)':<62} {'median':>9} {'min':>9} {'max':>9}  target"
-    print(head)
-    print("-" * (len(head) + 16))
+    width = 66
+
+    def head(title: str, columns: tuple[str, ...]) -> None:
+        text = f"{title:<{width}}" + "".join(f" {c:>9}" for c in columns) + "  target"
+        print(text)
+        print("-" * (len(text) + 18))
 
     def line(label: str, series: Series, target: float | None = None) -> None:
-        tail = verdict(series.median, target) if target else ""
-        print(f"{label:<62} {ms(series.median):>9} {ms(min(series.values)):>9} {ms(max(series.values)):>9}  {tail}")
+        tail = f"  {verdict(series.median, target)}" if target else ""
+        print(f"{label:<{width}} {ms(series.median):>9} {ms(min(series.values)):>9} {ms(max(series.values)):>9}{tail}")
 
-    print("in-process, App.run_test (no interpreter start or imports):")
-    line("  start -> table.row_count == N", figures.inproc_rows, TARGET_FIRST_PAINT)
-    line("  start -> table measured (virtual_size covers N rows)", figures.inproc_sized)
-    line("    of which: embedded HQ start (start_embedded)", figures.inproc_embedded)
-    line("    of which: HQClient.list_environments (GET + parse)", figures.inproc_get)
-    line("    of which: ResourceTable.replace_all (N x add_row)", figures.inproc_replace_all)
-    line("    of which: DataTable._update_dimensions (measures N x 10 cells)", figures.inproc_dimensions)
-    print("real process in tmux, `streamhq --home DIR` (embedded HQ):")
+    head(f"FIRST PAINT, {n} environments ({args.runs} cold starts each)", ("median", "min", "max"))
+    print("(a) in-process, App.run_test: no interpreter start or imports; times since start")
+    line(f"  start -> pilot poll sees table.row_count == {n}", figures.inproc_rows_seen, TARGET_FIRST_PAINT)
+    print("    timeline, from call recordings:")
+    line("      start_embedded() returned (HQ thread listening)", figures.inproc_embedded)
+    line("      HQClient.list_environments() returned", figures.inproc_listed)
+    line(f"      ResourceTable.replace_all() returned ({n} rows in the table)", figures.inproc_replaced)
+    line("      DataTable._update_dimensions() returned (cells measured)", figures.inproc_measured)
+    line("      next Screen update returned (rows rendered: first paint)", figures.inproc_painted, TARGET_FIRST_PAINT)
+    print("    calls' own durations:")
+    line("      HQClient.list_environments (GET + parse; app starts meanwhile)", figures.inproc_list_call)
+    line("      the same with the app not running (GET + parse alone)", figures.list_alone)
+    line(f"      ResourceTable.replace_all ({n} x DataTable.add_row)", figures.inproc_replace_call)
+    line(f"      DataTable._update_dimensions ({n} rows x 10 cells)", figures.inproc_measure_call)
+    line("      the Screen update that renders the rows", figures.inproc_paint_call)
+    print("(b) real process in tmux, `streamhq --home DIR` (embedded HQ); times since spawn")
     line("  spawn -> first frame (Loading environments…)", figures.tmux_first_frame)
     line("  spawn -> first screen of rows, complete", figures.tmux_rows, TARGET_FIRST_PAINT)
-    line(f"  ctrl+end -> {env_name(args.environments - 1)} on screen (all rows there)", figures.tmux_to_last)
+    line(f"  then ctrl+end -> {env_name(n - 1)} on screen (all rows are there)", figures.tmux_to_last)
     print()
     mib = 1024
-    print(f"peak RSS after first paint, `streamhq --home` (console + embedded HQ, VmHWM):"
-          f" {statistics.median(figures.tmux_hwm_kib) / mib:.1f} MiB median"
-          f" ({min(figures.tmux_hwm_kib) / mib:.1f}-{max(figures.tmux_hwm_kib) / mib:.1f});"
-          f" VmRSS then {statistics.median(figures.tmux_rss_kib) / mib:.1f} MiB")
+    hwm = figures.tmux_hwm_kib
+    print(f"PEAK RSS after first paint, `streamhq --home` (console + embedded HQ), VmHWM:"
+          f" {statistics.median(hwm) / mib:.1f} MiB median of {len(hwm)} ({min(hwm) / mib:.1f}-{max(hwm) / mib:.1f});"
+          f" VmRSS {statistics.median(figures.tmux_rss_kib) / mib:.1f} MiB")
     if figures.remote_hwm_kib is not None:
-        print(f"peak RSS, `streamhq --server URL` (console only, after first paint + live feed):"
-              f" {figures.remote_hwm_kib / mib:.1f} MiB; its first screen of rows after {ms(figures.remote_rows or 0)}")
+        print(f"            `streamhq --server URL` (console alone, after first paint, feed live), VmHWM:"
+              f" {figures.remote_hwm_kib / mib:.1f} MiB")
     print()
-    head = f"{'live update: PATCH display_name -> shown':<62} {'n':>4} {'p50':>9} {'p99':>9} {'max':>9}  target"
-    print(head)
-    print("-" * (len(head) + 16))
+    head("LIVE UPDATE: PATCH display_name -> shown", ("n", "p50", "p99", "max"))
 
     def pline(label: str, series: Series, target: float | None = None) -> None:
         if not series.values:
             return
-        tail = verdict(series.pct(99), target) if target else ""
-        print(f"{label:<62} {len(series.values):>4} {ms(series.pct(50)):>9} {ms(series.pct(99)):>9}"
-              f" {ms(max(series.values)):>9}  {tail}")
+        tail = f"  {verdict(series.pct(99), target)}" if target else ""
+        print(f"{label:<{width}} {len(series.values):>9} {ms(series.pct(50)):>9} {ms(series.pct(99)):>9}"
+              f" {ms(max(series.values)):>9}{tail}")
 
-    pline("in-process: PATCH sent -> DataTable cell holds the new value", figures.live_cell, TARGET_LIVE_UPDATE)
-    pline("    of which: PATCH round trip (the reply, not the event)", figures.live_patch)
-    pline("    of which: ResourceTable.upsert per event", figures.live_upsert)
-    pline("in-process, sorted by DISPLAY NAME, row moves: -> cell", figures.sorted_cell, TARGET_LIVE_UPDATE)
-    pline("    -> table re-measured (rows can paint)", figures.sorted_sized, TARGET_LIVE_UPDATE)
-    pline("    of which: ResourceTable.upsert per event (full rebuild)", figures.sorted_upsert)
-    pline("tmux, `streamhq --server URL`: PATCH sent -> on screen", figures.screen_live, TARGET_LIVE_UPDATE)
+    for title, live, extra in (("(a) in-process, rows stay in place (cells rewritten)", figures.live, ""),
+                               ("(a) in-process, sorted by DISPLAY NAME, the row moves (rebuild)", figures.moves,
+                                " + re-measure")):
+        if not live.cell.values:
+            continue
+        print(title)
+        pline("  PATCH sent -> the cell holds the new value (upsert returned)", live.cell)
+        pline(f"  PATCH sent -> next Screen update{extra} done (shown)", live.frame, TARGET_LIVE_UPDATE)
+        pline("    PATCH round trip (its reply, not the event)", live.patch)
+        pline("    ResourceTable.upsert for the event", live.upsert)
+        pline("    the Screen update that renders it", live.render)
+    if figures.screen_live.values:
+        print("(c) real process in tmux, `streamhq --server URL` against `streamhq serve`")
+        pline("  PATCH sent -> new value in tmux capture-pane", figures.screen_live, TARGET_LIVE_UPDATE)
     print()
-    print("first-paint target is checked on the median; live-update target on p99.")
+    print("Targets: first paint is judged on the median, live update on p99.")
 
 
 def main() -> None:
@@ -541,6 +618,7 @@ def main() -> None:
         # The served HQ has stopped; from here on each console embeds its own HQ on the same home.
         for _ in range(args.runs):
             asyncio.run(inproc_first_paint(home, args.environments, figures))
+        asyncio.run(list_alone(home, args.runs, figures))
         asyncio.run(inproc_live_updates(home, args.environments, args.updates, args.moves, figures))
         for run in range(args.runs):
             tmux_first_paint(home, workdir, run, args.environments, figures)

@@ -87,6 +87,7 @@ class AgentStatus(BaseModel):
     roundtrip_duration: float | None = None
     agent: AgentInfo | None = None
     metrics: Metrics = Metrics()
+    issues: list[str] = Field(default=[], description="What the agent cannot reach or finds wrong, in words.")
 
 
 class EnvironmentStatus(BaseModel):

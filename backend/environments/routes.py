@@ -16,7 +16,7 @@ from backend.environments.models import (
 )
 from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.environments.service import EnvironmentService, to_environment, to_public
-from backend.errors import AgentNotConnected
+from backend.errors import AgentNotConnected, NotFound
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.sse import sse_response
@@ -124,9 +124,11 @@ for _kind in RESOURCE_KINDS.values():
     add_resource_routes(_kind)
 
 
-def proxy(name: str, path: str, svc: EnvironmentService = Depends(service)):
+def proxy(name: str, path: str, request: Request, svc: EnvironmentService = Depends(service)):
     svc.get(name)
-    raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
+    if not request.app.state.agents.connected(name):
+        raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
+    raise NotFound(f"The agent of environment {name!r} serves no /{path}.")
 
 
 # One route per method so that each gets its own OpenAPI operation id.

@@ -103,7 +103,7 @@ def test_the_admin_token_is_accepted(hq):
 def test_a_session_token_is_accepted_by_its_own_server_only(tmp_path, hq):
     session = "shq_session_for-one-process"
 
-    embedded_settings = Settings(home=tmp_path, admin_token=None, session_token=session)
+    embedded_settings = Settings(home=tmp_path, admin_token=None, session_token=session, builtin_agent=False)
     with running_hq(embedded_settings) as embedded, embedded.client(token=session) as console:
         assert console.get("/v1/environments").status_code == 200
     with hq.client(token=session) as stranger:

@@ -74,7 +74,7 @@ def test_token_create_prints_a_token_the_server_accepts(tmp_path):
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert token.startswith("shq_sa_")
-    with running_hq(Settings(home=tmp_path, admin_token=None)) as hq:
+    with running_hq(Settings(home=tmp_path, admin_token=None, builtin_agent=False)) as hq:
         assert status_with(hq.url, token) == 200
         assert status_with(hq.url, token + "x") == 401
 
@@ -87,7 +87,7 @@ def test_token_create_refuses_a_duplicate_name(tmp_path):
     assert second.returncode == 1
     assert second.stdout == ""
     assert "ci-bot" in second.stderr
-    with running_hq(Settings(home=tmp_path, admin_token=None)) as hq:
+    with running_hq(Settings(home=tmp_path, admin_token=None, builtin_agent=False)) as hq:
         assert status_with(hq.url, first.stdout.strip()) == 200
 
 

@@ -140,7 +140,8 @@ def test_after_resync_the_stream_carries_on_live(api, unique_name):
 
 
 def test_resuming_behind_a_full_replay_buffer_gets_resync(tmp_path):
-    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5, sse_replay_events=3)
+    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5, sse_replay_events=3,
+                        builtin_agent=False)
     with running_hq(settings) as small, small.client() as client:
         with live_and_ready(client) as (_, ready):
             pass

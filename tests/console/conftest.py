@@ -18,6 +18,8 @@ from console.client import HQClient
 from console.config import ConsoleConfig
 
 TOKEN = "console-test-session-token"
+# Console tests seed agent reports with fixed figures (so snapshots are stable) and use made-up
+# broker addresses; the built-in agent, tested against real clusters in tests/kafka, is off here.
 SIZE = (120, 40)
 
 
@@ -39,13 +41,13 @@ class HQ:
 
     def restart(self) -> None:
         """A new server process-alike on the same home and socket (the old one must be stopped)."""
-        app = create_app(Settings(home=self.home, session_token=TOKEN))
+        app = create_app(Settings(home=self.home, session_token=TOKEN, builtin_agent=False))
         self.server = ServerThread(app, unix_socket(self.socket)).start()
 
 
 def start_hq(home: Path) -> HQ:
     socket = home / "hq.sock"
-    app = create_app(Settings(home=home, session_token=TOKEN))
+    app = create_app(Settings(home=home, session_token=TOKEN, builtin_agent=False))
     return HQ(home, socket, ServerThread(app, unix_socket(socket)).start())
 
 

@@ -1,0 +1,259 @@
+"""AgentSupervisor: the built-in agent of every environment that has a Kafka connection.
+
+Environments that point at the same cluster (same brokers and credentials) share one watch,
+so HQ reads each distinct cluster, Connect cluster and Redpanda Connect instance once per
+interval however many environments name it. Probes run on a small thread pool with their
+own timeouts; a cluster that is down or slow only delays its own environments, is retried
+with exponential backoff, and shows as `agent_connected: false` with the reason in
+`status.agent.issues`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import KafkaAdminClient
+
+from backend.agent.http_services import check_ready, count_connectors
+from backend.agent.kafka import ClusterSnapshot, admin_config, diagnose, read_cluster
+from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec, RedpandaConnectSpec
+from backend.store import ResourceRecord, Store
+
+log = logging.getLogger(__name__)
+
+AGENT_VERSION = "0.1.0"
+MAX_BACKOFF = 30.0
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _key(kind: str, spec: dict[str, Any]) -> str:
+    return kind + ":" + json.dumps(spec, sort_keys=True)
+
+
+@dataclass
+class Watch:
+    """One thing probed on a schedule; `probe` returns a reading or raises with the reason."""
+
+    label: str
+    probe: Callable[[], Any]
+    close: Callable[[], None] = lambda: None
+    reading: Any = None
+    previous: Any = None
+    read_at: str | None = None
+    error: str | None = None
+    failures: int = 0
+    due: float = 0.0
+    running: Future | None = field(default=None, repr=False)
+    started: float = 0.0
+
+    def finish(self, now: float, interval: float) -> None:
+        future, self.running = self.running, None
+        try:
+            reading = future.result()
+        except Exception as exc:  # every failure is a reason to show, not to crash on
+            self.failures += 1
+            self.error = f"{self.label}: {exc or type(exc).__name__}"
+            self.due = now + min(interval * 2 ** self.failures, MAX_BACKOFF)
+            return
+        self.previous, self.reading, self.read_at = self.reading, reading, _utc_now()
+        self.error, self.failures, self.due = None, 0, now + interval
+
+
+class KafkaWatch:
+    """Keeps one admin client per cluster between probes; drops it after any failure."""
+
+    def __init__(self, spec: KafkaConnectionSpec, timeout: float) -> None:
+        self.spec = spec
+        self.timeout_ms = int(timeout * 1000)
+        self.admin: KafkaAdminClient | None = None
+
+    def probe(self) -> ClusterSnapshot:
+        try:
+            if self.admin is None:
+                self.admin = KafkaAdminClient(**admin_config(self.spec, self.timeout_ms))
+            return read_cluster(self.admin)
+        except Exception as exc:
+            self.close()
+            raise ConnectionError(diagnose(self.spec, self.timeout_ms / 1000)) from exc
+
+    def close(self) -> None:
+        admin, self.admin = self.admin, None
+        if admin is not None:
+            admin.close()
+
+
+class AgentSupervisor:
+    def __init__(self, store: Store, *, interval: float = 5.0, timeout: float = 5.0) -> None:
+        self.store = store
+        self.interval = interval
+        self.timeout = timeout
+        self.hostname = socket.gethostname()
+        self._watches: dict[str, Watch] = {}
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="streamhq-agents", daemon=True)
+        self._connected: set[str] = set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.timeout + 5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for watch in self._watches.values():
+            watch.close()
+
+    def connected(self, environment: str) -> bool:
+        return environment in self._connected
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.tick()
+            except Exception:
+                if self._stop.is_set():  # the store closed under us at shutdown
+                    return
+                log.exception("agent round failed; the next round retries")
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def tick(self) -> None:
+        """One round: probe what is due, then write every watched environment's status."""
+        environments = {e.name: e for e in self.store.list_environments()}
+        kafka = _first_by_environment(self.store.list_resources(None, "kafka-connection"))
+        connects = _by_environment(self.store.list_resources(None, "connect-cluster"))
+        pipelines = _by_environment(self.store.list_resources(None, "redpanda-connect"))
+
+        wanted: dict[str, Callable[[], Watch]] = {}
+        for record in kafka.values():
+            spec = KafkaConnectionSpec.model_validate(record.spec)
+            wanted[_key("kafka", record.spec)] = lambda s=spec, r=record: self._kafka_watch(r, s)
+        for record in (r for records in connects.values() for r in records):
+            spec = ConnectClusterSpec.model_validate(record.spec)
+            wanted[_key("connect", record.spec)] = lambda s=spec, r=record: Watch(
+                f"Kafka Connect {r.name}", lambda: count_connectors(s.urls, s.auth, self.timeout))
+        for record in (r for records in pipelines.values() for r in records):
+            spec = RedpandaConnectSpec.model_validate(record.spec)
+            wanted[_key("pipelines", record.spec)] = lambda s=spec, r=record: Watch(
+                f"Redpanda Connect {r.name}", lambda: check_ready(s.url, s.auth, self.timeout))
+        self._reconcile(wanted)
+        self._probe_due()
+
+        connected = set()
+        for name, record in kafka.items():
+            if name not in environments:
+                continue
+            status = self._status(record, connects.get(name, []), pipelines.get(name, []))
+            if status["agent_connected"]:
+                connected.add(name)
+            self.store.update_environment(name, status=status)
+        for name, environment in environments.items():
+            if name not in kafka and environment.status.get("agent"):
+                self.store.update_environment(name, status={})  # its last connection was removed
+        self._connected = connected
+
+    def _kafka_watch(self, record: ResourceRecord, spec: KafkaConnectionSpec) -> Watch:
+        watch = KafkaWatch(spec, self.timeout)
+        brokers = ", ".join(spec.override_broker_addresses) or "(no brokers)"
+        return Watch(f"Kafka {brokers}", watch.probe, watch.close)
+
+    def _reconcile(self, wanted: dict[str, Callable[[], Watch]]) -> None:
+        for key in set(self._watches) - set(wanted):
+            self._watches.pop(key).close()
+        for key, make in wanted.items():
+            if key not in self._watches:
+                self._watches[key] = make()
+
+    def _probe_due(self) -> None:
+        now = time.monotonic()
+        for watch in self._watches.values():
+            if watch.running is None and watch.due <= now:
+                watch.started = now
+                watch.running = self._pool.submit(watch.probe)
+        running = [w.running for w in self._watches.values() if w.running is not None]
+        wait(running, timeout=self.timeout + 1)
+        now = time.monotonic()
+        for watch in self._watches.values():
+            if watch.running is not None and watch.running.done():
+                watch.finish(now, self.interval)
+            elif watch.running is not None and now - watch.started > 2 * self.timeout:
+                watch.error = f"{watch.label}: no answer for {now - watch.started:.0f}s"
+
+    def _status(self, kafka: ResourceRecord, connects: list[ResourceRecord],
+                pipelines: list[ResourceRecord]) -> dict[str, Any]:
+        cluster = self._watches[_key("kafka", kafka.spec)]
+        connect_watches = [self._watches[_key("connect", r.spec)] for r in connects]
+        pipeline_watches = [self._watches[_key("pipelines", r.spec)] for r in pipelines]
+        snapshot: ClusterSnapshot | None = cluster.reading
+        issues = [w.error for w in (cluster, *connect_watches, *pipeline_watches) if w.error]
+        if snapshot is not None:
+            issues += snapshot.problems
+        now = _utc_now()
+        agent: dict[str, Any] = {
+            "updated_at": now,
+            "roundtrip_duration": round(snapshot.roundtrip_ms) if snapshot else None,
+            "agent": {"hostname": self.hostname, "version": AGENT_VERSION,
+                      "capabilities": {"metrics": True, "k2k": False}},
+            "issues": issues,
+            "metrics": {
+                "connect": {
+                    "num_clusters": len(connects),
+                    "num_connectors": sum(w.reading for w in connect_watches if w.reading is not None),
+                    "updated_at": now,
+                },
+                "other": {"num_issues": len(issues), "updated_at": now},
+            },
+        }
+        if snapshot is not None:
+            agent["metrics"] |= _cluster_metrics(snapshot, cluster.previous, cluster.read_at)
+        return {"agent_connected": cluster.error is None and snapshot is not None, "agent": agent}
+
+
+def _cluster_metrics(now: ClusterSnapshot, before: ClusterSnapshot | None, read_at: str | None) -> dict[str, Any]:
+    """Figures of one reading; rates are deltas against the reading before it."""
+    rates: dict[str, float | None] = dict.fromkeys(
+        ("data_in_bytes_per_sec", "data_out_bytes_per_sec", "data_in_messages_per_sec"))
+    if before is not None and now.at > before.at:
+        seconds = now.at - before.at
+        records = max(1, now.log_end_total - now.log_start_total)
+        consumed_per_sec = max(0, now.committed_total - before.committed_total) / seconds
+        rates = {
+            # Retention deleting segments shrinks the bytes; growth is never negative.
+            "data_in_bytes_per_sec": max(0, now.topic_bytes - before.topic_bytes) / seconds,
+            "data_in_messages_per_sec": max(0, now.log_end_total - before.log_end_total) / seconds,
+            # Consumers' committed positions advance by records; bytes at the topics' mean record size.
+            "data_out_bytes_per_sec": consumed_per_sec * now.topic_bytes / records,
+        }
+    return {
+        "kafka": {"version": now.version, "num_brokers": now.num_brokers, "updated_at": read_at},
+        "data": {"num_topics": now.num_topics, "num_partitions": now.num_partitions,
+                 "topic_data_total_bytes": now.topic_bytes, **rates, "updated_at": read_at},
+        "apps": {"num_consumers": now.num_consumer_groups, "updated_at": read_at},
+    }
+
+
+def _first_by_environment(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
+    """An environment is one cluster; with several connections, the first by name is the agent's."""
+    first: dict[str, ResourceRecord] = {}
+    for record in records:  # ordered by environment, name
+        first.setdefault(record.environment, record)
+    return first
+
+
+def _by_environment(records: list[ResourceRecord]) -> dict[str, list[ResourceRecord]]:
+    grouped: dict[str, list[ResourceRecord]] = {}
+    for record in records:
+        grouped.setdefault(record.environment, []).append(record)
+    return grouped
