@@ -110,7 +110,8 @@ class AgentSupervisor:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(self.timeout + 5)
+        if self._thread.is_alive():
+            self._thread.join(self.timeout + 5)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for watch in self._watches.values():
             watch.close()
@@ -198,6 +199,8 @@ class AgentSupervisor:
         pipeline_watches = [self._watches[_key("pipelines", r.spec)] for r in pipelines]
         snapshot: ClusterSnapshot | None = cluster.reading
         issues = [w.error for w in (cluster, *connect_watches, *pipeline_watches) if w.error]
+        if snapshot is None and cluster.error is None:
+            issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:
             issues += snapshot.problems
         now = _utc_now()

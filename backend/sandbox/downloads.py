@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -57,11 +58,12 @@ def _pom() -> str:
 """
 
 
-def kafka_libs() -> Path:
+def kafka_libs(log: Callable[[str], None] = lambda _: None) -> Path:
     """The directory of Kafka's jars (brokers, tools, Connect with FileStream and MirrorMaker 2)."""
     target = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
     if target.is_dir():
         return target
+    log(f"Fetching Apache Kafka {KAFKA_VERSION} from Maven Central into {target.parent} (once)…")
     java = "for the Kafka sandbox (brokers and Kafka Connect run on the JVM)"
     require("java", java, "Install a JDK 17+ (e.g. `apt-get install openjdk-17-jre-headless`).")
     mvn = require("mvn", "to fetch Apache Kafka's jars from Maven Central", "Install Maven (`apt-get install maven`).")
@@ -97,7 +99,7 @@ func main() {
 """
 
 
-def benthos_binary() -> Path:
+def benthos_binary(log: Callable[[str], None] = lambda _: None) -> Path:
     """A Benthos (Redpanda Connect core) binary with the pure and io components.
 
     Built from a two-line main module rather than `go install …/cmd/benthos@v`: the proxy
@@ -108,6 +110,7 @@ def benthos_binary() -> Path:
     if existing:
         return existing
     go = require("go", "to build Redpanda Connect (Benthos) for the sandbox", "Install Go 1.22+ (https://go.dev/dl).")
+    log(f"Building Redpanda Connect (Benthos) into {cache_dir()} (once)…")
     failures = []
     for version in BENTHOS_VERSIONS:
         target = cache_dir() / f"benthos-{version}"

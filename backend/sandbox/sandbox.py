@@ -57,9 +57,8 @@ class Sandbox:
     def up(self) -> dict[str, Any]:
         """Starts whatever is not running; returns once everything started is healthy."""
         with ThreadPoolExecutor(2) as pool:
-            libs_future = pool.submit(kafka_libs)
-            benthos_future = pool.submit(benthos_binary)
-            self.log("Fetching Apache Kafka (first run only)…")
+            libs_future = pool.submit(kafka_libs, self.log)
+            benthos_future = pool.submit(benthos_binary, self.log)
             libs = libs_future.result()
             try:
                 self.pipelines.binary = benthos_future.result()
