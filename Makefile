@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint screenshots bench clean
+.PHONY: install run test screenshots bench sandbox-down clean
 
 install: $(STAMP)
 
@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The sandbox (real Kafka, Connect, Redpanda Connect) and an HQ holding its two clusters,
+# kept in .streamhq/ so that a re-run reuses them.
 run: install
-	$(BIN)/streamhq
+	$(BIN)/streamhq --home .streamhq --sandbox
 
 test: install
 	$(BIN)/ruff check .
@@ -31,5 +33,9 @@ bench: install
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/console.py
 
+sandbox-down: install
+	$(BIN)/streamhq sandbox down --home .streamhq
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	-test -x $(BIN)/streamhq && $(BIN)/streamhq sandbox down --home .streamhq
+	rm -rf $(VENV) .pytest_cache .streamhq

@@ -7,9 +7,14 @@ read back with `tmux capture-pane`. Live updates are measured in-process (PATCH 
 the DataTable cell) and, as seen on a terminal, in tmux against `streamhq serve` (an embedded HQ's
 session token never leaves its process, so nothing outside it can PATCH it).
 
-The environments are created over the HQ API. This prints figures; it asserts nothing.
+In-process, a few console and Textual methods are wrapped (class-wide, in this process, only while measuring)
+to record when they ran, which splits each figure into its steps; a live update counts as shown when the first
+screen render that re-renders the table's lines after the change has returned.
 
-    .venv/bin/python bench/console.py [--environments 1000] [--runs 5] [--updates 50]
+The environments are created over the HQ API. This prints figures; it asserts nothing. About a minute.
+
+    .venv/bin/python bench/console.py [--environments 1000] [--runs 5] [--updates 50] [--moves 10]
+                                      [--screen-updates 20]
 """
 
 from __future__ import annotations

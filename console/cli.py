@@ -12,17 +12,18 @@ import json
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from backend.app import create_app
-from backend.auth import create_service_account_token, ensure_admin_token
-from backend.sandbox import Sandbox, SandboxError
-from backend.server import ServerThread, tcp_socket, unix_socket
-from backend.settings import Settings, default_home
-from backend.store import SQLiteStore
-from backend.store.base import StoreConflict
+from backend.settings import default_home
 from console.client import HQClient
 from console.client.credentials import NoToken, find_token, store_token
 from console.config import ConsoleConfig
+
+# The server side (FastAPI, the agent's Kafka clients, the sandbox) is imported where it is
+# started: a console on a remote HQ never loads it, and the first frame comes sooner.
+if TYPE_CHECKING:
+    from backend.sandbox.demo import OrderStream
+    from backend.server import ServerThread
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", metavar="URL", help="drive a remote HQ (token: STREAMHQ_TOKEN, keyring, or login)")
     parser.add_argument("--read-only", action="store_true", help="hide and refuse every mutating action")
     parser.add_argument("--theme", help="start with this theme (the choice is remembered)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="bring up the local sandbox, register its clusters and run a demo stream (make run)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[home], help="run the HQ server")
@@ -63,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    args.home = getattr(args, "home", None) or default_home()
+    args.home = (getattr(args, "home", None) or default_home()).resolve()
     if args.command == "serve":
         return serve(args.home, args.host, args.port)
     if args.command == "token":
@@ -78,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 def serve(home: Path, host: str, port: int) -> int:
     import uvicorn
 
+    from backend.app import create_app
+    from backend.auth import ensure_admin_token
+    from backend.server import tcp_socket
+    from backend.settings import Settings
+
     settings = Settings(home=home)
     app = create_app(settings)
     generated = ensure_admin_token(app.state.store, settings.admin_token)
@@ -90,6 +98,10 @@ def serve(home: Path, host: str, port: int) -> int:
 
 
 def create_token(home: Path, name: str) -> int:
+    from backend.auth import create_service_account_token
+    from backend.settings import Settings
+    from backend.store import SQLiteStore
+    from backend.store.base import StoreConflict
     store = SQLiteStore(Settings(home=home).database)
     try:
         token = create_service_account_token(store, name)
@@ -113,6 +125,7 @@ def login(url: str) -> int:
 
 
 def sandbox(home: Path, action: str, *, json_output: bool) -> int:
+    from backend.sandbox import Sandbox, SandboxError
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
@@ -155,17 +168,37 @@ def console(args: argparse.Namespace) -> int:
             return 2
     else:
         embedded, client = start_embedded(args.home)
+    demo = start_demo(embedded, args.home) if args.sandbox and embedded else None
     try:
         StreamHQApp(client, config, read_only=args.read_only).run()
     finally:
+        if demo:
+            demo.stop()
         if embedded:
             embedded.stop()
     return 0
 
 
+def start_demo(embedded: ServerThread, home: Path) -> OrderStream | None:
+    """The sandbox up (reused when running), its clusters registered, the demo stream flowing.
+    Without Java or Maven the console still opens, after saying what is missing."""
+    from backend.sandbox import Sandbox, SandboxError
+    from backend.sandbox.demo import OrderStream, register
+    try:
+        status = Sandbox(home, log=lambda m: print(m, file=sys.stderr, flush=True)).up()
+    except SandboxError as exc:
+        print(f"streamhq: the sandbox is not available: {exc}\nOpening the console without it.", file=sys.stderr)
+        return None
+    register(embedded.server.config.app.state.environments, status)
+    return OrderStream(status["clusters"]["source"]["bootstrap"]).start()
+
+
 def start_embedded(home: Path) -> tuple[ServerThread, HQClient]:
     """An HQ on a background thread, listening on a 0600 UNIX socket with a token that
     lives only as long as this process."""
+    from backend.app import create_app
+    from backend.server import ServerThread, unix_socket
+    from backend.settings import Settings
     token = secrets.token_urlsafe(32)
     app = create_app(Settings(home=home, session_token=token))
     socket_path = home / "hq.sock"

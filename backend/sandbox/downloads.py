@@ -19,6 +19,9 @@ from backend.sandbox.processes import SandboxError
 
 KAFKA_VERSION = "4.3.1"
 LOG4J_VERSION = "2.24.3"
+# Named explicitly: Maven's nearest-wins would otherwise pick a transitive slf4j-api 1.7, which
+# cannot see the log4j2 binding, and every Kafka log line would be dropped.
+SLF4J_VERSION = "2.0.17"
 KAFKA_ARTIFACTS = ("kafka_2.13", "kafka-tools", "connect-runtime", "connect-file", "connect-mirror", "connect-json")
 # The newest Benthos release the Go module proxy serves here is tried first; the proxy refused
 # v4.73.0 (403) when this was written, and v4.63.1 builds.
@@ -47,6 +50,7 @@ def _pom() -> str:
     deps = [dependency.format(g="org.apache.kafka", a=a, v=KAFKA_VERSION) for a in KAFKA_ARTIFACTS]
     deps += [dependency.format(g="org.apache.logging.log4j", a=a, v=LOG4J_VERSION)
              for a in ("log4j-slf4j2-impl", "log4j-core")]
+    deps.append(dependency.format(g="org.slf4j", a="slf4j-api", v=SLF4J_VERSION))
     return f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>dev.streamhq</groupId><artifactId>kafka-sandbox</artifactId><version>1</version>
@@ -60,7 +64,7 @@ def _pom() -> str:
 
 def kafka_libs(log: Callable[[str], None] = lambda _: None) -> Path:
     """The directory of Kafka's jars (brokers, tools, Connect with FileStream and MirrorMaker 2)."""
-    target = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
+    target = cache_dir() / f"kafka-{KAFKA_VERSION}" / f"libs-slf4j-{SLF4J_VERSION}"
     if target.is_dir():
         return target
     log(f"Fetching Apache Kafka {KAFKA_VERSION} from Maven Central into {target.parent} (once)…")

@@ -21,7 +21,8 @@ START_TIMEOUT = 180.0  # a cold JVM on a busy 2-core machine
 
 class Sandbox:
     def __init__(self, home: Path, *, log=print) -> None:
-        self.root = home / "sandbox"
+        # Absolute: the JVMs run with their own directory as cwd and get these paths as arguments.
+        self.root = home.resolve() / "sandbox"
         self.log = log
         state = self._load()
         self.clusters = {name: KafkaCluster(name, self.root / name, state.get("clusters", {}).get(name, {}))

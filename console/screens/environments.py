@@ -80,10 +80,11 @@ class EnvironmentsScreen(ResourceScreen):
     def __init__(self) -> None:
         super().__init__(name="environments")
         self.environments: dict[str, Environment] = {}
+        self._message = "Loading environments…"
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
-        yield Static("Loading environments…", id="empty", classes="-shown")
+        yield Static(self._message, id="empty", classes="-shown")
         yield ResourceTable(COLUMNS, id="environments")
         yield from self.compose_filter()
         yield Footer()
@@ -108,6 +109,9 @@ class EnvironmentsScreen(ResourceScreen):
         self.app.follow_environments(last_event_id)
 
     def _show_message(self, text: str) -> None:
+        if text == self._message:
+            return  # an update re-lays out the screen: not on every live event
+        self._message = text
         empty = self.query_one("#empty", Static)
         empty.update(text)
         empty.set_class(bool(text), "-shown")

@@ -1,9 +1,12 @@
 """ResourceTable: a DataTable of keyed rows that stays put while rows change underneath.
 
-Rows are raw values; each Column renders them. Filtering matches the rendered text,
-sorting uses the raw values. An update that keeps the visible rows and their order only
-rewrites the cells that changed, so cursor, scroll, sort and filter survive live updates;
-anything else rebuilds the rows and puts the cursor back on the same key.
+Rows are raw values; each Column renders them, always to rich Text (a plain string would be
+parsed as markup, and a display name like "a [/] b" would crash the console). Filtering
+matches the rendered text, sorting uses the raw values. Live changes are coalesced: a burst
+of events is applied in one pass a moment later, so the table redraws once, not per event.
+A pass that keeps the visible rows and their order only rewrites the changed rows' cells, so
+cursor, scroll, sort and filter survive; anything else rebuilds the rows and puts the cursor
+back on the same key.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+# Live changes wait this long for company before the table is updated and redrawn.
+COALESCE_SECONDS = 0.05
+
 
 @dataclass(frozen=True)
 class Column:
@@ -24,9 +30,9 @@ class Column:
     render: Callable[[Any], str | Text] = lambda value: "" if value is None else str(value)
     width: int | None = None
 
-
-def _plain(cell: str | Text) -> str:
-    return cell.plain if isinstance(cell, Text) else cell
+    def cell(self, value: Any) -> Text:
+        rendered = self.render(value)
+        return rendered if isinstance(rendered, Text) else Text(rendered)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -59,8 +65,10 @@ class ResourceTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.spec = list(columns)
         self._values: dict[str, tuple[Any, ...]] = {}
-        self._cells: dict[str, tuple[str | Text, ...]] = {}
+        self._cells: dict[str, tuple[Text, ...]] = {}
         self._shown: list[str] = []
+        self._dirty: set[str] = set()
+        self._sync_pending = False
         self.filter_text = ""
         self.sort_column: int | None = None
         self.sort_reverse = False
@@ -84,17 +92,27 @@ class ResourceTable(DataTable):
     def replace_all(self, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
         self._values = {key: tuple(values) for key, values in rows}
         self._cells = {key: self._render(values) for key, values in self._values.items()}
+        self._dirty = set(self._values)
         self._sync()
 
     def upsert(self, key: str, values: Sequence[Any]) -> None:
-        self._values[key] = tuple(values)
-        self._cells[key] = self._render(self._values[key])
-        self._sync()
+        values = tuple(values)
+        if self._values.get(key) == values:
+            return
+        self._values[key] = values
+        self._cells[key] = self._render(values)
+        self._dirty.add(key)
+        self._sync_soon()
 
     def remove(self, key: str) -> None:
         if self._values.pop(key, None) is not None:
             del self._cells[key]
-            self._sync()
+            self._sync_soon()
+
+    def _sync_soon(self) -> None:
+        if not self._sync_pending:
+            self._sync_pending = True
+            self.set_timer(COALESCE_SECONDS, self._sync)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
@@ -113,13 +131,13 @@ class ResourceTable(DataTable):
 
     # rendering
 
-    def _render(self, values: tuple[Any, ...]) -> tuple[str | Text, ...]:
-        return tuple(column.render(value) for column, value in zip(self.spec, values, strict=True))
+    def _render(self, values: tuple[Any, ...]) -> tuple[Text, ...]:
+        return tuple(column.cell(value) for column, value in zip(self.spec, values, strict=True))
 
     def _matches(self, key: str) -> bool:
         if not self.filter_text:
             return True
-        return any(self.filter_text in _plain(cell).lower() for cell in self._cells[key])
+        return any(self.filter_text in cell.plain.lower() for cell in self._cells[key])
 
     def _ordered(self) -> list[str]:
         keys = [key for key in self._values if self._matches(key)]
@@ -129,15 +147,17 @@ class ResourceTable(DataTable):
         return sorted(keys, key=lambda k: (_sort_key(self._values[k][column]), k), reverse=self.sort_reverse)
 
     def _sync(self) -> None:
+        self._sync_pending = False
         if not self.columns:  # not mounted yet: on_mount adds columns, then the first sync paints
             self.call_after_refresh(self._sync)
             return
         wanted = self._ordered()
+        dirty, self._dirty = self._dirty, set()
         if wanted == self._shown:
-            for key in wanted:
+            for key in dirty & set(wanted):
                 for column, cell in zip(self.spec, self._cells[key], strict=True):
                     if self.get_cell(key, column.key) != cell:
-                        self.update_cell(key, column.key, cell)
+                        self.update_cell(key, column.key, cell, update_width=True)
             return
         selected = self.selected_key
         self.clear()

@@ -92,4 +92,4 @@ async def test_the_detail_follows_the_environment_and_leaves_when_it_is_deleted(
         await client.delete_environment("prod-eu")
         await client.aclose()
         await until(pilot, lambda: pilot.app.screen is not detail, "the detail closed")
-        assert "prod-eu" not in table_keys(pilot)
+        await until(pilot, lambda: "prod-eu" not in table_keys(pilot), "the row gone from the list")

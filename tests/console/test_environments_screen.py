@@ -163,3 +163,26 @@ async def test_read_only_hides_and_refuses_every_mutating_action(hq, console):
         await pilot.press("enter")
         assert not {b.binding.action for b in pilot.app.screen.active_bindings.values() if b.enabled} & {
             "new_connection", "edit_connection", "delete_connection", "renew_key"}
+
+
+async def test_names_are_shown_as_typed_never_as_markup(hq, console):
+    client = hq.client()
+    await client.create_environment(EnvironmentCreate(name="odd", display_name="oops [/] closing [red]x[/red]"))
+    await client.aclose()
+    async with console().run_test(size=SIZE) as pilot:
+        await live(pilot)
+        cell = pilot.app.screen.table.get_cell("odd", "display_name")
+        assert cell.plain == "oops [/] closing [red]x[/red]"
+
+
+async def test_a_status_arriving_live_widens_its_columns(hq, console):
+    from tests.console.conftest import AGENT_REPORT
+
+    seed_fleet(hq.store)
+    async with console().run_test(size=SIZE) as pilot:
+        await live(pilot)
+        hq.store.update_environment("dev-local", status=AGENT_REPORT)  # as the agent writes it
+        table = pilot.app.screen.table
+        await until(pilot, lambda: table.get_cell("dev-local", "agent").plain == "● connected", "the agent's report")
+        await pilot.pause()
+        assert table.columns["out"].get_render_width(table) >= len("15.9 MB/s")
