@@ -11,6 +11,8 @@ import httpx
 from pydantic import BaseModel
 
 from backend.environments.models import (
+    ConnectCluster,
+    ConnectClusterList,
     Environment,
     EnvironmentCreate,
     EnvironmentList,
@@ -19,6 +21,8 @@ from backend.environments.models import (
     KafkaConnection,
     KafkaConnectionList,
     KafkaConnectionSpec,
+    RedpandaConnect,
+    RedpandaConnectList,
 )
 from backend.models import InvalidField
 
@@ -116,6 +120,14 @@ class HQClient:
 
     async def delete_connection(self, environment: str, name: str) -> None:
         await self.request("DELETE", f"/v1/environments/{environment}/kafka-connections/{name}")
+
+    # the HTTP services an environment's agent reaches
+
+    async def list_connect_clusters(self, environment: str) -> list[ConnectCluster]:
+        return (await self._get(f"/v1/environments/{environment}/connect-clusters", ConnectClusterList)).items
+
+    async def list_redpanda_connects(self, environment: str) -> list[RedpandaConnect]:
+        return (await self._get(f"/v1/environments/{environment}/redpanda-connects", RedpandaConnectList)).items
 
 
 def _api_error(response: httpx.Response) -> APIError:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Label, Static
 
-from backend.environments.models import Environment, KafkaConnection
+from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
 from console.client import APIError, Unreachable
 from console.format import MISSING, count, human_bytes, human_rate, tier
 from console.messages import LiveChange
@@ -40,7 +40,13 @@ def connection_row(connection: KafkaConnection) -> tuple[str, str, str]:
     return (connection.name, brokers, detail)
 
 
-def summary(environment: Environment) -> Table:
+def services_line(connects: list[ConnectCluster], pipelines: list[RedpandaConnect]) -> str:
+    parts = [f"Connect {c.name} ({c.urls[0]})" for c in connects]
+    parts += [f"Redpanda Connect {p.name} ({p.url})" for p in pipelines]
+    return " · ".join(parts) or MISSING
+
+
+def summary(environment: Environment, connects: list[ConnectCluster], pipelines: list[RedpandaConnect]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -62,9 +68,13 @@ def summary(environment: Environment) -> Table:
          f"in {human_rate(metrics.data.data_in_bytes_per_sec)} · out {human_rate(metrics.data.data_out_bytes_per_sec)}"
          if metrics else MISSING),
         ("Metadata", metadata, "Updated", agent.updated_at.strftime("%H:%M:%S") if agent else MISSING),
+        ("Reaches", services_line(connects, pipelines), "Connectors",
+         count(metrics.connect.num_connectors) if metrics else MISSING),
     ]
     for cells in rows:
         grid.add_row(*cells)
+    for issue in agent.issues if agent else []:
+        grid.add_row(Text("Issue", style="bold red"), Text(issue, style="red"), "", "")
     return grid
 
 
@@ -89,10 +99,12 @@ class EnvironmentDetailScreen(ResourceScreen):
         super().__init__(name=f"environment:{environment.name}")
         self.environment = environment
         self.connections: dict[str, KafkaConnection] = {}
+        self.connects: list[ConnectCluster] = []
+        self.pipelines: list[RedpandaConnect] = []
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
-        yield Static(summary(self.environment), id="summary")
+        yield Static(summary(self.environment, [], []), id="summary")
         yield Label("Kafka connections", classes="section")
         yield Static("", id="no-connections")
         yield ResourceTable(CONNECTION_COLUMNS, id="connections")
@@ -109,9 +121,12 @@ class EnvironmentDetailScreen(ResourceScreen):
 
     async def load(self) -> None:
         name = self.environment.name
+        client = self.app.client
         try:
-            self._show_environment(await self.app.client.get_environment(name))
-            connections = await self.app.client.list_connections(name)
+            self.connects = await client.list_connect_clusters(name)
+            self.pipelines = await client.list_redpanda_connects(name)
+            self._show_environment(await client.get_environment(name))
+            connections = await client.list_connections(name)
         except APIError as exc:
             if exc.status == 404:
                 self._gone()
@@ -127,7 +142,7 @@ class EnvironmentDetailScreen(ResourceScreen):
 
     def _show_environment(self, environment: Environment) -> None:
         self.environment = environment
-        self.query_one("#summary", Static).update(summary(environment))
+        self.query_one("#summary", Static).update(summary(environment, self.connects, self.pipelines))
         if self.app.screen is self:
             self.on_screen_resume()
 
@@ -154,6 +169,8 @@ class EnvironmentDetailScreen(ResourceScreen):
                 self._gone()
             else:
                 self._show_environment(Environment.model_validate(data))
+        elif kind in ("connect-cluster", "redpanda-connect") and data.get("environment") == name:
+            self.run_worker(self.load(), exclusive=True, group="load")
         elif kind == "kafka-connection" and data.get("environment") == name:
             if verb == "deleted":
                 self.connections.pop(data["name"], None)

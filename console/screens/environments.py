@@ -23,11 +23,12 @@ from console.widgets.status_header import StatusHeader
 
 def agent_state(environment: Environment) -> Text:
     status = environment.status
-    if status.agent_connected:
-        return Text("● connected", style="green")
     if status.agent is None:
         return Text("○ no agent", style="dim")
-    return Text("○ disconnected", style="red")
+    if not status.agent_connected:
+        return Text("○ disconnected", style="red")
+    issues = len(status.agent.issues)
+    return Text.assemble(("● connected", "green"), (f" ⚠{issues}", "yellow") if issues else "")
 
 
 COLUMNS = [

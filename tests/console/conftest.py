@@ -90,16 +90,19 @@ AGENT_REPORT = {
 
 
 def seed_environment(store: Store, name: str, tier: str = "development", *, reporting: bool = False,
-                     display_name: str | None = None, metadata: dict[str, str] | None = None) -> None:
+                     display_name: str | None = None, metadata: dict[str, str] | None = None,
+                     issues: list[str] | None = None) -> None:
     """An environment with fixed id and timestamps; `reporting` gives it the status an agent reports."""
+    status = {**AGENT_REPORT, "agent": {**AGENT_REPORT["agent"], "issues": issues or []}} if reporting else {}
     record = EnvironmentRecord(id=f"00000000-0000-0000-0000-{len(name):012d}", name=name,
                                display_name=display_name or name, tier=tier, metadata=metadata or {},
-                               created_at=CREATED, status=AGENT_REPORT if reporting else {})
+                               created_at=CREATED, status=status)
     store.create_environment(record, agent_key_hash=f"hash-of-{name}")
 
 
 def seed_fleet(store: Store) -> None:
     seed_environment(store, "prod-eu", "production", reporting=True, display_name="Production EU",
                      metadata={"team": "payments", "region": "eu-west-1"})
-    seed_environment(store, "staging-eu", "staging", reporting=True, display_name="Staging EU")
+    seed_environment(store, "staging-eu", "staging", reporting=True, display_name="Staging EU",
+                     issues=["3 partition(s) are under-replicated"])
     seed_environment(store, "dev-local", display_name="Developer laptop")
