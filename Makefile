@@ -32,6 +32,7 @@ screenshots: install
 bench: install
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/agent.py
 
 sandbox-down: install
 	$(BIN)/streamhq sandbox down --home .streamhq

@@ -85,7 +85,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return _render(exc, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type:
+            # e.g. `curl -d` sends form encoding: FastAPI then sees no JSON body at all
+            title = f"The body must be JSON, sent with 'Content-Type: application/json' (got {content_type or 'none'})."
+            return _render(BadRequest.field("body", "unsupported_media_type", title))
         fields = invalid_fields_from(list(exc.errors()))
         summary = "; ".join(f"{f.name}: {f.title}" for f in fields[:3])
         return _render(BadRequest(f"Invalid request: {summary}", fields))

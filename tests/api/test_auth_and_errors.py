@@ -135,3 +135,11 @@ def test_an_unknown_path_is_404_in_the_error_shape(api):
 
 def test_a_wrong_method_is_405_in_the_error_shape(api):
     assert_error(api.put("/v1/environments"), 405, "method_not_allowed")
+
+
+def test_a_body_sent_as_a_form_is_told_to_be_json(api):
+    response = api.post("/v1/environments", content=b'{"name": "x"}',
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    body = assert_error(response, 400, "bad_request", "body")
+    assert body["invalid_fields"][0]["error"] == "unsupported_media_type"
+    assert "application/json" in body["title"]
