@@ -167,8 +167,8 @@ class KafkaCluster(Component):
                 "sasl_mechanism": "SCRAM-SHA-512", "username": SCRAM_USER, "password": SCRAM_PASSWORD}
 
 
-class ConnectWorker(Component):
-    kafka: KafkaCluster | None = None
+class HttpComponent(Component):
+    """A part that serves HTTP on one loopback port."""
 
     def port(self) -> int:
         return self.state.setdefault("port", free_port())
@@ -176,6 +176,13 @@ class ConnectWorker(Component):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port()}"
+
+    def summary(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+
+class ConnectWorker(HttpComponent):
+    kafka: KafkaCluster | None = None
 
     def describe(self) -> str:
         return f"Kafka Connect at {self.url}"
@@ -211,19 +218,9 @@ class ConnectWorker(Component):
         return any(n.endswith("FileStreamSourceConnector") for n in names) and any(
             n.endswith("MirrorSourceConnector") for n in names)
 
-    def summary(self) -> dict[str, Any]:
-        return {"url": self.url}
 
-
-class BenthosStreams(Component):
+class BenthosStreams(HttpComponent):
     binary: Path | None = None
-
-    def port(self) -> int:
-        return self.state.setdefault("port", free_port())
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port()}"
 
     def describe(self) -> str:
         return f"Redpanda Connect (Benthos) streams mode at {self.url}"
@@ -243,9 +240,6 @@ class BenthosStreams(Component):
             return httpx.get(f"{self.url}/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
-
-    def summary(self) -> dict[str, Any]:
-        return {"url": self.url}
 
 
 def _run(command: list[str], log: Path, what: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from console.screens.confirm import ConfirmDialog, confirm_then
 
 
 class AgentKeyDialog(ModalScreen[None]):
@@ -47,26 +49,16 @@ class AgentKeyDialog(ModalScreen[None]):
         self.dismiss(None)
 
 
-def renew_agent_key(app, environment: str) -> None:
+def renew_agent_key(app: App, environment: str) -> None:
     """Asks, renews, then shows the new key once. The old key stops working at once."""
-    from console.client import APIError, Unreachable
-    from console.screens.confirm import ConfirmDialog
-
-    async def renew(confirmed: bool | None) -> None:
-        if not confirmed:
-            return
-        try:
-            renewed = await app.client.renew_agent_key(environment)
-        except (APIError, Unreachable) as exc:
-            app.notify(f"Renewing the agent key failed: {exc}", severity="error")
-            return
-        app.push_screen(AgentKeyDialog(environment, renewed.agent_key))
-
-    app.push_screen(
+    confirm_then(
+        app,
         ConfirmDialog(
             f"Renew the agent key of {environment}?",
             "A new key is issued and the current one stops working at once: the environment's agent "
             "must be restarted with the new key.",
         ),
-        renew,
+        lambda: app.client.renew_agent_key(environment),
+        failed="Renewing the agent key failed",
+        done=lambda renewed: app.push_screen(AgentKeyDialog(environment, renewed.agent_key)),
     )

@@ -3,11 +3,16 @@ the user types the resource's name instead (a slip of one key must not delete it
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+from console.client import APIError, Unreachable
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -58,3 +63,20 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def confirm_then(app: App, dialog: ConfirmDialog, action: Callable[[], Awaitable[Any]], *, failed: str,
+                 done: Callable[[Any], None]) -> None:
+    """Asks with `dialog`; on yes runs `action` against HQ and hands its result to `done`, or
+    says why it failed (the server's words, or that it is unreachable)."""
+    async def answer(confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        try:
+            result = await action()
+        except (APIError, Unreachable) as exc:
+            app.notify(f"{failed}: {exc}", severity="error")
+            return
+        done(result)
+
+    app.push_screen(dialog, answer)

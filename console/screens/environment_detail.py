@@ -15,7 +15,7 @@ from console.format import MISSING, count, human_bytes, human_rate, tier
 from console.messages import LiveChange
 from console.screens.agent_key import renew_agent_key
 from console.screens.base import ResourceScreen
-from console.screens.confirm import ConfirmDialog
+from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.connection_form import ConnectionForm
 from console.screens.environments import agent_state
 from console.widgets.resource_table import Column, ResourceTable
@@ -208,21 +208,14 @@ class EnvironmentDetailScreen(ResourceScreen):
         if selected is None:
             return
 
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                await self.app.client.delete_connection(self.environment.name, selected.name)
-            except (APIError, Unreachable) as exc:
-                self.notify(f"Delete failed: {exc}", severity="error")
-            else:
-                self.notify(f"Kafka connection {selected.name!r} deleted.", timeout=3)
-
-        self.app.push_screen(
+        connection = f"environments:kafka-connection/{self.environment.name}/{selected.name}"
+        confirm_then(
+            self.app,
             ConfirmDialog(f"Delete Kafka connection {selected.name}?",
-                          f"Apps that use environments:kafka-connection/{self.environment.name}/{selected.name} "
-                          "lose their cluster."),
-            delete,
+                          f"Apps that use {connection} lose their cluster."),
+            lambda: self.app.client.delete_connection(self.environment.name, selected.name),
+            failed="Delete failed",
+            done=lambda _: self.notify(f"Kafka connection {selected.name!r} deleted.", timeout=3),
         )
 
     def action_renew_key(self) -> None:

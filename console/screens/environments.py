@@ -15,7 +15,7 @@ from console.format import MISSING, count, human_rate, tier
 from console.messages import LiveChange
 from console.screens.agent_key import AgentKeyDialog, renew_agent_key
 from console.screens.base import ResourceScreen
-from console.screens.confirm import ConfirmDialog
+from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.environment_form import EnvironmentForm
 from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
@@ -183,25 +183,18 @@ class EnvironmentsScreen(ResourceScreen):
         if selected is None:
             return
 
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                await self.app.client.delete_environment(selected.name)
-            except (APIError, Unreachable) as exc:
-                self.notify(f"Delete failed: {exc}", severity="error")
-            else:
-                self.notify(f"Environment {selected.name!r} deleted.", timeout=3)
-
         production = selected.tier.value == "production"
-        self.app.push_screen(
+        confirm_then(
+            self.app,
             ConfirmDialog(
                 f"Delete environment {selected.name}?",
                 f"This deletes {selected.name!r} ({selected.tier.value}) and its Kafka connections. "
                 "Its agent's key stops working.",
                 type_to_confirm=selected.name if production else None,
             ),
-            delete,
+            lambda: self.app.client.delete_environment(selected.name),
+            failed="Delete failed",
+            done=lambda _: self.notify(f"Environment {selected.name!r} deleted.", timeout=3),
         )
 
     def action_renew_key(self) -> None:
