@@ -26,6 +26,10 @@ def count(value: int | None) -> str:
     return MISSING if value is None else f"{value:,}"
 
 
+def plural(value: int | None, noun: str) -> str:
+    return f"{count(value)} {noun}{'' if value == 1 else 's'}"
+
+
 TIER_STYLES = {"production": "bold red", "staging": "yellow", "development": "green"}
 
 

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Label, Static
 
 from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
 from console.client import APIError, Unreachable
-from console.format import MISSING, count, human_bytes, human_rate, tier
+from console.format import MISSING, count, human_bytes, human_rate, plural, tier
 from console.messages import LiveChange
 from console.screens.agent_key import renew_agent_key
 from console.screens.base import ResourceScreen
@@ -60,9 +60,9 @@ def summary(environment: Environment, connects: list[ConnectCluster], pipelines:
         ("Display name", environment.display_name, "Agent host",
          f"{agent.agent.hostname} ({agent.agent.version})" if agent and agent.agent else MISSING),
         ("Tier", tier(environment.tier.value), "Kafka",
-         f"{metrics.kafka.version or MISSING} · {count(metrics.kafka.num_brokers)} brokers" if metrics else MISSING),
+         f"{metrics.kafka.version or MISSING} · {plural(metrics.kafka.num_brokers, 'broker')}" if metrics else MISSING),
         ("LRN", environment.lrn, "Data",
-         f"{count(metrics.data.num_topics)} topics · {human_bytes(metrics.data.topic_data_total_bytes)}"
+         f"{plural(metrics.data.num_topics, 'topic')} · {human_bytes(metrics.data.topic_data_total_bytes)}"
          if metrics else MISSING),
         ("Created", environment.created_at.strftime("%Y-%m-%d %H:%M UTC"), "Throughput",
          f"in {human_rate(metrics.data.data_in_bytes_per_sec)} · out {human_rate(metrics.data.data_out_bytes_per_sec)}"
