@@ -8,8 +8,9 @@ the DataTable cell) and, as seen on a terminal, in tmux against `streamhq serve`
 session token never leaves its process, so nothing outside it can PATCH it).
 
 In-process, a few console and Textual methods are wrapped (class-wide, in this process, only while measuring)
-to record when they ran, which splits each figure into its steps; a live update counts as shown when the first
-screen render that re-renders the table's lines after the change has returned.
+to record when they ran, which splits each figure into its steps. ResourceTable coalesces live changes: `upsert`
+only queues one, and a `_sync` a moment later writes it into the DataTable; a live update counts as shown when the
+first screen render that re-renders the table's lines after that `_sync` has returned.
 
 The environments are created over the HQ API. This prints figures; it asserts nothing. About a minute.
 
@@ -91,11 +92,13 @@ class Series:
 
 @dataclass
 class LiveSeries:
-    cell: Series = field(default_factory=Series)  # PATCH sent -> DataTable cell holds the new value
+    event: Series = field(default_factory=Series)  # PATCH sent -> ResourceTable.upsert returned (change queued)
+    cell: Series = field(default_factory=Series)  # PATCH sent -> the _sync that wrote the DataTable cell returned
     frame: Series = field(default_factory=Series)  # PATCH sent -> the next screen update after that has run
     render: Series = field(default_factory=Series)  # DataTable.render_lines in that screen render
     patch: Series = field(default_factory=Series)  # the PATCH round trip alone
     upsert: Series = field(default_factory=Series)  # ResourceTable.upsert for the event
+    sync: Series = field(default_factory=Series)  # the ResourceTable._sync that applied it
 
 
 @dataclass
@@ -349,6 +352,7 @@ async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, 
     http = httpx.Client(transport=httpx.HTTPTransport(uds=str(home / "hq.sock")), base_url="http://streamhq",
                         headers={"Authorization": client.http.headers["authorization"]}, timeout=30)
     upserts: Calls = []
+    syncs: Calls = []
     measures: Calls = []
     table_renders: Calls = []
     screen_renders: Calls = []
@@ -363,6 +367,7 @@ async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, 
     try:
         app = StreamHQApp(client, ConsoleConfig.load())
         with (recording(ResourceTable, "upsert", upserts),
+              recording(ResourceTable, "_sync", syncs),
               recording(DataTable, "_update_dimensions", measures),
               recording(DataTable, "render_lines", table_renders),
               recording(Screen, "_compositor_refresh", screen_renders)):
@@ -381,19 +386,25 @@ async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, 
                     # The recordings, not the poll, say when each step happened: the poll may run late.
                     upsert = first_after(upserts, started)
                     assert upsert is not None
-                    shown_from = upsert[1]
+                    # upsert queues the change; the first _sync after it writes it into the DataTable (a console
+                    # without _sync applied it in upsert itself). The poll above saw the cell, so it has run.
+                    applied = first_after(syncs, upsert[1]) if "_sync" in ResourceTable.__dict__ else upsert
+                    assert applied is not None
+                    shown_from = applied[1]
                     if remeasure:  # rows were re-added: Textual re-measures them on idle before they show right
-                        await poll(lambda: first_after(measures, upsert[1]) is not None, "the re-measure")
-                        shown_from = first_after(measures, upsert[1])[1]  # type: ignore[index]
+                        await poll(lambda: first_after(measures, applied[1]) is not None, "the re-measure")
+                        shown_from = first_after(measures, applied[1])[1]  # type: ignore[index]
                     await poll(lambda: shown_after(table_renders, screen_renders, shown_from) is not None,
                                "a screen render of the table")
                     shown = shown_after(table_renders, screen_renders, shown_from)
                     assert shown is not None
-                    out.cell.add(upsert[1] - started)
+                    out.event.add(upsert[1] - started)
+                    out.cell.add(applied[1] - started)
                     out.frame.add(shown[0] - started)
                     out.render.add(shown[1])
                     out.patch.add(await sent)
                     out.upsert.add(upsert[1] - upsert[0])
+                    out.sync.add(applied[1] - applied[0])
 
                 for i in range(updates):
                     name = env_name(i * 37 % count)  # spread over the list, on and off screen
@@ -606,10 +617,12 @@ def report(figures: Figures, args: argparse.Namespace, seed_seconds: float, load
         if not live.cell.values:
             continue
         print(title)
-        pline("  PATCH sent -> the cell holds the new value (upsert returned)", live.cell)
+        pline("  PATCH sent -> change queued in the table (upsert returned)", live.event)
+        pline("  PATCH sent -> the cell holds the new value (_sync returned)", live.cell)
         pline(f"  PATCH sent -> next screen render{extra} done (shown)", live.frame, TARGET_LIVE_UPDATE)
         pline("    PATCH round trip (its reply, not the event)", live.patch)
         pline("    ResourceTable.upsert for the event", live.upsert)
+        pline("    ResourceTable._sync that applied it", live.sync)
         pline("    DataTable.render_lines in that render (visible rows)", live.render)
     if figures.screen_live.values:
         print("(c) real process in tmux, `streamhq --server URL` against `streamhq serve`")

@@ -67,7 +67,9 @@ class Watch:
             self.due = now + min(interval * 2 ** self.failures, MAX_BACKOFF)
             return
         self.previous, self.reading, self.read_at = self.reading, reading, _utc_now()
-        self.error, self.failures, self.due = None, 0, now + interval
+        # From the probe's start, not its end: rounds start `interval` apart, and a due time
+        # a few ms after the next round's start would skip every other round.
+        self.error, self.failures, self.due = None, 0, self.started + interval
 
 
 class KafkaWatch:
