@@ -34,12 +34,9 @@ import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -51,9 +48,9 @@ import psutil
 from backend.sandbox import Sandbox
 from backend.sandbox.demo import DEMO_TOPIC, OrderStream
 from backend.settings import Settings
-from bench.api import free_port, machine
+from bench.api import machine
+from bench.hq import hq_server
 
-STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
 CONNECTION = "main"
 
 
@@ -174,36 +171,6 @@ def rounds(written: set[float], gap: float = 1.0) -> list[tuple[float, float]]:
 
 
 # --- the HQ and the sandbox ---------------------------------------------------------------------------------------
-
-
-@contextmanager
-def hq_server(home: Path, token: str, log: Path) -> Iterator[tuple[str, psutil.Process]]:
-    """`streamhq serve` in its own process, as users run it, its output in `log`; yields (URL, process)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("ab") as out:
-        process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port)],
-                                   stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "STREAMHQ_ADMIN_TOKEN": token})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the HQ server did not start; its log:\n{log.read_text(errors='replace')}")
-            time.sleep(0.05)
-        yield url, psutil.Process(process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def connection_body(cluster: dict[str, Any]) -> dict[str, Any]:

@@ -18,13 +18,10 @@ import asyncio
 import os
 import platform
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +32,7 @@ from backend.environments.models import EnvironmentList
 from backend.environments.service import EnvironmentService
 from backend.settings import Settings
 from backend.store import SQLiteStore
-
-STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
+from bench.hq import hq_server
 
 
 @dataclass
@@ -69,40 +65,6 @@ def machine() -> str:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (f"{model}, {os.cpu_count()} cores ({usable} usable); Python {platform.python_version()};"
             f" {platform.system()} {platform.release()}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def hq_server(home: Path, token: str) -> Iterator[tuple[str, psutil.Process]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "STREAMHQ_ADMIN_TOKEN": token}
-    process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the HQ server did not start")
-            time.sleep(0.05)
-        yield url, psutil.Process(process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 Get = Callable[[int, str], Awaitable[int]]  # (worker, path) -> HTTP status

@@ -36,7 +36,6 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -52,6 +51,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable
 
+from bench.hq import STREAMHQ, hq_server
 from console.app import StreamHQApp
 from console.cli import start_embedded
 from console.client import HQClient
@@ -60,7 +60,6 @@ from console.format import MISSING
 from console.screens.environments import EnvironmentsScreen
 from console.widgets.resource_table import ResourceTable
 
-STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
 SIZE = (160, 45)
 TIERS = ("development", "staging", "production")
 TARGET_FIRST_PAINT = 1.5  # seconds, from the issue
@@ -197,41 +196,6 @@ def shown_after(table_renders: Calls, screen_renders: Calls, moment: float) -> t
 
 
 # --- the HQ -------------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def hq_server(home: Path, token: str) -> Iterator[str]:
-    """`streamhq serve` in its own process, as users run it; yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "STREAMHQ_ADMIN_TOKEN": token})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the HQ server did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def create_environments(url: str, token: str, count: int, clients: int = 16) -> float:
@@ -654,7 +618,7 @@ def main() -> None:
     os.environ["STREAMHQ_CONFIG_DIR"] = str(workdir / "config")  # no user config (theme, keymap) interferes
     home = workdir / "home"
     try:
-        with hq_server(home, token) as url:
+        with hq_server(home, token) as (url, _):
             seed_seconds = asyncio.run(create_environments(url, token, args.environments))
             if args.screen_updates:
                 tmux_remote_live(url, token, workdir, args.screen_updates, figures)
