@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
@@ -13,6 +14,11 @@ from backend.environments.routes import router as environments_router
 from backend.environments.service import EnvironmentService
 from backend.errors import RequestIdMiddleware, install_error_handlers
 from backend.feed import ChangeFeed
+from backend.k2k.controller import K2KController
+from backend.k2k.routes import add_input_schema
+from backend.k2k.routes import live_router as k2k_live_router
+from backend.k2k.routes import router as k2k_router
+from backend.k2k.service import K2KService
 from backend.settings import Settings
 from backend.store import SQLiteStore, Store
 
@@ -27,12 +33,17 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     store = store or SQLiteStore(settings.database, publish=feed.publish)
 
     agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds)
+    k2k = K2KController(store, settings.home, feed.publish)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.builtin_agent:
             agents.start()
+        if settings.k2k_controller:
+            k2k.start()
         yield
+        if settings.k2k_controller:
+            k2k.stop()
         if settings.builtin_agent:
             agents.stop()
         store.close()
@@ -50,6 +61,7 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     app.state.authenticator = Authenticator(store, settings.session_token)
     app.state.environments = EnvironmentService(store)
     app.state.agents = agents
+    app.state.k2k = K2KService(store, k2k)
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
@@ -62,4 +74,13 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         versioned = APIRouter(prefix=prefix)
         versioned.include_router(environments_router)
         app.include_router(versioned)
+    app.include_router(k2k_router)
+    app.include_router(k2k_live_router)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_input_schema(get_openapi(title=app.title, version=app.version, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app

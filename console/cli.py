@@ -61,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     status = sandbox_commands.add_parser("status", parents=[home], help="what runs, and where")
     status.add_argument("--json", action="store_true", help="machine-readable")
     sandbox_commands.add_parser("down", parents=[home], help="stop every sandbox process (data is kept)")
+
+    worker = commands.add_parser("worker", help="run one worker process of a K2K app (HQ starts these)")
+    worker.add_argument("--app", required=True, help="the K2K app's name (must match the config)")
+    worker.add_argument("--config", type=Path, required=True, help="the worker config JSON HQ rendered")
+    worker.add_argument("--secrets", type=Path, help="credentials JSON kept apart from the config (Kubernetes)")
+    worker.add_argument("--worker-id", default="0", help="the worker's slot; its static group member id")
+
+    k2k = commands.add_parser("k2k", help="K2K apps")
+    k2k_commands = k2k.add_subparsers(dest="k2k_command", required=True, metavar="ACTION")
+    manifest = k2k_commands.add_parser("manifest", parents=[home],
+                                       help="print the Kubernetes manifests (Deployment, ConfigMap, Secret) of an app")
+    manifest.add_argument("name")
     return parser
 
 
@@ -75,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         return login(args.url)
     if args.command == "sandbox":
         return sandbox(args.home, args.sandbox_command, json_output=getattr(args, "json", False))
+    if args.command == "worker":
+        return worker(args.app, args.config, args.secrets, args.worker_id)
+    if args.command == "k2k":
+        return k2k_manifest(args.home, args.name)
     return console(args)
 
 
@@ -112,6 +128,38 @@ def create_token(home: Path, name: str) -> int:
         store.close()
     print(token)
     print(f"Service-account token {name!r} created; it is shown only now.", file=sys.stderr)
+    return 0
+
+
+def worker(app: str, config_file: Path, secrets_file: Path | None, worker_id: str) -> int:
+    from backend.replicator.config import WorkerConfig
+    from backend.replicator.worker import EXIT_CONFIG, run_worker
+
+    try:
+        secrets_doc = json.loads(secrets_file.read_text()) if secrets_file else None
+        config = WorkerConfig.load(json.loads(config_file.read_text()), secrets_doc)
+    except (OSError, ValueError) as exc:
+        print(f"streamhq worker: cannot read the config: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if config.app != app:
+        print(f"streamhq worker: the config is for app {config.app!r}, not {app!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    return run_worker(config, worker_id)
+
+
+def k2k_manifest(home: Path, name: str) -> int:
+    from backend.k2k.manifest import render_manifests
+    from backend.settings import Settings
+    from backend.store import SQLiteStore
+
+    store = SQLiteStore(Settings(home=home).database)
+    try:
+        print(render_manifests(store, name), end="")
+    except LookupError as exc:
+        print(f"streamhq: {exc.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
     return 0
 
 

@@ -4,7 +4,7 @@ Only this package touches SQL. Every write publishes a `Change` on the feed afte
 so nothing a client can observe over SSE is ever ahead of what a GET would return.
 """
 
-from backend.store.base import EnvironmentRecord, ResourceRecord, Store, TokenRecord
+from backend.store.base import AppRecord, EnvironmentRecord, ResourceRecord, Store, TokenRecord
 from backend.store.sqlite import SQLiteStore
 
-__all__ = ["EnvironmentRecord", "ResourceRecord", "SQLiteStore", "Store", "TokenRecord"]
+__all__ = ["AppRecord", "EnvironmentRecord", "ResourceRecord", "SQLiteStore", "Store", "TokenRecord"]

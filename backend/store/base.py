@@ -33,6 +33,21 @@ class ResourceRecord:
 
 
 @dataclass(frozen=True)
+class AppRecord:
+    """A K2K app: its user-written document (`spec`, display name, description) and the
+    controller's `status`. `generation` counts spec changes."""
+
+    name: str
+    id: str
+    display_name: str | None
+    description: str | None
+    created_at: str
+    generation: int
+    spec: dict[str, Any]
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TokenRecord:
     name: str
     kind: str
@@ -54,6 +69,14 @@ class Store(Protocol):
     def get_resource(self, environment: str, kind: str, name: str) -> ResourceRecord | None: ...
     def put_resource(self, record: ResourceRecord) -> bool: ...
     def delete_resource(self, environment: str, kind: str, name: str) -> bool: ...
+
+    # K2K apps
+    def list_apps(self) -> list[AppRecord]: ...
+    def get_app(self, name: str) -> AppRecord | None: ...
+    def create_app(self, record: AppRecord) -> None: ...
+    def replace_app(self, record: AppRecord, expected_generation: int) -> None: ...
+    def update_app_status(self, name: str, status: dict[str, Any]) -> AppRecord | None: ...
+    def delete_app(self, name: str) -> AppRecord | None: ...
 
     # bearer tokens (hashes only)
     def add_token(self, name: str, kind: str, token_hash: str) -> None: ...

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.feed import Change
-from backend.store.base import EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
+from backend.store.base import AppRecord, EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
 
 MIGRATIONS: list[str] = [
     """
@@ -58,6 +58,18 @@ MIGRATIONS: list[str] = [
         SELECT environment, 'kafka-connection', name, spec FROM kafka_connections;
     DROP TABLE kafka_connections;
     """,
+    """
+    CREATE TABLE k2k_apps (
+        name TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 ]
 
 _ENV_COLUMNS = "id, name, display_name, tier, metadata, created_at, status"
@@ -83,6 +95,15 @@ def _environment(row: sqlite3.Row) -> EnvironmentRecord:
 def _resource(row: sqlite3.Row) -> ResourceRecord:
     return ResourceRecord(environment=row["environment"], kind=row["kind"], name=row["name"],
                           spec=json.loads(row["spec"]))
+
+
+_APP_COLUMNS = "name, id, display_name, description, created_at, generation, spec, status"
+
+
+def _app(row: sqlite3.Row) -> AppRecord:
+    return AppRecord(name=row["name"], id=row["id"], display_name=row["display_name"],
+                     description=row["description"], created_at=row["created_at"], generation=row["generation"],
+                     spec=json.loads(row["spec"]), status=json.loads(row["status"]))
 
 
 class _Transaction:
@@ -272,6 +293,60 @@ class SQLiteStore:
             if deleted:
                 db.emit(Change(kind, "deleted", (environment, name), None))
         return deleted
+
+    # K2K apps
+
+    def list_apps(self) -> list[AppRecord]:
+        return [_app(row) for row in self._read().execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps ORDER BY name")]
+
+    def get_app(self, name: str) -> AppRecord | None:
+        row = self._read().execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,)).fetchone()
+        return _app(row) if row else None
+
+    def create_app(self, record: AppRecord) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    f"INSERT INTO k2k_apps ({_APP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.name, record.id, record.display_name, record.description, record.created_at,
+                     record.generation, json.dumps(record.spec), json.dumps(record.status)),
+                )
+                db.emit(Change("k2k", "created", (record.name,), record))
+        except sqlite3.IntegrityError as exc:
+            raise StoreConflict(f"k2k app {record.name!r} exists") from exc
+
+    def replace_app(self, record: AppRecord, expected_generation: int) -> None:
+        """Writes the user's document (not the status) if nobody changed it since `expected_generation`."""
+        with self._write() as db:
+            replaced = db.execute(
+                "UPDATE k2k_apps SET display_name = ?, description = ?, generation = ?, spec = ?"
+                " WHERE name = ? AND generation = ?",
+                (record.display_name, record.description, record.generation, json.dumps(record.spec),
+                 record.name, expected_generation),
+            ).rowcount
+            if not replaced:
+                raise StoreConflict(f"k2k app {record.name!r} changed or went away")
+            row = db.execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (record.name,)).fetchone()
+            db.emit(Change("k2k", "updated", (record.name,), _app(row)))
+
+    def update_app_status(self, name: str, status: dict[str, Any]) -> AppRecord | None:
+        with self._write() as db:
+            db.execute("UPDATE k2k_apps SET status = ? WHERE name = ?", (json.dumps(status), name))
+            row = db.execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            record = _app(row)
+            db.emit(Change("k2k", "updated", (name,), record))
+        return record
+
+    def delete_app(self, name: str) -> AppRecord | None:
+        with self._write() as db:
+            row = db.execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM k2k_apps WHERE name = ?", (name,))
+            db.emit(Change("k2k", "deleted", (name,), None))
+        return _app(row)
 
     # tokens
 

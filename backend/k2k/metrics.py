@@ -1,0 +1,220 @@
+"""K2K metrics (seed 000 `metrics`), read from Kafka itself so they hold for local and
+Kubernetes workers alike (DESIGN §6).
+
+Every few seconds, per app: the source partitions' log-end offsets, the target partitions'
+log-end offsets, and the app's positions as committed in its target-side group. Records per
+second are log-end deltas over time; lag is source log-end minus committed position (what is
+left to copy: nothing is committed on the source, so source-side lag tools see nothing).
+Bytes per second are the records per second times the app's mean record size, from the
+counters its workers publish in their heartbeats on the control topic; those heartbeats also
+carry the workers' errors. Each collection is published on the feed as `k2k.metrics`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from backend.feed import Change
+from backend.k2k.models import (
+    DestinationOffsets,
+    DestinationPartition,
+    DestinationTopic,
+    K2KMetrics,
+    K2KSpec,
+    MetricsSummary,
+    SourceOffsets,
+    SourcePartition,
+    SourceTopic,
+    Throughput,
+)
+from backend.replicator.config import WorkerConfig, control_topic
+from backend.replicator.offsets import TP, Cluster
+from backend.store import AppRecord, Store
+from backend.store.sqlite import now
+
+log = logging.getLogger(__name__)
+
+
+def topic_lrn(connection_lrn: str, topic: str) -> str:
+    return f"{connection_lrn.replace('environments:kafka-connection/', 'kafka:topic/', 1)}/{topic}"
+
+
+class Heartbeats:
+    """The latest heartbeat of each worker of one app, from its control topic."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.topic = control_topic(config.app)
+        self.consumer = Consumer({**config.target, "group.id": "streamhq-hq", "enable.auto.commit": False,
+                                  "enable.partition.eof": False})
+        self.consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
+        self.latest: dict[str, dict[str, Any]] = {}
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        for message in self.consumer.consume(1000, 0.2):
+            if message.error() is None and message.key():
+                try:
+                    self.latest[message.key().decode()] = json.loads(message.value())
+                except ValueError:
+                    continue
+        return self.latest
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class MetricsCollector:
+    def __init__(self, store: Store, publish: Callable[[Change], Any], interval: float) -> None:
+        self.store = store
+        self.publish = publish
+        self.interval = interval
+        self._apps: dict[str, tuple[AppRecord, WorkerConfig | None]] = {}
+        self._clusters: dict[str, Cluster] = {}
+        self._heartbeats: dict[str, Heartbeats] = {}
+        self._latest: dict[str, K2KMetrics] = {}
+        self._samples: dict[str, tuple[float, dict[str, int], dict[str, int], int, int]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="k2k-metrics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def track(self, records: dict[str, AppRecord], configs: dict[str, WorkerConfig | None]) -> None:
+        with self._lock:
+            self._apps = {name: (record, configs.get(name)) for name, record in records.items()}
+            for gone in set(self._latest) - set(records):
+                self._latest.pop(gone, None)
+
+    def latest(self, name: str) -> K2KMetrics | None:
+        with self._lock:
+            return self._latest.get(name)
+
+    def heartbeats(self, app: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            beats = self._heartbeats.get(app)
+            return dict(beats.latest) if beats else {}
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            with self._lock:
+                apps = dict(self._apps)
+            for name, (record, config) in apps.items():
+                if config is None or self._stopping.is_set():
+                    continue
+                try:
+                    metrics = self._collect(record, config)
+                except KafkaException as exc:
+                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=now(),
+                                         error_message=f"cannot read the app's clusters: {exc.args[0].str()}")
+                except Exception as exc:  # a metrics round must never take HQ down
+                    log.exception("k2k metrics of %s", name)
+                    metrics = K2KMetrics(state="unknown", updated_at=now(), error_message=str(exc))
+                with self._lock:
+                    if name not in self._apps:
+                        continue
+                    self._latest[name] = metrics
+                self.publish(Change("k2k", "metrics", (name,), metrics))
+            self._stopping.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        for beats in self._heartbeats.values():
+            beats.close()
+
+    def _cluster(self, config: dict[str, Any]) -> Cluster:
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._clusters:
+            self._clusters[key] = Cluster(config)
+        return self._clusters[key]
+
+    def _collect(self, record: AppRecord, config: WorkerConfig) -> K2KMetrics:
+        spec = K2KSpec.model_validate(record.spec)
+        source, target = self._cluster(config.source), self._cluster(config.target)
+        beats = self._heartbeat_reader(config).read()
+        topics = source.matching(config.topics)
+        counts = source.partitions(topics)
+        tps: list[TP] = [(t, p) for t in topics for p in range(counts.get(t, 0))]
+        source_end = source.latest(tps)
+        source_start = source.earliest(tps)
+        target_counts = target.partitions(topics)
+        target_tps = [(t, p) for t, p in tps if p < target_counts.get(t, 0)]
+        target_end = target.latest(target_tps)
+        committed = target.committed(config.group)
+
+        stamp, clock = now(), time.monotonic()
+        current = [b for b in beats.values() if b.get("generation") == config.generation]
+        records_total = sum(b.get("records", 0) for b in current)
+        bytes_total = sum(b.get("bytes", 0) for b in current)
+        in_sums = {t: sum(source_end[(t, p)] for p in range(counts[t])) for t in topics}
+        out_sums = {t: sum(target_end.get((t, p), 0) for p in range(target_counts.get(t, 0))) for t in topics}
+        previous = self._samples.get(record.name)
+        self._samples[record.name] = (clock, in_sums, out_sums, records_total, bytes_total)
+        record_size = (bytes_total - previous[4]) / max(1, records_total - previous[3]) if previous else 0.0
+        if record_size <= 0 and records_total:
+            record_size = bytes_total / records_total
+
+        def rate(sums: dict[str, int], index: int, topic: str) -> float:
+            if previous is None or topic not in previous[index]:
+                return 0.0
+            return max(0.0, (sums[topic] - previous[index][topic]) / max(1e-3, clock - previous[0]))
+
+        source_topics, destination_topics = [], []
+        for topic in topics:
+            rps_in, rps_out = rate(in_sums, 1, topic), rate(out_sums, 2, topic)
+            source_topics.append(SourceTopic(
+                lrn=topic_lrn(spec.sourceKafkaLRN, topic), name=topic,
+                throughput=Throughput(updated_at=stamp, records_per_second=rps_in,
+                                      bytes_per_second=rps_in * record_size),
+                offsets=SourceOffsets(updated_at=stamp, partitions=[
+                    SourcePartition(partition=p, log_end_offset=source_end[(topic, p)])
+                    for p in range(counts[topic])]),
+            ))
+            destination_topics.append(DestinationTopic(
+                lrn=topic_lrn(spec.targetKafkaLRN, topic), name=topic,
+                throughput=Throughput(updated_at=stamp, records_per_second=rps_out,
+                                      bytes_per_second=rps_out * record_size),
+                offsets=DestinationOffsets(updated_at=stamp, partitions=[
+                    DestinationPartition(
+                        partition=p, log_end_offset=target_end.get((topic, p), 0),
+                        lag=max(0, source_end[(topic, p)] - committed.get((topic, p), source_start[(topic, p)])))
+                    for p in range(counts[topic])]),
+            ))
+        errors = [e for b in current for e in b.get("errors", [])]
+        failures = [f"worker {b['worker']}: {b['error']}" for b in current if b.get("error")]
+        state = record.status.get("state", "unknown")
+        failed_message = record.status.get("statusMessage") if state == "failed" else None
+        return K2KMetrics(
+            state=state, updated_at=stamp, error_message=failures[-1] if failures else failed_message,
+            source_topics=source_topics, destination_topics=destination_topics, errors=sorted(errors)[-20:],
+        )
+
+    def _heartbeat_reader(self, config: WorkerConfig) -> Heartbeats:
+        beats = self._heartbeats.get(config.app)
+        if beats is None:
+            beats = self._heartbeats[config.app] = Heartbeats(config)
+        return beats
+
+
+def summarize(metrics: K2KMetrics) -> MetricsSummary:
+    return MetricsSummary(
+        topics_count=len(metrics.source_topics),
+        partitions_count=sum(len(t.offsets.partitions) for t in metrics.source_topics),
+        total_bytes_per_second_read=sum(t.throughput.bytes_per_second for t in metrics.source_topics),
+        total_bytes_per_second_written=sum(t.throughput.bytes_per_second for t in metrics.destination_topics),
+        total_records_per_second_read=sum(t.throughput.records_per_second for t in metrics.source_topics),
+        total_records_per_second_written=sum(t.throughput.records_per_second for t in metrics.destination_topics),
+        total_lag=sum(p.lag for t in metrics.destination_topics for p in t.offsets.partitions),
+        state=metrics.state,
+        updated_at=metrics.updated_at,
+        error_message=metrics.error_message,
+    )

@@ -1,0 +1,159 @@
+"""K2K apps API routes (seed 000). Thin: parse the body (YAML or JSON), call the service,
+answer in JSON, or in YAML when the client asks for it with `Accept: application/yaml`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from backend.deps import require_principal
+from backend.errors import BadRequest
+from backend.feed import Event
+from backend.k2k.metrics import summarize
+from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
+from backend.k2k.service import K2KService, to_app
+from backend.models import ErrorBody
+from backend.sse import sse_response
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+LAST_EVENT_HEADER = "X-Last-Event-ID"
+
+_errors = {code: {"model": ErrorBody} for code in (400, 401, 404, 409)}
+router = APIRouter(prefix="/api/v0/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
+                   responses=_errors)
+live_router = APIRouter(prefix="/api/v1/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
+                        responses=_errors)
+
+# Both body types in the OpenAPI, described by the one model.
+_APP_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/K2KAppInput"}},
+    "application/yaml": {"schema": {"$ref": "#/components/schemas/K2KAppInput"}},
+}}}
+_PATCH_BODY = {"requestBody": {"required": True, "content": {
+    "application/merge-patch+json": {"schema": {"type": "object"}},
+    "application/json": {"schema": {"type": "object"}},
+    "application/yaml": {"schema": {"type": "object"}},
+}}}
+
+
+def add_input_schema(openapi: dict) -> dict:
+    """Puts K2KAppInput, which the hand-written request bodies above reference, in the schema."""
+    schema = K2KAppInput.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(schema.pop("$defs", {}))
+    schemas["K2KAppInput"] = schema
+    return openapi
+
+
+def service(request: Request) -> K2KService:
+    return request.app.state.k2k
+
+
+async def document(request: Request) -> Any:
+    """The body as data, from YAML or JSON by its Content-Type."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest.field("body", "required", "The body is empty: send the K2K app as YAML or JSON.")
+    if content_type in YAML_TYPES:
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise BadRequest.field("body", "malformed_yaml", f"Malformed YAML{where}: {exc}") from None
+    if content_type.endswith("json"):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise BadRequest.field("body", "malformed_json", f"Malformed JSON: {exc}") from None
+    raise BadRequest.field("body", "unsupported_media_type",
+                           f"Send the body as application/yaml or application/json (got {content_type or 'none'}).")
+
+
+def answer(request: Request, model: BaseModel, status_code: int = 200) -> Response:
+    data = model.model_dump(mode="json", exclude_none=True)
+    if any(t in request.headers.get("accept", "") for t in YAML_TYPES):
+        return Response(yaml.safe_dump(data, sort_keys=False), status_code=status_code, media_type="application/yaml")
+    return Response(json.dumps(data), status_code=status_code, media_type="application/json")
+
+
+def render_change(event: Event) -> dict:
+    change = event.change
+    name = change.key[0]
+    if change.verb == "metrics":
+        return {"name": name, "metrics": change.data.model_dump(mode="json"),
+                "metrics_summary": summarize(change.data).model_dump(mode="json")}
+    if change.data is None:
+        return {"name": name}
+    return to_app(change.data).model_dump(mode="json", exclude_none=True)
+
+
+@router.get("", response_model=K2KAppList, summary="Lists all K2K apps, with metrics summaries if available")
+def list_apps(request: Request, svc: K2KService = Depends(service)) -> Response:
+    position = request.app.state.feed.last_id  # read first: resuming the feed from it misses nothing
+    response = answer(request, K2KAppList(items=svc.list()))
+    response.headers[LAST_EVENT_HEADER] = str(position)
+    return response
+
+
+@router.post("", response_model=K2KApp, status_code=201, openapi_extra=_APP_BODY,
+             summary="Creates a new K2K app (409 if it exists)")
+def create_app(request: Request, body: Any = Depends(document), svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.create(body), 201)
+
+
+@router.get("/{name}", response_model=K2KApp, summary="Retrieves a K2K app, with metrics if available")
+def get_app(name: str, request: Request, svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.get(name))
+
+
+@router.put("/{name}", response_model=K2KApp, openapi_extra=_APP_BODY, responses={201: {"model": K2KApp}},
+            summary="Creates or replaces a K2K app")
+def put_app(name: str, request: Request, body: Any = Depends(document),
+            if_match: str | None = Header(default=None), svc: K2KService = Depends(service)) -> Response:
+    app, created = svc.put(name, body, if_match)
+    return answer(request, app, 201 if created else 200)
+
+
+@router.patch("/{name}", response_model=K2KApp, openapi_extra=_PATCH_BODY,
+              summary="Merges a patch into a K2K app (RFC 7386)")
+def patch_app(name: str, request: Request, body: Any = Depends(document),
+              if_match: str | None = Header(default=None), svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.patch(name, body, if_match))
+
+
+@router.delete("/{name}", response_model=K2KApp, summary="Deletes a K2K app; answers the deleted app")
+def delete_app(name: str, request: Request, svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.delete(name))
+
+
+@router.get("/{name}/offsets/{topic_name}", response_model=TopicOffsets,
+            summary="Per partition: the app's committed position and the source's offset range",
+            description="With `at` (ISO-8601), also each partition's offset of the first record at or after "
+                        "that time (the log end when there is none).")
+def get_offsets(name: str, topic_name: str, request: Request,
+                at: datetime | None = Query(default=None, description="ISO-8601, e.g. 2026-11-23T07:00:00Z"),
+                svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.topic_offsets(name, topic_name, at))
+
+
+@router.patch("/{name}/offsets/{topic_name}", response_model=OffsetsUpdated,
+              summary="Sets the app's positions on a topic's partitions (the app must be paused)")
+def patch_offsets(name: str, topic_name: str, body: OffsetsPatch, request: Request,
+                  svc: K2KService = Depends(service)) -> Response:
+    return answer(request, svc.edit_offsets(name, topic_name, body))
+
+
+@live_router.get("/live/sse", response_class=StreamingResponse,
+                 summary="Server-Sent Events: k2k.created/updated/deleted and k2k.metrics")
+async def live(request: Request) -> StreamingResponse:
+    settings = request.app.state.settings
+    return sse_response(request, request.app.state.feed, {"k2k"}, render_change, settings.sse_ping_seconds)
+

@@ -1,0 +1,81 @@
+"""What HQ asks Kafka about an app's positions, without running a worker: log-end and earliest
+offsets, offsets for a time, the positions stored in the app's target-side group, and
+editing those positions (only while no worker runs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from backend.k2k.models import REGEX_PREFIX
+
+TP = tuple[str, int]
+TIMEOUT = 10.0
+
+
+class Cluster:
+    """One Kafka cluster as HQ sees it, through one long-lived admin client."""
+
+    def __init__(self, config: dict[str, Any], timeout: float = TIMEOUT) -> None:
+        self.timeout = timeout
+        self.admin = AdminClient({**config, "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+
+    def cluster_id(self) -> str:
+        return self.admin.describe_cluster(request_timeout=self.timeout).result(self.timeout).cluster_id
+
+    def partitions(self, topics: Iterable[str]) -> dict[str, int]:
+        """Partition counts of those of `topics` that exist."""
+        metadata = self.admin.list_topics(timeout=self.timeout).topics
+        return {t: len(metadata[t].partitions) for t in topics if t in metadata and metadata[t].error is None}
+
+    def matching(self, selectors: list[str]) -> list[str]:
+        """The existing topics a spec's topic list selects (names, or regex: patterns)."""
+        metadata = self.admin.list_topics(timeout=self.timeout).topics
+        names = {t for t in selectors if not t.startswith(REGEX_PREFIX) and t in metadata}
+        patterns = [re.compile(t.removeprefix(REGEX_PREFIX)) for t in selectors if t.startswith(REGEX_PREFIX)]
+        names |= {t for t in metadata if not t.startswith("__") and any(p.fullmatch(t) for p in patterns)}
+        return sorted(names)
+
+    def _list_offsets(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
+        if not tps:
+            return {}
+        futures = self.admin.list_offsets({TopicPartition(t, p): spec for t, p in tps},
+                                          request_timeout=self.timeout)
+        return {(tp.topic, tp.partition): future.result(self.timeout).offset for tp, future in futures.items()}
+
+    def latest(self, tps: list[TP]) -> dict[TP, int]:
+        return self._list_offsets(tps, OffsetSpec.latest())
+
+    def earliest(self, tps: list[TP]) -> dict[TP, int]:
+        return self._list_offsets(tps, OffsetSpec.earliest())
+
+    def at(self, tps: list[TP], timestamp_ms: int) -> dict[TP, int]:
+        """Per partition, the offset of the first record at or after the time (the log end if none)."""
+        found = self._list_offsets(tps, OffsetSpec.for_timestamp(timestamp_ms))
+        ends = self.latest([tp for tp, offset in found.items() if offset < 0])
+        return {tp: offset if offset >= 0 else ends[tp] for tp, offset in found.items()}
+
+    def committed(self, group: str) -> dict[TP, int]:
+        """The group's committed offsets (stable ones: an offset in an open transaction is not one)."""
+        request = [ConsumerGroupTopicPartitions(group)]
+        try:
+            answer = self.admin.list_consumer_group_offsets(request, require_stable=True,
+                                                            request_timeout=self.timeout)[group].result(self.timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() in (16, 69):  # GROUP_ID_NOT_FOUND / NOT_COORDINATOR racing with a new group
+                return {}
+            raise
+        return {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions or [] if tp.offset >= 0}
+
+    def commit(self, group: str, offsets: dict[TP, int]) -> None:
+        partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
+        request = [ConsumerGroupTopicPartitions(group, partitions)]
+        answer = self.admin.alter_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(
+            self.timeout)
+        failed = [tp for tp in answer.topic_partitions if tp.error is not None]
+        if failed:
+            raise KafkaException(failed[0].error)

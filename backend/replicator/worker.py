@@ -1,0 +1,409 @@
+"""The copy loop of one K2K worker process (`streamhq worker`).
+
+Workers of an app join one consumer group on the **source** cluster, only so that Kafka
+spreads the partitions across them; nothing is ever committed there. The app's positions
+(the next source offset to copy, per partition) live in the consumer group of the same name
+on the **target** cluster, which is also where the copies go. Each worker uses static group
+membership (`group.instance.id` = its slot), so a worker restarted after a crash takes its
+partitions back without a rebalance.
+
+At-least-once: one idempotent producer. Every second, and before any partition is given up,
+the producer is flushed and only then are the positions of what it delivered committed on
+the target. A crash re-copies at most what was produced since the last commit.
+
+Exactly-once, and how zombies are fenced. The source group's coordinator cannot fence a
+producer on another cluster, so fencing is bound to the partition itself: each source
+partition has its own transactional producer whose `transactional.id` is
+`{group}-{topic}-{partition}`. A worker that is assigned a partition first calls
+`init_transactions()` with that id, which makes the target's transaction coordinator abort
+(or finish) whatever the previous owner left open and fence that owner's producer epoch:
+from then on every send, offset commit or commit of the old owner fails with
+PRODUCER_FENCED. Only after that does the new owner read the partition's committed
+position (read_committed, so an offset commit inside a still-open transaction is never
+read) and seek there. A transaction holds the copies of one partition's records and the
+commit of that partition's next position (`send_offsets_to_transaction` to the target-side
+group, as a group of no members: generation -1), so a copy and its position commit or
+abort together. Hence: a worker that lost a partition can never commit it again, and
+nothing is copied twice or skipped as read with read_committed on the target.
+
+The known traps: on revoke, open transactions are committed before the partition is let
+go; when a partition is lost (session expired), its transaction is aborted, never
+committed; after an abort, the partition is sought back to its last committed position;
+a transaction is committed every quarter second, far inside `transaction.timeout.ms`; and
+since nothing is committed on the source, lag is computed by HQ from the positions stored
+on the target against the source's log-end offsets.
+
+A worker reports a heartbeat (state, partitions, counters, last error) every few seconds
+to the app's compacted control topic on the target, where HQ reads it whether the worker
+runs locally or in Kubernetes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_INVALID,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+
+from backend.replicator.config import WorkerConfig, control_topic
+from backend.replicator.topics import TopicProblem, ensure_control_topic, ensure_copies
+
+log = logging.getLogger("streamhq.worker")
+
+BATCH = 10_000
+EOS_COMMIT_SECONDS = 0.25
+ALO_COMMIT_SECONDS = 1.0
+HEARTBEAT_SECONDS = 2.0
+TIMEOUT = 30.0
+
+TP = tuple[str, int]
+
+# Exit codes the controller tells apart: a restart may help (1), or it will not (2).
+EXIT_RETRY = 1
+EXIT_CONFIG = 2
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def subscription(topics: list[str]) -> list[str]:
+    """Spec topics as librdkafka subscriptions: `regex:p` becomes the anchored pattern `^p$`."""
+    return [f"^{t.removeprefix('regex:')}$" if t.startswith("regex:") else t for t in topics]
+
+
+class Fenced(Exception):
+    """Another worker owns a partition this one still held: stop and start over."""
+
+
+@dataclass
+class Counters:
+    records: int = 0
+    bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, config: WorkerConfig, worker_id: str) -> None:
+        self.config = config
+        self.worker_id = worker_id
+        self.stopping = threading.Event()
+        self.counters = Counters()
+        self.positions: dict[TP, int] = {}  # next offset to copy, as far as produced
+        self.committed: dict[TP, int] = {}  # as committed on the target
+        self.delivery_error: KafkaError | None = None
+        self.ensured_topics: set[str] = set()
+        self.failure: str | None = None
+        self.abandoning = False
+
+        overrides = config.consumer
+        self.source = Consumer({
+            **config.source,
+            "group.id": config.group,
+            "group.instance.id": f"{config.group}-{worker_id}",
+            "client.id": f"{config.group}-{worker_id}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "session.timeout.ms": 10_000,
+            "topic.metadata.refresh.interval.ms": 5_000,  # regex topics: new matches are picked up
+            "partition.assignment.strategy": "range",
+            **overrides,
+        })
+        # The positions' home: a group on the target that no consumer ever joins.
+        self.target_group = Consumer({
+            **config.target,
+            "group.id": config.group,
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        })
+        self.source_admin = AdminClient(config.source)
+        self.target_admin = AdminClient(config.target)
+        self.status_producer = Producer({**config.target, "linger.ms": 0})
+        self.producer: Producer | None = None if config.exactly_once else self._producer({})
+        self.transactional: dict[TP, Producer] = {}
+        self.open: set[TP] = set()  # partitions with an open transaction
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="txn")
+
+    # producers
+
+    def _producer(self, extra: dict[str, Any]) -> Producer:
+        return Producer({
+            **self.config.target,
+            "client.id": f"{self.config.group}-{self.worker_id}",
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "batch.size": 1_000_000,
+            "message.max.bytes": 10_000_000,
+            "queue.buffering.max.kbytes": 262_144,
+            "on_delivery": self._delivered,
+            **self.config.producer,
+            **extra,
+        })
+
+    def _delivered(self, err: KafkaError | None, _: Message) -> None:
+        if err is not None and self.delivery_error is None:
+            self.delivery_error = err
+
+    def _transactional(self, tp: TP) -> Producer:
+        producer = self._producer({
+            "transactional.id": f"{self.config.group}-{tp[0]}-{tp[1]}",
+            "transaction.timeout.ms": self.config.producer.get("transaction.timeout.ms", 60_000),
+        })
+        producer.init_transactions(TIMEOUT)  # fences the partition's previous owner
+        return producer
+
+    # rebalance callbacks (run inside consume())
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        topics = {p.topic for p in partitions} - self.ensured_topics
+        if topics:
+            ensure_copies(self.source_admin, self.target_admin, topics, self.config.auto_create_topics)
+            self.ensured_topics |= topics
+        tps = [(p.topic, p.partition) for p in partitions]
+        if self.config.exactly_once:
+            for tp, producer in zip(tps, self.pool.map(self._transactional, tps), strict=True):
+                self.transactional[tp] = producer
+        committed = self.target_group.committed([TopicPartition(t, p) for t, p in tps], timeout=TIMEOUT)
+        for position in committed:
+            tp = (position.topic, position.partition)
+            if position.offset >= 0:
+                self.committed[tp] = self.positions[tp] = position.offset
+            else:
+                position.offset = OFFSET_INVALID  # no position yet: auto.offset.reset decides
+        consumer.assign(committed)
+        log.info("assigned %s", _describe(committed))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        try:
+            if not self.abandoning:
+                self.commit()
+        finally:
+            self._release([(p.topic, p.partition) for p in partitions])
+        log.info("revoked %s", _describe(partitions))
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Someone else may own these already: abort, never commit.
+        tps = [(p.topic, p.partition) for p in partitions]
+        for tp in tps:
+            if tp in self.open:
+                self._abort(tp, rewind=False)
+        self._release(tps)
+        log.warning("lost %s", _describe(partitions))
+
+    def _release(self, tps: list[TP]) -> None:
+        for tp in tps:
+            self.positions.pop(tp, None)
+            self.committed.pop(tp, None)
+            producer = self.transactional.pop(tp, None)
+            if producer is not None:
+                producer.flush(0)
+
+    # copying
+
+    def copy(self, messages: list[Message]) -> None:
+        keep = self.config.keep_timestamps
+        for message in messages:
+            err = message.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if err.fatal() or err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                    raise KafkaException(err)
+                self._note_error(f"source: {err.str()}")
+                continue
+            tp = (message.topic(), message.partition())
+            producer = self.producer
+            if producer is None:
+                producer = self.transactional.get(tp)
+                if producer is None:  # fetched before a revoke: no longer ours
+                    continue
+                if tp not in self.open:
+                    producer.begin_transaction()
+                    self.open.add(tp)
+            self.committed.setdefault(tp, message.offset())
+            value = message.value()
+            self._produce(producer, tp, message, message.timestamp()[1] if keep else 0)
+            self.positions[tp] = message.offset() + 1
+            self.counters.records += 1
+            self.counters.bytes += len(value) if value else 0
+        if self.producer is not None:
+            self.producer.poll(0)
+
+    def _produce(self, producer: Producer, tp: TP, message: Message, timestamp: int) -> None:
+        while True:
+            try:
+                producer.produce(tp[0], message.value(), message.key(), partition=tp[1],
+                                 timestamp=timestamp, headers=message.headers())
+                return
+            except BufferError:  # the target is slower than the source: wait for room
+                producer.poll(0.05)
+
+    # committing
+
+    def commit(self) -> None:
+        if self.config.exactly_once:
+            self._commit_transactions()
+        else:
+            self._commit_positions()
+
+    def _commit_positions(self) -> None:
+        assert self.producer is not None
+        while self.producer.flush(TIMEOUT) > 0:
+            self._note_error("target: deliveries are slow; still waiting for them before committing")
+        if self.delivery_error is not None:
+            # Positions stop at the last commit; the restart re-copies from there.
+            raise KafkaException(self.delivery_error)
+        moved = [TopicPartition(t, p, o) for (t, p), o in self.positions.items() if self.committed.get((t, p)) != o]
+        if moved:
+            self.target_group.commit(offsets=moved, asynchronous=False)
+            for position in moved:
+                self.committed[(position.topic, position.partition)] = position.offset
+
+    def _commit_transactions(self) -> None:
+        open_now = sorted(self.open)
+        if open_now:
+            list(self.pool.map(self._commit_one, open_now))
+
+    def _commit_one(self, tp: TP) -> None:
+        producer = self.transactional[tp]
+        position = self.positions[tp]
+        group = self.target_group.consumer_group_metadata()
+        try:
+            producer.send_offsets_to_transaction([TopicPartition(tp[0], tp[1], position)], group, TIMEOUT)
+            while True:
+                try:
+                    producer.commit_transaction(TIMEOUT)
+                    break
+                except KafkaException as exc:
+                    if not exc.args[0].retriable():
+                        raise
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if err.txn_requires_abort():
+                self._note_error(f"transaction on {tp[0]}[{tp[1]}] aborted: {err.str()}")
+                self._abort(tp, rewind=True)
+                return
+            if err.code() == KafkaError._FENCED or err.fatal():
+                raise Fenced(f"{tp[0]}[{tp[1]}]: {err.str()}") from None
+            raise
+        self.open.discard(tp)
+        self.committed[tp] = position
+
+    def _abort(self, tp: TP, rewind: bool) -> None:
+        self.open.discard(tp)
+        try:
+            self.transactional[tp].abort_transaction(TIMEOUT)
+        except KafkaException as exc:
+            if exc.args[0].fatal():
+                raise Fenced(f"{tp[0]}[{tp[1]}]: {exc.args[0].str()}") from None
+            raise
+        if rewind:
+            position = self.committed.get(tp, OFFSET_BEGINNING)
+            self.positions[tp] = position
+            self.source.seek(TopicPartition(tp[0], tp[1], position))
+
+    # heartbeats
+
+    def _note_error(self, message: str) -> None:
+        log.warning("%s", message)
+        self.counters.errors = [*self.counters.errors[-9:], f"{_now()} {message}"]
+
+    def heartbeat(self, state: str) -> None:
+        beat = {
+            "worker": self.worker_id, "host": socket.gethostname(), "pid": os.getpid(), "app": self.config.app,
+            "generation": self.config.generation, "state": state, "time": _now(),
+            "partitions": sorted(f"{t}[{p}]" for t, p in self.positions),
+            "records": self.counters.records, "bytes": self.counters.bytes,
+            "errors": self.counters.errors, "error": self.failure,
+        }
+        self.status_producer.produce(control_topic(self.config.app), json.dumps(beat).encode(),
+                                     self.worker_id.encode())
+        self.status_producer.poll(0)
+
+    # the loop
+
+    def run(self) -> int:
+        try:
+            ensure_control_topic(self.target_admin, control_topic(self.config.app),
+                                 self.config.auto_create_control_topics)
+        except TopicProblem as exc:
+            log.error("%s", exc)
+            return EXIT_CONFIG
+        self.source.subscribe(subscription(self.config.topics), on_assign=self._on_assign,
+                              on_revoke=self._on_revoke, on_lost=self._on_lost)
+        code = 0
+        try:
+            self._loop()
+        except TopicProblem as exc:
+            self.failure, code = str(exc), EXIT_CONFIG
+        except (KafkaException, Fenced) as exc:
+            self.failure, code = str(exc), EXIT_RETRY
+        if self.failure:
+            log.error("%s", self.failure)
+        self.heartbeat("failed" if code else "stopped")
+        self.status_producer.flush(5)
+        self.pool.shutdown(wait=False)
+        return code
+
+    def _loop(self) -> None:
+        interval = EOS_COMMIT_SECONDS if self.config.exactly_once else ALO_COMMIT_SECONDS
+        next_commit = next_beat = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                messages = self.source.consume(BATCH, 0.1)
+                if messages:
+                    self.copy(messages)
+                now = time.monotonic()
+                if now >= next_commit:
+                    self.commit()
+                    next_commit = now + interval
+                if now >= next_beat:
+                    self.heartbeat("running")
+                    next_beat = now + HEARTBEAT_SECONDS
+            self.commit()
+        except BaseException:
+            self.abandoning = True  # closing must not commit what a failed round left open
+            raise
+        finally:
+            try:
+                self.source.close()  # static member: the slot keeps its partitions until the session expires
+            except KafkaException as exc:
+                self._note_error(f"closing the source consumer: {exc}")
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]@{p.offset}" for p in partitions) or "nothing"
+
+
+def run_worker(config: WorkerConfig, worker_id: str) -> int:
+    """Runs until SIGTERM/SIGINT (then commits what it copied and exits 0) or a failure."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {worker_id} %(levelname)s %(message)s")
+    worker = Worker(config, worker_id)
+
+    def stop(*_: object) -> None:
+        worker.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return worker.run()
