@@ -3,6 +3,7 @@ once per test session (the first run fetches Kafka from Maven Central into the u
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +16,25 @@ from backend.sandbox import Sandbox
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("sandbox-home"), log=lambda message: print(message, flush=True))
+    """A sandbox of its own, or, with STREAMHQ_TEST_SANDBOX=DIR, the one running there (kept up:
+    a developer's quick loop)."""
+    reused = os.environ.get("STREAMHQ_TEST_SANDBOX")
+    home = Path(reused) if reused else tmp_path_factory.mktemp("sandbox-home")
+    box = Sandbox(home, log=lambda message: print(message, flush=True))
     box.up()
     yield box
-    box.down()
+    if not reused:
+        box.down()
 
 
 @pytest.fixture(scope="session")
 def source(sandbox: Sandbox) -> dict:
     return sandbox.status()["clusters"]["source"]
+
+
+@pytest.fixture(scope="session")
+def target(sandbox: Sandbox) -> dict:
+    return sandbox.status()["clusters"]["target"]
 
 
 def scram(cluster: dict, password: str | None = None) -> KafkaConnectionSpec:

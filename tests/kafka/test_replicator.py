@@ -1,0 +1,221 @@
+"""The replicator's guarantees on real clusters, under the failures replicators are known to
+get wrong: crashes mid-copy (kill -9), rebalances, a zombie worker, a target broker restart."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from backend.replicator.worker import EXIT_CONFIG
+from backend.sandbox.downloads import kafka_libs
+from backend.sandbox.processes import stop
+from tests.kafka.replication import (
+    PARTITIONS,
+    TargetReader,
+    Workers,
+    assert_exactly_once,
+    assert_nothing_missing,
+    new_topic,
+    produce_in_background,
+    produce_sequences,
+    unique,
+    worker_config,
+)
+
+pytestmark = pytest.mark.kafka
+
+PER_PARTITION = 200_000 // PARTITIONS + 1  # 200,004 records in all
+
+
+def kill_three_times(workers: Workers, slot: str, rng: random.Random) -> None:
+    for _ in range(3):
+        time.sleep(rng.uniform(1.0, 4.0))
+        workers.kill(slot)
+        workers.start(slot)
+
+
+@pytest.mark.parametrize("exactly_once", [True, False], ids=["exactly-once", "at-least-once"])
+def test_kill_9_three_times_mid_copy(source, target, tmp_path, exactly_once):
+    topic = new_topic(source)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=exactly_once), tmp_path)
+    reader = TargetReader(target, topic)
+    producing = produce_in_background(source, topic, PER_PARTITION, pace=0.05)
+    try:
+        workers.start("0")
+        kill_three_times(workers, "0", random.Random())
+        producing.join()
+        reader.wait_for(PER_PARTITION * PARTITIONS, timeout=240, workers=workers)
+    finally:
+        workers.stop_all()
+    if exactly_once:
+        assert_exactly_once(reader, PER_PARTITION)
+    else:
+        assert_nothing_missing(reader, PER_PARTITION)
+        print(f"at-least-once: {reader.total - PER_PARTITION * PARTITIONS} duplicates after 3 kills")
+    reader.close()
+
+
+def test_rebalance_two_workers_one_killed_one_added_is_exactly_once(source, target, tmp_path):
+    topic = new_topic(source)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    reader = TargetReader(target, topic)
+    producing = produce_in_background(source, topic, 30_000, pace=0.1)
+    try:
+        workers.start("0")
+        workers.start("1")
+        time.sleep(4)
+        workers.kill("1")  # its partitions move once its session expires
+        time.sleep(2)
+        workers.start("2")  # and the group rebalances again
+        producing.join()
+        reader.wait_for(30_000 * PARTITIONS, timeout=240, workers=workers)
+    finally:
+        workers.stop_all()
+    assert_exactly_once(reader, 30_000)
+    reader.close()
+
+
+def test_a_zombie_worker_is_fenced_and_never_commits_again(source, target, tmp_path):
+    """Worker 0 freezes (SIGSTOP: a long GC pause, a stalled VM) while it holds partitions;
+    worker 1 takes them over once 0's session expires; 0 wakes up mid-transaction."""
+    topic = new_topic(source)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    reader = TargetReader(target, topic)
+    producing = produce_in_background(source, topic, 20_000, pace=0.1)
+    try:
+        zombie = workers.start("0")
+        time.sleep(3)
+        zombie.send_signal(signal.SIGSTOP)
+        workers.start("1")
+        time.sleep(15)  # past session.timeout.ms: worker 1 owns and has fenced every partition
+        zombie.send_signal(signal.SIGCONT)
+        producing.join()
+        reader.wait_for(20_000 * PARTITIONS, timeout=240, workers=workers)
+        zombie.wait(60)
+    finally:
+        workers.stop_all()
+    assert zombie.returncode != 0, "the zombie went on as if it still owned its partitions"
+    assert_exactly_once(reader, 20_000)
+    reader.close()
+
+
+def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, tmp_path):
+    topic = new_topic(source)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    cluster = sandbox.clusters["target"]
+    producing = produce_in_background(source, topic, 20_000, pace=0.1)
+    try:
+        workers.start("0")
+        time.sleep(3)
+        stop(cluster.process)
+        time.sleep(3)
+        cluster.start(kafka_libs(), timeout=180)
+        producing.join()
+        reader = TargetReader(target, topic)
+        reader.wait_for(20_000 * PARTITIONS, timeout=240, workers=workers)
+    finally:
+        workers.stop_all()
+    assert_exactly_once(reader, 20_000)
+    reader.close()
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["keep-timestamps", "target-timestamps"])
+def test_records_are_copied_byte_for_byte(source, target, tmp_path, keep):
+    topic = new_topic(source, partitions=2)
+    headers = [("trace", b"\x00\x01\xff"), ("trace", b"again"), ("empty", b""), ("none", None)]
+    records = [
+        {"key": b"k\x00\xff", "value": b"v\x00\xfe", "headers": headers, "partition": 1, "timestamp": 1_600_000_000_000},
+        {"key": None, "value": b"no key", "headers": None, "partition": 0, "timestamp": 1_600_000_000_001},
+        {"key": b"tombstone", "value": None, "headers": None, "partition": 1, "timestamp": 1_600_000_000_002},
+        {"key": b"big", "value": random.randbytes(900 * 1024), "headers": [("h", b"1")], "partition": 0,
+         "timestamp": 1_600_000_000_003},
+    ]
+    producer = Producer({"bootstrap.servers": source["bootstrap"], "message.max.bytes": 2_000_000})
+    for r in records:
+        producer.produce(topic, r["value"], r["key"], partition=r["partition"], headers=r["headers"],
+                         timestamp=r["timestamp"])
+    producer.flush(30)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True, keep_timestamps=keep), tmp_path)
+    started = time.time() * 1000
+    consumer = Consumer({"bootstrap.servers": target["bootstrap"], "group.id": unique("reader"),
+                         "isolation.level": "read_committed", "fetch.max.bytes": 5_000_000})
+    copied = []
+    try:
+        workers.start("0")
+        deadline = time.monotonic() + 120
+        while len(copied) < len(records) and time.monotonic() < deadline:
+            if not copied:
+                time.sleep(1)
+                if topic not in consumer.list_topics(timeout=10).topics:
+                    continue
+                consumer.assign([TopicPartition(topic, p, 0) for p in range(2)])
+            copied += [m for m in consumer.consume(10, 1.0) if m.error() is None]
+    finally:
+        workers.stop_all()
+        consumer.close()
+    assert len(copied) == len(records), workers.logs()
+    by_key = {m.key(): m for m in copied}
+    for r in records:
+        m = by_key[r["key"]]
+        assert (m.value(), m.partition()) == (r["value"], r["partition"])
+        assert (m.headers() or None) == (r["headers"] and [(k, v) for k, v in r["headers"]])
+        if keep:
+            assert m.timestamp()[1] == r["timestamp"]
+        else:
+            assert m.timestamp()[1] >= started - 1000
+
+
+def test_auto_created_topics_keep_partitions_and_explicit_configs(source, target, tmp_path):
+    topic = unique("configured")
+    admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
+    from confluent_kafka.admin import NewTopic
+    admin.create_topics([NewTopic(topic, 4, 1, config={"retention.ms": "3600000", "cleanup.policy": "compact"})]
+                        )[topic].result(30)
+    produce_sequences(source, topic, 10, partitions=4)
+    workers = Workers(worker_config(source, target, [topic]), tmp_path)
+    reader = TargetReader(target, topic, partitions=4)
+    try:
+        workers.start("0")
+        reader.wait_for(40, timeout=120, workers=workers)
+    finally:
+        workers.stop_all()
+    target_admin = AdminClient({"bootstrap.servers": target["bootstrap"]})
+    assert len(target_admin.list_topics(topic, timeout=10).topics[topic].partitions) == 4
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = target_admin.describe_configs([resource])[resource].result(30)
+    assert configs["retention.ms"].value == "3600000"
+    assert configs["cleanup.policy"].value == "compact"
+    reader.close()
+
+
+def test_a_missing_target_topic_without_auto_create_fails_with_a_clear_message(source, target, tmp_path):
+    topic = new_topic(source)
+    config = worker_config(source, target, [topic]).model_copy(update={"auto_create_topics": False})
+    workers = Workers(config, tmp_path)
+    process = workers.start("0")
+    assert process.wait(120) == EXIT_CONFIG
+    assert f"{topic} missing on the target cluster" in workers.logs()
+    assert "autoCreateTopics" in workers.logs()
+
+
+def test_new_topics_matching_a_regex_are_picked_up(source, target, tmp_path):
+    prefix = unique("rx")
+    first = f"{prefix}-a"
+    from tests.kafka.conftest import create_topic
+    create_topic(source["bootstrap"], first, 2)
+    produce_sequences(source, first, 10, partitions=2)
+    workers = Workers(worker_config(source, target, [f"regex:{prefix}-.*"]), tmp_path)
+    try:
+        workers.start("0")
+        TargetReader(target, first, partitions=2).wait_for(20, timeout=120, workers=workers)
+        second = f"{prefix}-b"
+        create_topic(source["bootstrap"], second, 2)  # after the worker started
+        produce_sequences(source, second, 10, partitions=2)
+        TargetReader(target, second, partitions=2).wait_for(20, timeout=120, workers=workers)
+    finally:
+        workers.stop_all()
