@@ -129,7 +129,8 @@ def test_records_are_copied_byte_for_byte(source, target, tmp_path, keep):
     topic = new_topic(source, partitions=2)
     headers = [("trace", b"\x00\x01\xff"), ("trace", b"again"), ("empty", b""), ("none", None)]
     records = [
-        {"key": b"k\x00\xff", "value": b"v\x00\xfe", "headers": headers, "partition": 1, "timestamp": 1_600_000_000_000},
+        {"key": b"k\x00\xff", "value": b"v\x00\xfe", "headers": headers, "partition": 1,
+         "timestamp": 1_600_000_000_000},
         {"key": None, "value": b"no key", "headers": None, "partition": 0, "timestamp": 1_600_000_000_001},
         {"key": b"tombstone", "value": None, "headers": None, "partition": 1, "timestamp": 1_600_000_000_002},
         {"key": b"big", "value": random.randbytes(900 * 1024), "headers": [("h", b"1")], "partition": 0,
