@@ -46,7 +46,7 @@ import signal
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +73,10 @@ EOS_COMMIT_SECONDS = 0.25
 ALO_COMMIT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 2.0
 TIMEOUT = 30.0
+# librdkafka's send_offsets_to_transaction can block forever once the transaction coordinator it
+# cached has restarted (confluentinc/librdkafka#5511, open). Past this, the worker gives up the
+# process: a new one fences the stuck producer and resumes from the committed positions.
+STUCK_SECONDS = 2 * TIMEOUT + 10
 
 TP = tuple[str, int]
 
@@ -88,6 +92,10 @@ def _now() -> str:
 def subscription(topics: list[str]) -> list[str]:
     """Spec topics as librdkafka subscriptions: `regex:p` becomes the anchored pattern `^p$`."""
     return [f"^{t.removeprefix('regex:')}$" if t.startswith("regex:") else t for t in topics]
+
+
+class Stuck(Exception):
+    """A Kafka client call hangs past every timeout it was given: only a new process recovers."""
 
 
 class Fenced(Exception):
@@ -113,6 +121,7 @@ class Worker:
         self.ensured_topics: set[str] = set()
         self.failure: str | None = None
         self.abandoning = False
+        self.stuck = False
 
         overrides = config.consumer
         self.source = Consumer({
@@ -282,8 +291,15 @@ class Worker:
 
     def _commit_transactions(self) -> None:
         open_now = sorted(self.open)
-        if open_now:
-            list(self.pool.map(self._commit_one, open_now))
+        if not open_now:
+            return
+        commits = [self.pool.submit(self._commit_one, tp) for tp in open_now]
+        _, pending = wait(commits, timeout=STUCK_SECONDS)
+        if pending:
+            raise Stuck(f"a transaction commit has not returned in {STUCK_SECONDS:.0f}s "
+                        "(librdkafka#5511 after a coordinator restart): restarting from the committed positions")
+        for commit in commits:
+            commit.result()
 
     def _commit_one(self, tp: TP) -> None:
         producer = self.transactional[tp]
@@ -357,8 +373,9 @@ class Worker:
             self._loop()
         except TopicProblem as exc:
             self.failure, code = str(exc), EXIT_CONFIG
-        except (KafkaException, Fenced) as exc:
+        except (KafkaException, Fenced, Stuck) as exc:
             self.failure, code = str(exc), EXIT_RETRY
+            self.stuck = isinstance(exc, Stuck)
         if self.failure:
             log.error("%s", self.failure)
         self.heartbeat("failed" if code else "stopped")
@@ -406,4 +423,8 @@ def run_worker(config: WorkerConfig, worker_id: str) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    return worker.run()
+    code = worker.run()
+    if worker.stuck:
+        logging.shutdown()
+        os._exit(code)  # a normal exit would wait forever for the thread stuck inside librdkafka
+    return code

@@ -14,7 +14,7 @@ from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
     """One real HQ for the whole session; tests keep apart by using unique names."""
     settings = Settings(home=tmp_path_factory.mktemp("hq"), admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5,
-                        builtin_agent=False)
+                        builtin_agent=False, k2k_controller=False)
     with running_hq(settings) as running:
         yield running
 

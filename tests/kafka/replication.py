@@ -38,13 +38,27 @@ def worker_config(source: dict, target: dict, topics: list[str], **replicator) -
 class Workers:
     """`streamhq worker` processes of one app, by slot."""
 
-    def __init__(self, config: WorkerConfig, directory: Path) -> None:
+    def __init__(self, config: WorkerConfig, directory: Path, *, restart: bool = False) -> None:
+        """With `restart`, a worker that exits on its own is started again, as HQ's controller does."""
         self.config = config
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.file = directory / "config.json"
         self.file.write_text(json.dumps(config.model_dump()))
         self.processes: dict[str, subprocess.Popen] = {}
+        self.restarts = 0
+        self._supervising = threading.Event()
+        if restart:
+            self._supervising.set()
+            threading.Thread(target=self._supervise, daemon=True).start()
+
+    def _supervise(self) -> None:
+        while self._supervising.is_set():
+            for slot, process in list(self.processes.items()):
+                if process.poll() is not None and self._supervising.is_set():
+                    self.restarts += 1
+                    self.start(slot)
+            time.sleep(0.5)
 
     def start(self, slot: str) -> subprocess.Popen:
         log = (self.directory / f"worker-{slot}.log").open("ab")
@@ -59,12 +73,18 @@ class Workers:
         process.wait()
 
     def stop_all(self) -> None:
+        self._supervising.clear()
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGCONT)
                 process.terminate()
         for process in self.processes.values():
-            process.wait(60)
+            try:
+                process.wait(90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
         self.processes.clear()
 
     def logs(self) -> str:

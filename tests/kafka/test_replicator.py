@@ -106,7 +106,7 @@ def test_a_zombie_worker_is_fenced_and_never_commits_again(source, target, tmp_p
 
 def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, tmp_path):
     topic = new_topic(source)
-    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path, restart=True)
     cluster = sandbox.clusters["target"]
     producing = produce_in_background(source, topic, 20_000, pace=0.1)
     try:
@@ -117,9 +117,10 @@ def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, t
         cluster.start(kafka_libs(), timeout=180)
         producing.join()
         reader = TargetReader(target, topic)
-        reader.wait_for(20_000 * PARTITIONS, timeout=240, workers=workers)
+        reader.wait_for(20_000 * PARTITIONS, timeout=300, workers=workers)
     finally:
         workers.stop_all()
+    print(f"worker restarts after the target broker restart: {workers.restarts}")
     assert_exactly_once(reader, 20_000)
     reader.close()
 
