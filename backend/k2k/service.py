@@ -196,7 +196,7 @@ class K2KService:
         unknown = set(document) - {"metadata", "spec", "apiVersion", "kind", "status", "metrics"}
         if unknown:
             raise BadRequest.field(sorted(unknown)[0], "unknown_field", f"{sorted(unknown)[0]} cannot be patched.")
-        body = parse_app(merge_patch(merged, {"metadata": {"name": name}}))
+        body = parse_app(merged)  # holds the stored name unless the patch renames (refused below)
         self._check_name(name, body)
         return self._replace(existing, body, if_match)
 

@@ -60,10 +60,12 @@ class Cluster:
         return {tp: offset if offset >= 0 else ends[tp] for tp, offset in found.items()}
 
     def committed(self, group: str) -> dict[TP, int]:
-        """The group's committed offsets (stable ones: an offset in an open transaction is not one)."""
+        """The group's committed offsets. Not `require_stable`: an exactly-once app always has a
+        transaction open, and the broker would answer UNSTABLE_OFFSET_COMMIT until the timeout;
+        without it, the answer is the last committed offset, which is what lag is measured from."""
         request = [ConsumerGroupTopicPartitions(group)]
         try:
-            answer = self.admin.list_consumer_group_offsets(request, require_stable=True,
+            answer = self.admin.list_consumer_group_offsets(request, require_stable=False,
                                                             request_timeout=self.timeout)[group].result(self.timeout)
         except KafkaException as exc:
             if exc.args[0].code() in (16, 69):  # GROUP_ID_NOT_FOUND / NOT_COORDINATOR racing with a new group

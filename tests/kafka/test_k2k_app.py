@@ -71,6 +71,7 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
 
     app = seed_yaml_example()
     name = unique("seed-app")
+    app |= {"apiVersion": "v1", "kind": "K2KApp"}  # the seed's placeholders ("text")
     app["metadata"]["name"] = name
     app["spec"] |= {"sourceKafkaLRN": source_lrn, "targetKafkaLRN": target_lrn, "topics": [topic]}
     app["spec"]["replicator"]["schemaMapping"] = False  # not implemented: refused with a 400, tested in tests/api

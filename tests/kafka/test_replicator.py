@@ -12,7 +12,6 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from backend.replicator.worker import EXIT_CONFIG
-from backend.sandbox.downloads import kafka_libs
 from backend.sandbox.processes import stop
 from tests.kafka.replication import (
     PARTITIONS,
@@ -114,7 +113,7 @@ def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, t
         time.sleep(3)
         stop(cluster.process)
         time.sleep(3)
-        cluster.start(kafka_libs(), timeout=180)
+        sandbox.up()  # restarts what is down, on the same port and data
         producing.join()
         reader = TargetReader(target, topic)
         reader.wait_for(20_000 * PARTITIONS, timeout=300, workers=workers)
