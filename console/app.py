@@ -48,7 +48,7 @@ class StreamHQApp(App):
         self.client = client
         self.config = config
         self.read_only = read_only
-        self._environments_feed: LiveFeed | None = None
+        self._feeds: dict[str, LiveFeed] = {}
 
     def on_mount(self) -> None:
         themes, problems = load_themes(BUILTIN_DIR, user_theme_dir())
@@ -67,14 +67,15 @@ class StreamHQApp(App):
 
     # live feed
 
-    def follow_environments(self, last_event_id: int | None) -> None:
-        """Starts the environments feed once, resuming from the list the caller just read."""
-        if self._environments_feed is not None:
+    def follow(self, path: str, last_event_id: int | None) -> None:
+        """Starts the feed at `path` once, resuming from the list the caller just read; every
+        screen hears its events."""
+        if path in self._feeds:
             return
-        feed = LiveFeed(self.client, "/v1/environments/live/sse", self._broadcast, self._feed_changed)
+        feed = LiveFeed(self.client, path, self._broadcast, self._feed_changed)
         feed.last_event_id = last_event_id
-        self._environments_feed = feed
-        self.run_worker(feed.run(), group="feeds", name="environments feed")
+        self._feeds[path] = feed
+        self.run_worker(feed.run(), group="feeds", name=f"feed {path}")
 
     def _broadcast(self, event: str, data: dict[str, Any]) -> None:
         for screen in self.screen_stack:
@@ -106,6 +107,7 @@ class StreamHQApp(App):
     def commands(self) -> list[Command]:
         return [
             Command(("env", "envs", "environments", "home"), "Environments", self._go_home),
+            Command(("k2k", "apps", "replication", "repl"), "K2K replication apps", self.show_k2k),
             Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
             Command(("help", "h"), "Keys of this screen", lambda _: self.call_later(self.action_help)),
             Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
@@ -114,6 +116,12 @@ class StreamHQApp(App):
     def _go_home(self, _: str) -> None:
         while len(self.screen_stack) > 2:  # [default, environments, ...]
             self.pop_screen()
+
+    def show_k2k(self, _: str = "") -> None:
+        from console.screens.k2k import K2KAppsScreen
+
+        self._go_home("")
+        self.push_screen(K2KAppsScreen())
 
     def _switch_theme(self, name: str) -> str | None:
         names = sorted(self.available_themes)
@@ -126,5 +134,6 @@ class StreamHQApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Environments", "Go to the environments screen", lambda: self._go_home(""))
+        yield SystemCommand("K2K apps", "Replication apps, live", self.show_k2k)
         yield SystemCommand("Keys", "Every key of this screen", self.action_help)
         yield from super().get_system_commands(screen)

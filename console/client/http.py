@@ -24,6 +24,7 @@ from backend.environments.models import (
     RedpandaConnect,
     RedpandaConnectList,
 )
+from backend.k2k.models import K2KApp, K2KAppList, OffsetsUpdated, TopicOffsets
 from backend.models import InvalidField
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -68,9 +69,11 @@ class HQClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+    async def request(self, method: str, path: str, *, json: Any = None, content: str | None = None,
+                      headers: dict[str, str] | None = None, params: dict[str, str] | None = None) -> httpx.Response:
         try:
-            response = await self._http.request(method, path, json=json)
+            response = await self._http.request(method, path, json=json, content=content, headers=headers,
+                                                params=params)
         except httpx.TransportError as exc:
             raise Unreachable(self.server, str(exc) or type(exc).__name__) from exc
         if response.is_error:
@@ -128,6 +131,49 @@ class HQClient:
 
     async def list_redpanda_connects(self, environment: str) -> list[RedpandaConnect]:
         return (await self._get(f"/v1/environments/{environment}/redpanda-connects", RedpandaConnectList)).items
+
+    # K2K apps
+
+    async def list_k2k(self) -> tuple[list[K2KApp], int | None]:
+        response = await self.request("GET", K2K)
+        last = response.headers.get("x-last-event-id")
+        return K2KAppList.model_validate_json(response.content).items, int(last) if last else None
+
+    async def get_k2k(self, name: str) -> K2KApp:
+        return await self._get(f"{K2K}/{name}", K2KApp)
+
+    async def get_k2k_yaml(self, name: str) -> str:
+        return (await self.request("GET", f"{K2K}/{name}", headers={"Accept": YAML})).text
+
+    async def save_k2k_yaml(self, text: str, *, name: str | None = None, generation: int | None = None) -> K2KApp:
+        """Creates (no `name`) or replaces an app from the YAML the user wrote; with `generation`,
+        only if nobody changed the app since."""
+        headers = {"Content-Type": YAML}
+        if generation is not None:
+            headers["If-Match"] = str(generation)
+        method, path = ("PUT", f"{K2K}/{name}") if name else ("POST", K2K)
+        return K2KApp.model_validate_json((await self.request(method, path, content=text, headers=headers)).content)
+
+    async def patch_k2k(self, name: str, patch: dict[str, Any]) -> K2KApp:
+        return K2KApp.model_validate_json((await self.request("PATCH", f"{K2K}/{name}", json=patch)).content)
+
+    async def delete_k2k(self, name: str) -> None:
+        await self.request("DELETE", f"{K2K}/{name}")
+
+    async def k2k_offsets(self, name: str, topic: str, at: str | None = None) -> TopicOffsets:
+        params = {"at": at} if at else None
+        response = await self.request("GET", f"{K2K}/{name}/offsets/{topic}", params=params)
+        return TopicOffsets.model_validate_json(response.content)
+
+    async def set_k2k_offsets(self, name: str, topic: str, offsets: dict[int, int]) -> OffsetsUpdated:
+        body = {"offsets": [{"partition": p, "offset": o} for p, o in sorted(offsets.items())]}
+        response = await self.request("PATCH", f"{K2K}/{name}/offsets/{topic}", json=body)
+        return OffsetsUpdated.model_validate_json(response.content)
+
+
+K2K = "/api/v0/apps/k2k"
+K2K_FEED = "/api/v1/apps/k2k/live/sse"
+YAML = "application/yaml"
 
 
 def _api_error(response: httpx.Response) -> APIError:

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Label, Static
 
 from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
+from backend.k2k.models import K2KApp
 from console.client import APIError, Unreachable
 from console.format import MISSING, count, human_bytes, human_rate, plural, tier
 from console.messages import LiveChange
@@ -18,6 +19,7 @@ from console.screens.base import ResourceScreen
 from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.connection_form import ConnectionForm
 from console.screens.environments import agent_state
+from console.screens.k2k import environment_of, state_text
 from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
 
@@ -78,6 +80,24 @@ def summary(environment: Environment, connects: list[ConnectCluster], pipelines:
     return grid
 
 
+def k2k_lines(environment: str, apps: list[K2KApp]) -> Text:
+    """The K2K apps that read from or write to `environment`, one line each."""
+    lines = Text()
+    for app in apps:
+        source, target = environment_of(app.spec.sourceKafkaLRN), environment_of(app.spec.targetKafkaLRN)
+        if environment not in (source, target):
+            continue
+        role = "reads from here" if source == environment else "writes here"
+        if source == target == environment:
+            role = "reads and writes here"
+        lines.append(f"{app.metadata.name}", style="bold")
+        lines.append(f"  {source} → {target}  {role}  ")
+        lines.append_text(state_text(app.status.state.value))
+        lines.append("\n")
+    return lines if lines.plain else Text("None read from or write to this environment (:k2k lists them all).",
+                                          style="dim")
+
+
 class EnvironmentDetailScreen(ResourceScreen):
     MUTATING = frozenset({"new_connection", "edit_connection", "delete_connection", "renew_key"})
 
@@ -93,6 +113,7 @@ class EnvironmentDetailScreen(ResourceScreen):
     EnvironmentDetailScreen #summary { height: auto; padding: 1 2; background: $surface; }
     EnvironmentDetailScreen .section { padding: 1 1 0 1; text-style: bold; color: $text-accent; }
     EnvironmentDetailScreen #no-connections { padding: 0 1; color: $text-muted; }
+    EnvironmentDetailScreen #k2k-apps { padding: 0 1; height: auto; max-height: 8; }
     """
 
     def __init__(self, environment: Environment) -> None:
@@ -108,6 +129,8 @@ class EnvironmentDetailScreen(ResourceScreen):
         yield Label("Kafka connections", classes="section")
         yield Static("", id="no-connections")
         yield ResourceTable(CONNECTION_COLUMNS, id="connections")
+        yield Label("K2K apps", classes="section")
+        yield Static("", id="k2k-apps")
         yield from self.compose_filter()
         yield Footer()
 
@@ -139,6 +162,14 @@ class EnvironmentDetailScreen(ResourceScreen):
         self.connections = {c.name: c for c in connections}
         self.table.replace_all((c.name, connection_row(c)) for c in connections)
         self._show_empty_hint()
+        await self.load_k2k()
+
+    async def load_k2k(self) -> None:
+        try:
+            apps, _ = await self.app.client.list_k2k()
+        except (APIError, Unreachable):
+            return  # the section keeps what it showed; the rest of the screen matters more
+        self.query_one("#k2k-apps", Static).update(k2k_lines(self.environment.name, apps))
 
     def _show_environment(self, environment: Environment) -> None:
         self.environment = environment
@@ -180,6 +211,8 @@ class EnvironmentDetailScreen(ResourceScreen):
                 self.connections[connection.name] = connection
                 self.table.upsert(connection.name, connection_row(connection))
             self._show_empty_hint()
+        elif kind == "k2k" and verb != "metrics":  # the list is small; metrics would re-read it every 3 s
+            self.run_worker(self.load_k2k(), exclusive=True, group="k2k")
 
     def _selected(self) -> KafkaConnection | None:
         selected = self.connections.get(self.table.selected_key or "")

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from backend.environments.models import Environment, EnvironmentWithKey
 from console.client import APIError, Unreachable
+from console.client.http import K2K_FEED
 from console.format import MISSING, count, human_rate, tier
 from console.messages import LiveChange
 from console.screens.agent_key import AgentKeyDialog, renew_agent_key
@@ -19,6 +20,8 @@ from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.environment_form import EnvironmentForm
 from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
+
+ENVIRONMENTS_FEED = "/v1/environments/live/sse"
 
 
 def agent_state(environment: Environment) -> Text:
@@ -71,6 +74,7 @@ class EnvironmentsScreen(ResourceScreen):
         Binding("e", "edit", "Edit", id="environments.edit"),
         Binding("d", "delete", "Delete", id="environments.delete"),
         Binding("r", "renew_key", "Renew key", id="environments.renew_key"),
+        Binding("k", "k2k", "K2K apps", id="environments.k2k"),
     ]
 
     DEFAULT_CSS = """
@@ -102,12 +106,13 @@ class EnvironmentsScreen(ResourceScreen):
             items, last_event_id = await self.app.client.list_environments()
         except (APIError, Unreachable) as exc:
             self._show_message(f"Cannot load environments: {exc}\nThe list appears when HQ answers again.")
-            self.app.follow_environments(None)
+            self.app.follow(ENVIRONMENTS_FEED, None)
             return
         self.environments = {e.name: e for e in items}
         self.table.replace_all((e.name, row(e)) for e in items)
         self._show_empty_hint()
-        self.app.follow_environments(last_event_id)
+        self.app.follow(ENVIRONMENTS_FEED, last_event_id)
+        self.app.follow(K2K_FEED, None)  # environment details list the apps that touch them
 
     def _show_message(self, text: str) -> None:
         if text == self._message:
@@ -196,6 +201,9 @@ class EnvironmentsScreen(ResourceScreen):
             failed="Delete failed",
             done=lambda _: self.notify(f"Environment {selected.name!r} deleted.", timeout=3),
         )
+
+    def action_k2k(self) -> None:
+        self.app.show_k2k()
 
     def action_renew_key(self) -> None:
         if selected := self._selected():

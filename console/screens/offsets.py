@@ -1,0 +1,300 @@
+"""The offsets editor (`o`): a K2K app's positions per partition, edited from the keyboard.
+
+Each row shows a partition's valid range (the source's earliest and latest offsets) and the
+app's committed position. Type an expression and press enter to set the selected rows
+(space selects, `a` selects all; with nothing selected, the row under the cursor):
+an offset, `earliest`, `latest`, `+N`/`-N` from the committed position, or an ISO-8601
+time (resolved to offsets on the source by HQ). Entries outside the range are marked and
+block the apply. ctrl+s shows the old → new diff; once confirmed, the app is paused if it
+runs, each topic gets one PATCH, and the app is resumed if it was paused for this."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from backend.k2k.models import K2KApp, K2KMetrics, PartitionPosition
+from console.client import APIError, Unreachable
+from console.format import MISSING, count
+from console.screens.confirm import ConfirmDialog
+from console.widgets.status_header import StatusHeader
+
+PAUSE_WAIT_SECONDS = 60.0
+_RELATIVE = re.compile(r"[+-]\d+")
+
+
+@dataclass
+class Entry:
+    """A partition's current position and what the user asked for."""
+
+    topic: str
+    position: PartitionPosition
+    expression: str = ""
+    new: int | None = None
+    error: str | None = None
+    selected: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.topic}/{self.position.partition}"
+
+    @property
+    def changed(self) -> bool:
+        return self.new is not None and self.new != self.position.committed
+
+
+def is_timestamp(expression: str) -> bool:
+    try:
+        datetime.fromisoformat(expression)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve(expression: str, position: PartitionPosition, at: int | None = None) -> tuple[int | None, str | None]:
+    """(offset, None) or (None, why not): `at` is the offset HQ found for a timestamp expression."""
+    text = expression.strip().lower()
+    base = position.committed if position.committed is not None else position.earliest
+    if text == "earliest":
+        offset = position.earliest
+    elif text == "latest":
+        offset = position.latest
+    elif text.isdigit():
+        offset = int(text)
+    elif _RELATIVE.fullmatch(text):
+        offset = base + int(text)
+    elif is_timestamp(expression.strip()):
+        if at is None:
+            return None, "time not resolved"
+        offset = at
+    else:
+        return None, "not an offset, earliest, latest, +N, -N or ISO-8601 time"
+    if not position.earliest <= offset <= position.latest:
+        return None, f"outside {position.earliest} to {position.latest}"
+    return offset, None
+
+
+def open_offsets_editor(screen, app: K2KApp, metrics: K2KMetrics | None, topic: str | None = None) -> None:
+    topics = [topic] if topic else [t.name for t in metrics.source_topics] if metrics else []
+    if not topics:
+        topics = [t for t in app.spec.topics if not t.startswith("regex:")]
+    if not topics:
+        screen.notify("No topics known yet: wait for the app's first metrics.", severity="warning", timeout=4)
+        return
+    screen.app.push_screen(OffsetsEditor(app, topics))
+
+
+class OffsetsEditor(Screen):
+    BINDINGS = [
+        Binding("space", "toggle", "Select", id="offsets.select"),
+        Binding("a", "select_all", "Select all", id="offsets.select_all"),
+        Binding("slash", "expression", "Expression", show=False, id="offsets.expression"),
+        Binding("ctrl+s", "apply", "Apply", id="offsets.apply"),
+        Binding("escape", "leave", "Back", id="offsets.back"),
+    ]
+
+    DEFAULT_CSS = """
+    OffsetsEditor #title { padding: 0 1; height: auto; }
+    OffsetsEditor DataTable { height: 1fr; }
+    OffsetsEditor Input { dock: bottom; margin-bottom: 1; border: tall $primary; }
+    OffsetsEditor #hint { dock: bottom; color: $text-muted; padding: 0 1; height: 1; }
+    """
+
+    def __init__(self, app_: K2KApp, topics: list[str]) -> None:
+        super().__init__(name="offsets")
+        self.k2k = app_
+        self.topics = topics
+        self.entries: dict[str, Entry] = {}
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        yield Static(id="title")
+        yield DataTable(id="grid", cursor_type="row")
+        yield Static("space select · a all · type an expression + enter · ctrl+s apply · esc back", id="hint")
+        yield Input(placeholder="offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z", id="expression")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        name = self.k2k.metadata.name
+        self.title = f"Offsets of {name}"
+        self.query_one("#title", Static).update(Text.assemble(
+            ("Positions of ", ""), (name, "bold"), (f" ({self.k2k.status.state.value}) · the next source offset "
+                                                    "each partition copies", "dim")))
+        grid = self.query_one("#grid", DataTable)
+        grid.add_columns(" ", "TOPIC", "PARTITION", "EARLIEST", "LATEST", "COMMITTED", "NEW", "")
+        grid.focus()
+        self.run_worker(self._load(), group="load")
+
+    async def _load(self) -> None:
+        try:
+            answers = [await self.app.client.k2k_offsets(self.k2k.metadata.name, t) for t in self.topics]
+        except (APIError, Unreachable) as exc:
+            self.query_one("#title", Static).update(Text(f"Cannot read the positions: {exc}", style="red"))
+            return
+        for answer in answers:
+            for position in answer.partitions:
+                entry = Entry(answer.topic_name, position)
+                self.entries[entry.key] = entry
+        self._refresh()
+
+    def _refresh(self) -> None:
+        grid = self.query_one("#grid", DataTable)
+        cursor = grid.cursor_row
+        grid.clear()
+        for entry in self.entries.values():
+            p = entry.position
+            if entry.error:
+                new, note = Text(entry.expression, style="red"), Text(f"✗ {entry.error}", style="red")
+            elif entry.changed:
+                new, note = Text(count(entry.new), style="bold yellow"), Text(f"← {entry.expression}", style="dim")
+            else:
+                new, note = Text(""), Text("")
+            grid.add_row("✓" if entry.selected else " ", entry.topic, str(p.partition), count(p.earliest),
+                         count(p.latest), count(p.committed) if p.committed is not None else MISSING, new, note,
+                         key=entry.key)
+        if grid.row_count:
+            grid.move_cursor(row=min(cursor, grid.row_count - 1))
+
+    def _current(self) -> Entry | None:
+        grid = self.query_one("#grid", DataTable)
+        if not grid.row_count:
+            return None
+        return self.entries.get(grid.coordinate_to_cell_key(grid.cursor_coordinate).row_key.value or "")
+
+    # selecting
+
+    def action_toggle(self) -> None:
+        if entry := self._current():
+            entry.selected = not entry.selected
+            self._refresh()
+            self.query_one("#grid", DataTable).action_cursor_down()
+
+    def action_select_all(self) -> None:
+        everything = not all(e.selected for e in self.entries.values())
+        for entry in self.entries.values():
+            entry.selected = everything
+        self._refresh()
+
+    def action_expression(self) -> None:
+        self.query_one("#expression", Input).focus()
+
+    def on_key(self, event) -> None:
+        # Typing an expression needs no key first: a printable key on the grid starts it.
+        grid = self.query_one("#grid", DataTable)
+        if grid.has_focus and event.character and event.character not in " a" and event.is_printable:
+            field = self.query_one("#expression", Input)
+            field.focus()
+            field.value = event.character
+            field.cursor_position = 1
+            event.stop()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        expression = event.value.strip()
+        if not expression:
+            return
+        targets = [e for e in self.entries.values() if e.selected] or [e for e in [self._current()] if e]
+        found: dict[str, dict[int, int]] = {}
+        if is_timestamp(expression):
+            found = await self._offsets_at(expression, {e.topic for e in targets})
+        for entry in targets:
+            entry.expression = expression
+            entry.new, entry.error = resolve(expression, entry.position,
+                                             found.get(entry.topic, {}).get(entry.position.partition))
+        event.input.value = ""
+        self._refresh()
+        self.query_one("#grid", DataTable).focus()
+
+    async def _offsets_at(self, expression: str, topics: set[str]) -> dict[str, dict[int, int]]:
+        found: dict[str, dict[int, int]] = {}
+        for topic in topics:
+            try:
+                answer = await self.app.client.k2k_offsets(self.k2k.metadata.name, topic, at=expression)
+            except (APIError, Unreachable) as exc:
+                self.notify(f"Cannot resolve {expression} on {topic}: {exc}", severity="error", timeout=6)
+                continue
+            found[topic] = {p.partition: p.at for p in answer.partitions if p.at is not None}
+        return found
+
+    # applying
+
+    def diff(self) -> list[str]:
+        def old(entry: Entry) -> str:
+            return count(entry.position.committed) if entry.position.committed is not None else MISSING
+
+        return [f"{e.topic}[{e.position.partition}]  {old(e)} → {count(e.new)}"
+                for e in self.entries.values() if e.changed]
+
+    def action_apply(self) -> None:
+        invalid = [e for e in self.entries.values() if e.error]
+        if invalid:
+            self.notify(f"{len(invalid)} entr{'y is' if len(invalid) == 1 else 'ies are'} invalid: fix or "
+                        "re-enter them first.", severity="error", timeout=5)
+            return
+        lines = self.diff()
+        if not lines:
+            self.notify("Nothing to apply: no position changes.", timeout=3)
+            return
+        running = not self.k2k.spec.paused
+        message = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
+        if running:
+            message += "\n\nThe app is running: it will be paused, the positions set, then resumed."
+
+        async def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                await self._apply()
+
+        self.app.push_screen(ConfirmDialog(f"Set {len(lines)} position{'s' if len(lines) > 1 else ''}?", message),
+                             answered)
+
+    async def _apply(self) -> None:
+        client, name = self.app.client, self.k2k.metadata.name
+        try:
+            # As it is now, not as when the editor opened: only an app paused here is resumed here.
+            pause_first = not (await client.get_k2k(name)).spec.paused
+            if pause_first:
+                await client.patch_k2k(name, {"spec": {"paused": True}})
+            await self._wait_paused()
+            by_topic: dict[str, dict[int, int]] = {}
+            for entry in self.entries.values():
+                if entry.changed:
+                    by_topic.setdefault(entry.topic, {})[entry.position.partition] = entry.new
+            for topic, offsets in by_topic.items():
+                await client.set_k2k_offsets(name, topic, offsets)
+            if pause_first:
+                await client.patch_k2k(name, {"spec": {"paused": False}})
+        except (APIError, Unreachable, TimeoutError) as exc:
+            self.notify(f"Offsets not (all) applied: {exc}", severity="error", timeout=8)
+            return
+        count_changed = sum(len(o) for o in by_topic.values())
+        self.notify(f"{count_changed} position{'s' if count_changed > 1 else ''} set"
+                    f"{'; the app resumes from them' if pause_first else ''}.", timeout=4)
+        self.dismiss()
+
+    async def _wait_paused(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PAUSE_WAIT_SECONDS
+        while loop.time() < deadline:
+            app = await self.app.client.get_k2k(self.k2k.metadata.name)
+            if app.status.state.value == "paused":
+                return
+            await asyncio.sleep(0.5)
+        raise TimeoutError(f"the app did not stop within {PAUSE_WAIT_SECONDS:.0f}s")
+
+    def action_leave(self) -> None:
+        if any(e.changed or e.error for e in self.entries.values()):
+            def answered(discard: bool | None) -> None:
+                if discard:
+                    self.dismiss()
+
+            self.app.push_screen(ConfirmDialog("Discard the edits?", "\n".join(self.diff()) or "Invalid entries."),
+                                 answered)
+            return
+        self.dismiss()
