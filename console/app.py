@@ -6,7 +6,7 @@ screen hears as LiveChange messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -107,11 +107,19 @@ class StreamHQApp(App):
     def commands(self) -> list[Command]:
         return [
             Command(("env", "envs", "environments", "home"), "Environments", self._go_home),
-            Command(("k2k", "apps", "replication", "repl"), "K2K replication apps", self.show_k2k),
+            Command(("k2k", "apps", "replication", "repl"), "K2K replication apps", self._after_close(self.show_k2k)),
             Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
-            Command(("help", "h"), "Keys of this screen", lambda _: self.call_later(self.action_help)),
+            Command(("help", "h"), "Keys of this screen", self._after_close(self.action_help)),
             Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
         ]
+
+    def _after_close(self, action: Callable[[], object]) -> Callable[[str], None]:
+        """A command that runs once the command line has closed (it changes the screen stack)."""
+
+        def run(_: str) -> None:
+            self.call_later(action)
+
+        return run
 
     def _go_home(self, _: str) -> None:
         while len(self.screen_stack) > 2:  # [default, environments, ...]

@@ -97,6 +97,12 @@ class MetricsCollector:
             for gone in set(self._latest) - set(records):
                 self._latest.pop(gone, None)
 
+    def record(self, name: str, metrics: K2KMetrics) -> None:
+        """Keeps an app's latest metrics and publishes them as `k2k.metrics`."""
+        with self._lock:
+            self._latest[name] = metrics
+        self.publish(Change("k2k", "metrics", (name,), metrics))
+
     def latest(self, name: str) -> K2KMetrics | None:
         with self._lock:
             return self._latest.get(name)
@@ -123,10 +129,9 @@ class MetricsCollector:
                     log.exception("k2k metrics of %s", name)
                     metrics = K2KMetrics(state="unknown", updated_at=now(), error_message=str(exc))
                 with self._lock:
-                    if name not in self._apps:
-                        continue
-                    self._latest[name] = metrics
-                self.publish(Change("k2k", "metrics", (name,), metrics))
+                    deleted = name not in self._apps  # while its metrics were read
+                if not deleted:
+                    self.record(name, metrics)
             self._stopping.wait(max(0.0, self.interval - (time.monotonic() - started)))
         for beats in self._heartbeats.values():
             beats.close()

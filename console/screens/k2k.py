@@ -58,16 +58,24 @@ COLUMNS = [
 
 
 def row(app: K2KApp, metrics: K2KMetrics | None) -> tuple[Any, ...]:
+    """From the live metrics once they arrive; until then from the list's metrics summary."""
     spec = app.spec
-    source_topics = metrics.source_topics if metrics else []
-    lag = sum(p.lag for t in metrics.destination_topics for p in t.offsets.partitions) if metrics else None
+    if metrics is not None:
+        rate_in: float | None = sum(t.throughput.records_per_second for t in metrics.source_topics)
+        rate_out: float | None = sum(t.throughput.records_per_second for t in metrics.destination_topics)
+        lag: int | None = sum(p.lag for t in metrics.destination_topics for p in t.offsets.partitions)
+    elif (summary := app.metrics_summary) is not None:
+        rate_in, rate_out = summary.total_records_per_second_read, summary.total_records_per_second_written
+        lag = summary.total_lag
+    else:
+        rate_in = rate_out = lag = None
     return (
         app.metadata.name,
         f"{environment_of(spec.sourceKafkaLRN)} → {environment_of(spec.targetKafkaLRN)}",
         ", ".join(spec.topics),
         app.status.state.value,
-        sum(t.throughput.records_per_second for t in source_topics) if metrics else None,
-        sum(t.throughput.records_per_second for t in metrics.destination_topics) if metrics else None,
+        rate_in,
+        rate_out,
         lag,
         (app.metadata.generation, app.status.observedGeneration),
     )

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from backend.k2k.models import K2KApp, K2KMetrics
+from console.client import APIError, Unreachable
 from console.format import MISSING, count
 from console.messages import LiveChange
 from console.screens.k2k import per_second, state_text, toggle_pause
@@ -97,6 +98,20 @@ class K2KDetailScreen(Screen):
         self._show_app()
         self._show_metrics(sample=True)
         partitions.focus()
+        if self.metrics is None:  # the list had only a summary: the full figures come with the app
+            self.run_worker(self._load(), group="load")
+
+    async def _load(self) -> None:
+        try:
+            app = await self.app.client.get_k2k(self.k2k.metadata.name)
+        except (APIError, Unreachable) as exc:
+            self.notify(f"Cannot load {self.k2k.metadata.name}: {exc}", severity="error", timeout=5)
+            return
+        self.k2k = app
+        self._show_app()
+        if app.metrics is not None and self.metrics is None:
+            self.metrics = app.metrics
+            self._show_metrics(sample=True)
 
     def _show_app(self) -> None:
         self.query_one("#summary", Static).update(summary(self.k2k))
@@ -122,8 +137,10 @@ class K2KDetailScreen(Screen):
         if sample:
             self.rates_in.append(rate_in)
             self.rates_out.append(rate_out)
-        self.query_one("#in", Sparkline).data = list(self.rates_in)
-        self.query_one("#out", Sparkline).data = list(self.rates_out)
+        # All zeros would draw as full bars: an idle app shows no bars instead.
+        # Anchored at zero (a sparkline scales min..max, which would make noise look like swings).
+        self.query_one("#in", Sparkline).data = [0.0, *self.rates_in] if any(self.rates_in) else []
+        self.query_one("#out", Sparkline).data = [0.0, *self.rates_out] if any(self.rates_out) else []
         self.query_one("#in-caption", Static).update(f"records/s in  {per_second(rate_in)}")
         self.query_one("#out-caption", Static).update(f"records/s out {per_second(rate_out)}")
         table = self.query_one("#partitions", DataTable)

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from backend.k2k.models import K2KApp, K2KMetrics, PartitionPosition
+from backend.k2k.models import K2KApp, K2KMetrics, PartitionPosition, TopicOffsets
 from console.client import APIError, Unreachable
 from console.format import MISSING, count
 from console.screens.confirm import ConfirmDialog
@@ -108,10 +108,12 @@ class OffsetsEditor(Screen):
     OffsetsEditor #hint { dock: bottom; color: $text-muted; padding: 0 1; height: 1; }
     """
 
-    def __init__(self, app_: K2KApp, topics: list[str]) -> None:
+    def __init__(self, app_: K2KApp, topics: list[str], positions: list[TopicOffsets] | None = None) -> None:
+        """`positions`, when the caller has them already, saves the first read."""
         super().__init__(name="offsets")
         self.k2k = app_
         self.topics = topics
+        self.preloaded = positions
         self.entries: dict[str, Entry] = {}
 
     def compose(self) -> ComposeResult:
@@ -119,26 +121,34 @@ class OffsetsEditor(Screen):
         yield Static(id="title")
         yield DataTable(id="grid", cursor_type="row")
         yield Static("space select · a all · type an expression + enter · ctrl+s apply · esc back", id="hint")
-        yield Input(placeholder="offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z", id="expression")
+        yield Input(placeholder="offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z", id="expression",
+                    select_on_focus=False)  # else the first key, typed on the grid, is overwritten
         yield Footer()
 
     def on_mount(self) -> None:
-        name = self.k2k.metadata.name
-        self.title = f"Offsets of {name}"
-        self.query_one("#title", Static).update(Text.assemble(
-            ("Positions of ", ""), (name, "bold"), (f" ({self.k2k.status.state.value}) · the next source offset "
-                                                    "each partition copies", "dim")))
+        self.title = f"Offsets of {self.k2k.metadata.name}"
         grid = self.query_one("#grid", DataTable)
         grid.add_columns(" ", "TOPIC", "PARTITION", "EARLIEST", "LATEST", "COMMITTED", "NEW", "")
         grid.focus()
-        self.run_worker(self._load(), group="load")
+        if self.preloaded is not None:
+            self._show(self.preloaded)
+        else:
+            self.run_worker(self._load(), group="load")
 
     async def _load(self) -> None:
+        self.query_one("#title", Static).update(Text("Reading the positions from Kafka…", style="dim"))
         try:
             answers = [await self.app.client.k2k_offsets(self.k2k.metadata.name, t) for t in self.topics]
         except (APIError, Unreachable) as exc:
             self.query_one("#title", Static).update(Text(f"Cannot read the positions: {exc}", style="red"))
             return
+        self._show(answers)
+
+    def _show(self, answers: list[TopicOffsets]) -> None:
+        name = self.k2k.metadata.name
+        self.query_one("#title", Static).update(Text.assemble(
+            ("Positions of ", ""), (name, "bold"), (f" ({self.k2k.status.state.value}) · the next source offset "
+                                                    "each partition copies", "dim")))
         for answer in answers:
             for position in answer.partitions:
                 entry = Entry(answer.topic_name, position)

@@ -18,8 +18,9 @@ from console.client import HQClient
 from console.config import ConsoleConfig
 
 TOKEN = "console-test-session-token"
-# Console tests seed agent reports with fixed figures (so snapshots are stable) and use made-up
-# broker addresses; the built-in agent, tested against real clusters in tests/kafka, is off here.
+# Console tests seed agent reports and K2K statuses and metrics with fixed figures (so snapshots
+# are stable) and use made-up broker addresses; the built-in agent and the K2K controller, tested
+# against real clusters in tests/kafka, are off here.
 SIZE = (120, 40)
 
 
@@ -41,13 +42,13 @@ class HQ:
 
     def restart(self) -> None:
         """A new server process-alike on the same home and socket (the old one must be stopped)."""
-        app = create_app(Settings(home=self.home, session_token=TOKEN, builtin_agent=False))
+        app = create_app(Settings(home=self.home, session_token=TOKEN, builtin_agent=False, k2k_controller=False))
         self.server = ServerThread(app, unix_socket(self.socket)).start()
 
 
 def start_hq(home: Path) -> HQ:
     socket = home / "hq.sock"
-    app = create_app(Settings(home=home, session_token=TOKEN, builtin_agent=False))
+    app = create_app(Settings(home=home, session_token=TOKEN, builtin_agent=False, k2k_controller=False))
     return HQ(home, socket, ServerThread(app, unix_socket(socket)).start())
 
 
