@@ -18,16 +18,11 @@ from tests.kafka.replication import TargetReader, new_topic, produce_sequences, 
 
 pytestmark = pytest.mark.kafka
 
-SEED = Path(__file__).parents[3] / "shared" / "seeds" / "000_9f5764b5619ba586.txt"
+SEED_EXAMPLE = Path(__file__).parent / "fixtures" / "seed_000_put_example.yaml"
 
 
 def seed_yaml_example() -> dict:
-    """The PUT example of seed 000, as written there (its YAML lost its indentation in the
-    seed text, so the structure is rebuilt from the JSON twin that follows it)."""
-    text = SEED.read_text()
-    start = text.index('{\n"apiVersion"', text.index("PUT /api/v0/apps/k2k/{name}"))
-    end = text.index("}Deletes a single K2KApp")
-    return yaml.safe_load(text[start:end + 1])
+    return yaml.safe_load(SEED_EXAMPLE.read_text())
 
 
 @pytest.fixture
