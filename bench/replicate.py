@@ -30,6 +30,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -172,10 +174,13 @@ def fill(bootstrap: str, topic: str, first_key: int, count: int) -> None:
 
 
 def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """In its own session: a Ctrl-C reaches the bench only, which then stops its processes in order."""
+    """In its own session: a Ctrl-C reaches the bench only, which then stops its processes in order. Through
+    `setpriv --pdeathsig` where there is one (it execs: same pid): should the bench be killed outright, the
+    kernel still sends them SIGTERM."""
+    orphan_guard = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
     with log.open("ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        return subprocess.Popen([*orphan_guard, *command], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -274,6 +279,10 @@ class Contender:
     def cleanup(self, source: AdminClient, target: AdminClient) -> None:
         delete_topics(source, [self.topic])
         delete_topics(target, [self.topic])
+
+    def notes(self) -> str | None:
+        """Anything about how it ran that the report should say."""
+        return None
 
     def groups(self) -> dict[str, list[str]]:
         """Consumer groups it leaves behind, per side: deleted at the end of the bench, when the static members
@@ -391,7 +400,9 @@ class MirrorMaker2(Contender):
         config = self.run.workdir / "mm2.properties"
         config.write_text("".join(f"{key} = {value}\n" for key, value in self.properties().items()))
         log4j = self.run.workdir / "mm2-log4j2.properties"
-        log4j.write_text(LOG4J2)
+        # Connect's Worker at INFO: its "Creating task" lines show how many tasks tasks.max really gave.
+        log4j.write_text(LOG4J2 + "logger.worker.name = org.apache.kafka.connect.runtime.Worker\n"
+                                  "logger.worker.level = INFO\n")
         self.logs.append(self.run.workdir / "mm2.log")
         # --clusters B: only the herder that writes to B (the A->B flow) runs, as a dedicated MM2 near B would.
         # The file goes first: --clusters takes every argument after it.
@@ -407,6 +418,11 @@ class MirrorMaker2(Contender):
             delete_topics(admin, sorted(t for t in made if t.startswith(f"bench-replicate-{self.run.run_id}-mm2")
                                         or t == "heartbeats" or t.endswith(".checkpoints.internal")
                                         or t.startswith("mm2-offset-syncs.")))
+
+    def notes(self) -> str | None:
+        log = self.logs[0].read_text(errors="replace") if self.logs and self.logs[0].exists() else ""
+        tasks = sorted(set(re.findall(r"Creating task (MirrorSourceConnector-\d+)", log)))
+        return f"ran {len(tasks)} MirrorSourceConnector task(s) (from its log), Connect's default client settings"
 
     def groups(self) -> dict[str, list[str]]:
         return {"target": [f"bench-replicate-{self.run.run_id}-mm2"]}
@@ -466,6 +482,7 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     probes_sent: int = 0
     copies: Copies | None = None
+    notes: str | None = None
     failure: str | None = None
 
     @property
@@ -641,6 +658,7 @@ def bench_one(contender: Contender, args: argparse.Namespace) -> Result:
         result.failure = str(exc)
         print(f"  FAILED: {exc}", flush=True)
     finally:
+        result.notes = contender.notes()
         contender.cleanup(source, target)
     return result
 
@@ -709,6 +727,10 @@ def report(args: argparse.Namespace, results: list[Result], clusters: Clusters) 
           " MB = 10^6 bytes of values")
     print("  records/s = N / (all N copies visible to a read_committed reader - the first copy's LogAppendTime);"
           " start-up is apart, below")
+    short = [r.label for r in done.values() if r.copy_seconds is not None and r.copy_seconds < 40 * POLL_SECONDS]
+    if short:
+        print(f"  rough: copies that took under {40 * POLL_SECONDS:.0f} s ({'; '.join(short)}) are timed by polling"
+              f" every {POLL_SECONDS * 1000:.0f} ms; more --records give firm figures")
     print()
     for r in results:
         print(f"{r.label}:")
@@ -723,6 +745,8 @@ def report(args: argparse.Namespace, results: list[Result], clusters: Clusters) 
         print(f"  start-up {figure(r.startup, 1)} s (process start to first copy), copy {figure(r.copy_seconds, 2)} s,"
               f" CPU {r.cpu_seconds:.1f} s (its processes, whole run)")
         print(f"  latency {latency}; {len(r.latencies_ms):,} of {r.probes_sent:,} probes arrived")
+        if r.notes:
+            print(f"  {r.notes}")
         print(f"  copies: {c.total:,} read_committed (wanted {wanted}), {c.distinct:,} distinct,"
               f" {r.records - c.distinct:,} missing, {c.total - c.distinct:,} duplicates:"
               f" {'ok' if r.correct else 'WRONG'}")
@@ -733,18 +757,20 @@ def report(args: argparse.Namespace, results: list[Result], clusters: Clusters) 
         return f"{value / reference:.2f}{TIMES}", value >= factor * reference
 
     print()
-    print("targets from the issue:")
-    shown, ok = at_least(alo and alo.records_per_second, mm2 and mm2.records_per_second, 1.0)
-    print(f"  at-least-once records/s >= 1.0{TIMES} MirrorMaker 2's:  {shown:>6}  {verdict(ok)}")
-    shown, ok = at_least(eos and eos.records_per_second, alo and alo.records_per_second, 0.8)
-    print(f"  exactly-once records/s >= 0.8{TIMES} at-least-once's:  {shown:>6}  {verdict(ok)}")
+    targets = [(f"at-least-once records/s >= 1.0{TIMES} MirrorMaker 2's",
+                *at_least(alo and alo.records_per_second, mm2 and mm2.records_per_second, 1.0)),
+               (f"exactly-once records/s >= 0.8{TIMES} at-least-once's",
+                *at_least(eos and eos.records_per_second, alo and alo.records_per_second, 0.8))]
     ours = [r for r in (alo, eos) if r is not None and r.rss_mib]
     if ours and mm2 is not None and mm2.rss_mib:
-        shown = ", ".join(f"{r.key} {r.rss_mib:.0f}" for r in ours) + f" vs {mm2.rss_mib:.0f} MiB"
-        ok = all(r.rss_mib < mm2.rss_mib for r in ours)
+        targets.append(("our peak RSS below MirrorMaker 2's",
+                        " and ".join(f"{r.key} {r.rss_mib:.0f}" for r in ours) + f" vs {mm2.rss_mib:.0f} MiB",
+                        all(r.rss_mib < mm2.rss_mib for r in ours)))
     else:
-        shown, ok = "-", None
-    print(f"  our peak RSS below MirrorMaker 2's:               {shown}  {verdict(ok)}")
+        targets.append(("our peak RSS below MirrorMaker 2's", "-", None))
+    print("targets from the issue:")
+    for name, shown, ok in targets:
+        print(f"  {name:<48} {verdict(ok):<13} {shown}")
     wrong = [r.label for r in done.values() if not r.correct]
     failed = [r.label for r in results if r.failure is not None]
     print("  correctness (not a target, a precondition):",
@@ -787,8 +813,9 @@ def main() -> None:
     unknown = [k for k in args.contenders.split(",") if k not in CONTENDERS]
     if unknown:
         parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
-    # A SIGTERM unwinds like a Ctrl-C, so that every process started here is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # SIGTERM and SIGHUP unwind like a Ctrl-C, so that every process started here is stopped on the way out.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
 
     from backend.sandbox import Sandbox
 
@@ -804,9 +831,16 @@ def main() -> None:
     try:
         for contender in contenders:
             results.append(bench_one(contender, args))
+    except (KeyboardInterrupt, SystemExit):
+        print(f"\ninterrupted: every process it started is stopped; logs and configs kept in {workdir}")
+        raise
     finally:
         delete_groups(clusters, contenders)
     report(args, results, clusters)
+    if all(r.failure is None for r in results):
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"\nlogs and configs kept in {workdir}")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,7 @@ metadata:
 spec:
   sourceKafkaLRN: {source}
   targetKafkaLRN: {target}
-  topics:
-    - orders            # or regex:orders-.*
+  topics: [orders]      # names, or regex:orders-.*
   replicator:
     exactlyOnce: false
     autoCreateTopics: true

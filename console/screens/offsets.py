@@ -78,7 +78,7 @@ def resolve(expression: str, position: PartitionPosition, at: int | None = None)
     else:
         return None, "not an offset, earliest, latest, +N, -N or ISO-8601 time"
     if not position.earliest <= offset <= position.latest:
-        return None, f"outside {position.earliest} to {position.latest}"
+        return None, f"outside {count(position.earliest)} to {count(position.latest)}"
     return offset, None
 
 
@@ -105,7 +105,6 @@ class OffsetsEditor(Screen):
     OffsetsEditor #title { padding: 0 1; height: auto; }
     OffsetsEditor DataTable { height: 1fr; }
     OffsetsEditor Input { dock: bottom; margin-bottom: 1; border: tall $primary; }
-    OffsetsEditor #hint { dock: bottom; color: $text-muted; padding: 0 1; height: 1; }
     """
 
     def __init__(self, app_: K2KApp, topics: list[str], positions: list[TopicOffsets] | None = None) -> None:
@@ -120,7 +119,6 @@ class OffsetsEditor(Screen):
         yield StatusHeader()
         yield Static(id="title")
         yield DataTable(id="grid", cursor_type="row")
-        yield Static("space select · a all · type an expression + enter · ctrl+s apply · esc back", id="hint")
         yield Input(placeholder="offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z", id="expression",
                     select_on_focus=False)  # else the first key, typed on the grid, is overwritten
         yield Footer()
@@ -147,8 +145,10 @@ class OffsetsEditor(Screen):
     def _show(self, answers: list[TopicOffsets]) -> None:
         name = self.k2k.metadata.name
         self.query_one("#title", Static).update(Text.assemble(
-            ("Positions of ", ""), (name, "bold"), (f" ({self.k2k.status.state.value}) · the next source offset "
-                                                    "each partition copies", "dim")))
+            ("Positions of ", ""), (name, "bold"), (f" ({self.k2k.status.state.value}): the next source offset "
+                                                    "each partition copies\n", "dim"),
+            ("Type an expression and enter to set the selected rows (space selects, a all) or the row under the "
+             "cursor; ctrl+s applies.", "dim")))
         for answer in answers:
             for position in answer.partitions:
                 entry = Entry(answer.topic_name, position)
@@ -218,6 +218,7 @@ class OffsetsEditor(Screen):
             entry.expression = expression
             entry.new, entry.error = resolve(expression, entry.position,
                                              found.get(entry.topic, {}).get(entry.position.partition))
+            entry.selected = False  # done with: the next expression starts a new selection
         event.input.value = ""
         self._refresh()
         self.query_one("#grid", DataTable).focus()

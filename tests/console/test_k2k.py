@@ -174,8 +174,8 @@ def test_offset_expressions():
     assert resolve("+20", position) == (520, None)
     assert resolve("-400", position) == (100, None)
     assert resolve("2026-11-23T07:00:00Z", position, at=640) == (640, None)
-    assert resolve("-401", position)[1] == "outside 100 to 1000"
-    assert resolve("5000", position)[1] == "outside 100 to 1000"
+    assert resolve("-401", position)[1] == "outside 100 to 1,000"
+    assert resolve("5000", position)[1] == "outside 100 to 1,000"
     assert resolve("yesterday", position)[0] is None
 
 
@@ -196,8 +196,9 @@ async def test_offsets_expression_applies_to_the_selected_partitions(k2k, consol
         await pilot.press(*"earliest", "enter")
         entries = list(screen.entries.values())
         assert [e.new for e in entries] == [0, 1_000, None]
-        await pilot.press(*"-5", "enter")  # the cursor row (2), nothing selected any more? still 0 and 1
-        assert screen.diff()[0] == "orders[0]  90,000 → 89,995"
+        await pilot.press(*"-5", "enter")  # the selection was used up: the row under the cursor
+        assert [e.new for e in entries] == [0, 1_000, 89_997]
+        assert screen.diff()[2] == "orders[2]  90,002 → 89,997"
 
 
 async def test_an_invalid_entry_is_marked_and_blocks_the_apply(k2k, console):
@@ -206,7 +207,7 @@ async def test_an_invalid_entry_is_marked_and_blocks_the_apply(k2k, console):
         screen = await open_offsets(pilot, k2k)
         await pilot.press(*"999999", "enter")
         entry = next(iter(screen.entries.values()))
-        assert entry.error == "outside 0 to 100000"
+        assert entry.error == "outside 0 to 100,000"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(pilot.app.screen, OffsetsEditor)  # no confirmation: nothing can be sent
