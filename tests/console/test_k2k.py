@@ -280,3 +280,14 @@ def test_offsets_diff_snapshot(k2k, console, snap_compare):
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=steps)
 
+
+
+async def test_environment_detail_lists_the_apps_that_touch_it(k2k, console):
+    async with console().run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await until(pilot, lambda: "dr-eu" in table_keys(pilot), "the environments")
+        await pilot.press("enter")  # dr-eu: the target of every app
+        await until(pilot, lambda: "orders-dr" in str(pilot.app.screen.query_one("#k2k-apps", Static).render()),
+                    "the K2K apps section")
+        section = str(pilot.app.screen.query_one("#k2k-apps", Static).render())
+        assert "prod-eu → dr-eu  writes here" in section
