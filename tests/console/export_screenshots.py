@@ -6,17 +6,22 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__" / "test_snapshots"
+SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__"
 MAIN = {
-    "test_environments_production_in_focus.svg": "environments.svg",
-    "test_environments_wide.svg": "environments-160x45.svg",
-    "test_environment_detail.svg": "environment-detail.svg",
-    "test_new_environment_form_with_server_error.svg": "new-environment-error.svg",
-    "test_connection_form.svg": "connection-form.svg",
-    "test_delete_production_confirmation.svg": "delete-production.svg",
-    "test_help.svg": "help.svg",
-    "test_environments_in_theme[streamhq-ansi].svg": "theme-ansi.svg",
-    "test_environments_in_theme[streamhq-light].svg": "theme-light.svg",
+    "test_k2k/test_k2k_apps_snapshot.svg": "k2k-apps.svg",
+    "test_k2k/test_k2k_detail_snapshot.svg": "k2k-detail.svg",
+    "test_k2k/test_offsets_editor_snapshot.svg": "offsets-editor.svg",
+    "test_k2k/test_k2k_editor_with_error_snapshot.svg": "k2k-editor-error.svg",
+    "test_k2k/test_offsets_diff_snapshot.svg": "offsets-diff.svg",
+    "test_snapshots/test_environments_production_in_focus.svg": "environments.svg",
+    "test_snapshots/test_environments_wide.svg": "environments-160x45.svg",
+    "test_snapshots/test_environment_detail.svg": "environment-detail.svg",
+    "test_snapshots/test_new_environment_form_with_server_error.svg": "new-environment-error.svg",
+    "test_snapshots/test_connection_form.svg": "connection-form.svg",
+    "test_snapshots/test_delete_production_confirmation.svg": "delete-production.svg",
+    "test_snapshots/test_help.svg": "help.svg",
+    "test_snapshots/test_environments_in_theme[streamhq-ansi].svg": "theme-ansi.svg",
+    "test_snapshots/test_environments_in_theme[streamhq-light].svg": "theme-light.svg",
 }
 
 

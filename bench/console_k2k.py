@@ -1,0 +1,157 @@
+"""Console benchmark of the K2K screen: 500 apps of 20 partitions each on an embedded-style HQ
+(same process, UNIX socket, as `streamhq` runs it): first paint of the K2K screen, the
+process's memory, and the delay from a `k2k.metrics` event being published to the new figure
+on screen while 50 metric updates per second stream in, with keys pressed throughout (a key
+that does not move the cursor is a dropped keystroke).
+
+Metric events are published by hand through the HQ's own metrics collector (the K2K
+controller is off: 500 apps of workers do not fit this machine); they travel the real path,
+change feed -> SSE -> LiveFeed -> screen. Prints figures, asserts nothing.
+
+    .venv/bin/python bench/console_k2k.py [--apps 500] [--partitions 20] [--seconds 20] [--rate 50]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import threading
+import time
+
+import psutil
+
+from backend.app import create_app
+from backend.k2k.models import K2KMetrics
+from backend.server import ServerThread, unix_socket
+from backend.settings import Settings
+from backend.store import AppRecord, EnvironmentRecord, ResourceRecord
+from console.app import StreamHQApp
+from console.client import HQClient
+from console.config import ConsoleConfig
+from console.screens.k2k import K2KAppsScreen
+from console.widgets.resource_table import ResourceTable
+
+SIZE = (160, 45)
+TOKEN = "bench-token"
+TARGET_DELAY = 0.250
+
+
+def metrics(partitions: int, rate: float) -> K2KMetrics:
+    stamp = "2026-11-23T10:00:00.000Z"
+    throughput = {"updated_at": stamp, "records_per_second": rate, "bytes_per_second": rate * 1000}
+    return K2KMetrics.model_validate({
+        "state": "running", "updated_at": stamp,
+        "source_topics": [{"lrn": "kafka:topic/a/main/t", "name": "t", "throughput": throughput, "offsets": {
+            "updated_at": stamp, "partitions": [{"partition": p, "log_end_offset": 1000} for p in range(partitions)]}}],
+        "destination_topics": [{"lrn": "kafka:topic/b/main/t", "name": "t", "throughput": throughput, "offsets": {
+            "updated_at": stamp, "partitions": [{"partition": p, "log_end_offset": 990, "lag": 10}
+                                                for p in range(partitions)]}}],
+    })
+
+
+def seed(app, apps: int, partitions: int) -> list[str]:
+    store = app.state.store
+    for env in ("a", "b"):
+        store.create_environment(EnvironmentRecord(id=env, name=env, display_name=env, tier="development",
+                                                   metadata={}, created_at="2026-11-23T10:00:00Z"), f"hash-{env}")
+        store.put_resource(ResourceRecord(env, "kafka-connection", "main",
+                                          {"override_broker_addresses": [f"{env}.invalid:9092"], "auth": {}}))
+    names = [f"app-{n:04d}" for n in range(apps)]
+    for n, name in enumerate(names):
+        store.create_app(AppRecord(name=name, id=f"id-{n}", display_name=None, description=None,
+                                   created_at="2026-11-23T10:00:00Z", generation=1,
+                                   spec={"sourceKafkaLRN": "environments:kafka-connection/a/main",
+                                         "targetKafkaLRN": "environments:kafka-connection/b/main", "topics": ["t"]}))
+        app.state.k2k.controller.metrics.record(name, metrics(partitions, 1.0))
+    return names
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(args: argparse.Namespace) -> None:
+    home = Path(tempfile.mkdtemp(prefix="bench-k2k-"))
+    app = create_app(Settings(home=home, session_token=TOKEN, builtin_agent=False, k2k_controller=False))
+    server = ServerThread(app, unix_socket(home / "hq.sock")).start()
+    names = seed(app, args.apps, args.partitions)
+    collector = app.state.k2k.controller.metrics
+    process = psutil.Process()
+    console = StreamHQApp(HQClient("bench", TOKEN, uds=str(home / "hq.sock")), ConsoleConfig(path=home / "c.yaml"))
+    async with console.run_test(size=SIZE) as pilot:
+        started = time.perf_counter()
+        pilot.app.show_k2k()
+        while not (isinstance(pilot.app.screen, K2KAppsScreen) and pilot.app.screen.is_mounted
+                   and pilot.app.screen.query(ResourceTable) and pilot.app.screen.table.row_count == args.apps):
+            await pilot.pause(0.005)
+        first_paint = time.perf_counter() - started
+        screen: K2KAppsScreen = pilot.app.screen
+        await pilot.pause(0.5)
+        rss_after_paint = process.memory_info().rss
+
+        # 50 updates/s of visible apps (the ones on screen), each with a rate never shown before.
+        sent: dict[str, tuple[float, str]] = {}
+        stop = threading.Event()
+
+        def publish() -> None:
+            n = 0
+            while not stop.is_set():
+                name = names[n % 30]
+                rate = 1000.0 + n
+                sent[name] = (time.perf_counter(), f"{rate:,.0f}/s")
+                collector.record(name, metrics(args.partitions, rate))
+                n += 1
+                time.sleep(1 / args.rate)
+
+        publisher = threading.Thread(target=publish, daemon=True)
+        delays: list[float] = []
+        seen: dict[str, str] = {}
+        publisher.start()
+        deadline = time.perf_counter() + args.seconds
+        presses, moved = 0, 0
+        while time.perf_counter() < deadline:
+            for name, (at, text) in list(sent.items()):
+                if seen.get(name) != text and screen.table.get_cell(name, "in").plain == text:
+                    seen[name] = text
+                    delays.append(time.perf_counter() - at)
+            before = screen.table.cursor_row
+            await pilot.press("down" if presses % 2 == 0 else "up")
+            moved += screen.table.cursor_row != before
+            presses += 1
+            await pilot.pause(0.05)
+        stop.set()
+        key_presses = presses
+        peak = process.memory_info().rss
+    server.stop()
+    print(f"K2K screen, {args.apps} apps x {args.partitions} partitions, {SIZE[0]}x{SIZE[1]}, in-process "
+          "(HQ thread + console, as `streamhq` runs embedded)")
+    print(f"  first paint (:k2k to {args.apps} rows)  {first_paint * 1000:7.0f} ms")
+    print(f"  process RSS after paint / end      {rss_after_paint / 2**20:7.0f} MiB / {peak / 2**20:.0f} MiB")
+    if delays:
+        print(f"  metrics event -> screen ({args.rate}/s)  p50 {statistics.median(delays) * 1000:.0f} ms  "
+              f"p99 {percentile(delays, 0.99) * 1000:.0f} ms  (n={len(delays)}; target p99 < "
+              f"{TARGET_DELAY * 1000:.0f} ms: {'met' if percentile(delays, 0.99) < TARGET_DELAY else 'missed'})")
+    print(f"  keys pressed during updates        {key_presses}, cursor moved {moved} "
+          f"({'none dropped' if moved == key_presses else f'{key_presses - moved} dropped'})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--apps", type=int, default=500)
+    parser.add_argument("--partitions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=50, help="metric updates per second")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
