@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/agent.py
+	$(BIN)/python bench/replicate.py
 
 sandbox-down: install
 	$(BIN)/streamhq sandbox down --home .streamhq

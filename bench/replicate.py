@@ -114,9 +114,14 @@ def raw_loop(argv: list[str]) -> int:
 class Clusters:
     source: str  # bootstrap servers
     target: str
+    admins: dict[str, AdminClient] = field(default_factory=dict, repr=False)
 
     def admin(self, side: str) -> AdminClient:
-        return AdminClient({"bootstrap.servers": getattr(self, side)})
+        """One client per cluster for the whole run: a client dropped with requests in flight never answers them
+        (and librdkafka complains about it on stderr)."""
+        if side not in self.admins:
+            self.admins[side] = AdminClient({"bootstrap.servers": getattr(self, side)})
+        return self.admins[side]
 
 
 def create_topic(admin: AdminClient, topic: str, config: dict[str, str]) -> None:
@@ -167,7 +172,7 @@ def fill(bootstrap: str, topic: str, first_key: int, count: int) -> None:
         if key % 10_000 == 0:
             producer.poll(0)
     if producer.flush(120) > 0 or failures:
-        raise SystemExit(f"filling {topic} failed: {failures[:1] or 'deliveries still pending after 120 s'}")
+        raise RuntimeError(f"filling {topic} failed: {failures[:1] or 'deliveries still pending after 120 s'}")
 
 
 # --- processes and their memory ----------------------------------------------------------------------------------
@@ -263,14 +268,20 @@ class Contender:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.topic = f"bench-replicate-{run.run_id}-{self.key}"
+        self.processes: list[subprocess.Popen[bytes]] = []  # each one as soon as it is started: all get stopped
         self.logs: list[Path] = []
 
     @property
     def label(self) -> str:
         raise NotImplementedError
 
-    def start(self) -> list[subprocess.Popen[bytes]]:
+    def start(self) -> None:
+        """Starts its processes, with `spawn`."""
         raise NotImplementedError
+
+    def spawn(self, command: list[str], log_name: str) -> None:
+        self.logs.append(self.run.workdir / log_name)
+        self.processes.append(spawn(command, self.logs[-1]))
 
     def copied(self, target: AdminClient) -> int:
         """How many of the source's records a read_committed reader of the target can see."""
@@ -303,7 +314,7 @@ class Streamhq(Contender):
         mode = "exactly-once" if self.exactly_once else "at-least-once"
         return f"streamhq worker x{self.run.workers}, {mode}"
 
-    def start(self) -> list[subprocess.Popen[bytes]]:
+    def start(self) -> None:
         from backend.replicator.config import WorkerConfig
 
         config = WorkerConfig(
@@ -315,12 +326,9 @@ class Streamhq(Contender):
         )
         path = self.run.workdir / f"{self.app}.json"
         path.write_text(config.model_dump_json(indent=2))
-        processes = []
         for worker in range(self.run.workers):
-            self.logs.append(self.run.workdir / f"{self.app}-{worker}.log")
-            processes.append(spawn([STREAMHQ, "worker", "--app", self.app, "--config", str(path),
-                                    "--worker-id", str(worker)], self.logs[-1]))
-        return processes
+            self.spawn([STREAMHQ, "worker", "--app", self.app, "--config", str(path), "--worker-id", str(worker)],
+                       f"{self.app}-{worker}.log")
 
     def cleanup(self, source: AdminClient, target: AdminClient) -> None:
         from backend.replicator.config import control_topic
@@ -340,16 +348,23 @@ class StreamhqExactlyOnce(Streamhq):
     key = "eos"
     exactly_once = True
 
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        self.positions_reader: Consumer | None = None  # one for the whole wait: a client per poll would cost CPU
+
     def copied(self, target: AdminClient) -> int:
         # Commit markers take offsets, so offsets do not count records here. The worker commits each partition's
         # next source offset in the same transaction as its copies: their sum is what a read_committed reader sees.
-        reader = Consumer({"bootstrap.servers": self.run.clusters.target, "group.id": self.group,
-                           "isolation.level": "read_committed", "enable.auto.commit": False})
-        try:
-            positions = reader.committed([TopicPartition(self.topic, p) for p in range(PARTITIONS)], timeout=10)
-        finally:
-            reader.close()
-        return sum(max(0, position.offset) for position in positions)
+        if self.positions_reader is None:
+            self.positions_reader = Consumer({"bootstrap.servers": self.run.clusters.target, "group.id": self.group,
+                                              "isolation.level": "read_committed", "enable.auto.commit": False})
+        partitions = [TopicPartition(self.topic, p) for p in range(PARTITIONS)]
+        return sum(max(0, position.offset) for position in self.positions_reader.committed(partitions, timeout=10))
+
+    def cleanup(self, source: AdminClient, target: AdminClient) -> None:
+        if self.positions_reader is not None:
+            self.positions_reader.close()
+        super().cleanup(source, target)
 
 
 class MirrorMaker2(Contender):
@@ -392,7 +407,7 @@ class MirrorMaker2(Contender):
             "status.storage.topic": f"{internal}-status",
         }
 
-    def start(self) -> list[subprocess.Popen[bytes]]:
+    def start(self) -> None:
         from backend.sandbox.components import LOG4J2
         from backend.sandbox.downloads import kafka_libs
 
@@ -403,12 +418,11 @@ class MirrorMaker2(Contender):
         # Connect's Worker at INFO: its "Creating task" lines show how many tasks tasks.max really gave.
         log4j.write_text(LOG4J2 + "logger.worker.name = org.apache.kafka.connect.runtime.Worker\n"
                                   "logger.worker.level = INFO\n")
-        self.logs.append(self.run.workdir / "mm2.log")
         # --clusters B: only the herder that writes to B (the A->B flow) runs, as a dedicated MM2 near B would.
         # The file goes first: --clusters takes every argument after it.
         command = ["java", *MM2_JVM_OPTIONS, f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{kafka_libs()}/*",
                    "org.apache.kafka.connect.mirror.MirrorMaker", str(config), "--clusters", "B"]
-        return [spawn(command, self.logs[-1])]
+        self.spawn(command, "mm2.log")
 
     def cleanup(self, source: AdminClient, target: AdminClient) -> None:
         super().cleanup(source, target)
@@ -439,14 +453,11 @@ class RawLoop(Contender):
     def label(self) -> str:
         return f"raw librdkafka loop x{self.run.workers}"
 
-    def start(self) -> list[subprocess.Popen[bytes]]:
-        processes = []
+    def start(self) -> None:
         for n in range(self.run.workers):  # one consumer group: Kafka spreads the partitions over them
-            self.logs.append(self.run.workdir / f"raw-{n}.log")
-            processes.append(spawn([sys.executable, __file__, "raw-loop", "--source", self.run.clusters.source,
-                                    "--target", self.run.clusters.target, "--topic", self.topic,
-                                    "--group", self.group], self.logs[-1]))
-        return processes
+            self.spawn([sys.executable, __file__, "raw-loop", "--source", self.run.clusters.source,
+                        "--target", self.run.clusters.target, "--topic", self.topic, "--group", self.group],
+                       f"raw-{n}.log")
 
     def groups(self) -> dict[str, list[str]]:
         return {"source": [self.group]}
@@ -515,8 +526,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def wait_for_copies(contender: Contender, target: AdminClient, records: int, processes: list[subprocess.Popen[bytes]],
-                    timeout: float) -> float:
+def wait_for_copies(contender: Contender, target: AdminClient, records: int, timeout: float) -> float:
     """The moment (seconds since the epoch) all `records` copies were seen; fails if a process exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -524,7 +534,7 @@ def wait_for_copies(contender: Contender, target: AdminClient, records: int, pro
         now = time.time()
         if seen >= records:
             return now
-        for process in processes:
+        for process in contender.processes:
             if process.poll() is not None:
                 raise RuntimeError(f"process {process.pid} exited with code {process.returncode} after copying"
                                    f" {seen:,} of {records:,}\n{log_tail(contender.logs)}")
@@ -632,13 +642,12 @@ def bench_one(contender: Contender, args: argparse.Namespace) -> Result:
         fill(run.clusters.source, contender.topic, 0, args.records)
         print(f"  source filled: {args.records:,} records in {time.perf_counter() - filling:.1f} s", flush=True)
 
-        processes: list[subprocess.Popen[bytes]] = []
         sampler: Sampler | None = None
         try:
             started = time.time()
-            processes = contender.start()
-            sampler = Sampler([p.pid for p in processes])
-            done = wait_for_copies(contender, target, args.records, processes, timeout=120 + args.records / 2_000)
+            contender.start()
+            sampler = Sampler([p.pid for p in contender.processes])
+            done = wait_for_copies(contender, target, args.records, timeout=120 + args.records / 2_000)
             print(f"  all copied {done - started:.1f} s after start; latency: {args.latency_records:,} records at"
                   f" {args.latency_rate:,.0f}/s", flush=True)
             result.probes_sent = args.latency_records
@@ -648,13 +657,13 @@ def bench_one(contender: Contender, args: argparse.Namespace) -> Result:
             if sampler is not None:
                 sampler.stop()
                 result.peak_rss, result.cpu_seconds = sampler.peak_rss, sum(sampler.cpu.values())
-            stop(processes)
+            stop(contender.processes)
 
         result.copies = read_copies(run.clusters.target, contender.topic, args.records, reader_group)
         if result.copies.first_append is not None:
             result.startup = result.copies.first_append - started
             result.copy_seconds = done - result.copies.first_append
-    except (RuntimeError, KafkaException) as exc:
+    except (RuntimeError, KafkaException, TimeoutError) as exc:
         result.failure = str(exc)
         print(f"  FAILED: {exc}", flush=True)
     finally:
@@ -787,8 +796,7 @@ def delete_groups(clusters: Clusters, contenders: list[Contender]) -> None:
     for side in ("source", "target"):
         groups = sorted({g for c in contenders for g in c.groups().get(side, [])})
         if groups:
-            admin = clusters.admin(side)  # held: its futures never resolve once the client is collected
-            for future in admin.delete_consumer_groups(groups, request_timeout=10).values():
+            for future in clusters.admin(side).delete_consumer_groups(groups, request_timeout=10).values():
                 with suppress(KafkaException, TimeoutError):
                     future.result(15)
 

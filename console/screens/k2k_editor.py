@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static, TextArea
 
 from backend.k2k.models import K2KApp
 from console.client import APIError, Unreachable
+from console.screens.confirm import ConfirmDialog
 from console.widgets.status_header import StatusHeader
 
 _YAML_LINE = re.compile(r"at line (\d+)")
@@ -26,7 +27,7 @@ def template(connections: list[str]) -> str:
     source = connections[0] if connections else "environments:kafka-connection/<environment>/<connection>"
     target = connections[1] if len(connections) > 1 else source
     offered = "\n".join(f"#   {lrn}" for lrn in connections) or "#   (none yet: add Kafka connections to environments)"
-    return f"""# A new K2K app. ctrl+s creates it; esc leaves without saving.
+    return f"""# A new K2K app. ctrl+s creates it; esc leaves (asking first if you changed anything).
 # Your Kafka connections:
 {offered}
 apiVersion: v1
@@ -86,6 +87,7 @@ class K2KEditor(Screen):
         super().__init__(name="k2k-editor")
         self.editing = app_
         self.initial = text
+        self.loaded = text or ""
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -109,6 +111,7 @@ class K2KEditor(Screen):
         except (APIError, Unreachable) as exc:
             self._show_errors(f"Cannot load: {exc}")
             return
+        self.loaded = text
         editor.load_text(text)
         editor.focus()
 
@@ -162,4 +165,12 @@ class K2KEditor(Screen):
             editor.focus()
 
     def action_leave(self) -> None:
-        self.dismiss()
+        if self.query_one(TextArea).text == self.loaded:
+            self.dismiss()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss()
+
+        self.app.push_screen(ConfirmDialog("Discard your changes?", "What you typed here is not saved."), answered)

@@ -291,3 +291,17 @@ async def test_environment_detail_lists_the_apps_that_touch_it(k2k, console):
                     "the K2K apps section")
         section = str(pilot.app.screen.query_one("#k2k-apps", Static).render())
         assert "prod-eu → dr-eu  writes here" in section
+
+
+async def test_escape_from_a_changed_editor_asks_before_discarding(k2k, console):
+    async with console().run_test(size=SIZE) as pilot:
+        await open_k2k(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: "my-replication" in pilot.app.screen.query_one(TextArea).text, "the template")
+        editor_screen = pilot.app.screen
+        editor_screen.query_one(TextArea).insert("# a note\n")
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("n")  # no: keep editing
+        await until(pilot, lambda: pilot.app.screen is editor_screen, "the editor, text kept")
+        assert editor_screen.query_one(TextArea).text.startswith("# a note")
