@@ -32,6 +32,7 @@ screenshots: install
 bench: install
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/console_k2k.py
 	$(BIN)/python bench/agent.py
 	$(BIN)/python bench/replicate.py
 
