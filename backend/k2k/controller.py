@@ -12,6 +12,8 @@ controller starts nothing for them and reports their manifests as managed resour
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import logging
 import shutil
@@ -38,6 +40,15 @@ BACKOFF_MAX = 60.0
 STEADY_SECONDS = 60.0  # running this long resets a worker's backoff
 STOP_GRACE = 20.0
 NAMESPACE = "local"
+PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_hq() -> None:
+    """In the worker, before exec: SIGTERM it when the HQ thread that started it goes away
+    (Linux PR_SET_PDEATHSIG), so no worker outlives its HQ and runs unsupervised; the next
+    HQ starts it again from the committed positions."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def worker_command() -> list[str]:
@@ -178,7 +189,7 @@ class K2KController:
                    "--worker-id", slot.name.rsplit("-", 1)[1]]
         with self._log(runtime, slot).open("ab") as out:
             slot.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            cwd=runtime.directory)
+                                            cwd=runtime.directory, preexec_fn=_stop_with_hq)
         slot.started_at = time.monotonic()
 
     def _log(self, runtime: Runtime, slot: Slot) -> Path:
