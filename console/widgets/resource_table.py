@@ -154,10 +154,13 @@ class ResourceTable(DataTable):
         wanted = self._ordered()
         dirty, self._dirty = self._dirty, set()
         if wanted == self._shown:
+            widths = {c.key: c.content_width for c in self.columns.values()}
             for key in dirty & set(wanted):
                 for column, cell in zip(self.spec, self._cells[key], strict=True):
                     if self.get_cell(key, column.key) != cell:
-                        self.update_cell(key, column.key, cell, update_width=True)
+                        # Re-measuring a column costs a pass over every row: only when the cell outgrows it.
+                        wider = cell.cell_len > widths.get(column.key, 0)
+                        self.update_cell(key, column.key, cell, update_width=wider)
             return
         selected = self.selected_key
         self.clear()
