@@ -231,14 +231,18 @@ def start_demo(embedded: ServerThread, home: Path) -> OrderStream | None:
     """The sandbox up (reused when running), its clusters registered, the demo stream flowing.
     Without Java or Maven the console still opens, after saying what is missing."""
     from backend.sandbox import Sandbox, SandboxError
-    from backend.sandbox.demo import OrderStream, register
+    from backend.sandbox.demo import OrderStream, register, register_replication
     try:
         status = Sandbox(home, log=lambda m: print(m, file=sys.stderr, flush=True)).up()
     except SandboxError as exc:
         print(f"streamhq: the sandbox is not available: {exc}\nOpening the console without it.", file=sys.stderr)
         return None
-    register(embedded.server.config.app.state.environments, status)
-    return OrderStream(status["clusters"]["source"]["bootstrap"]).start()
+    state = embedded.server.config.app.state
+    register(state.environments, status)
+    stream = OrderStream(status["clusters"]["source"]["bootstrap"]).start()
+    if status["clusters"]["target"]:
+        register_replication(state.k2k)
+    return stream
 
 
 def start_embedded(home: Path) -> tuple[ServerThread, HQClient]:

@@ -3,8 +3,10 @@ Kubernetes workers alike (DESIGN §6).
 
 Every few seconds, per app: the source partitions' log-end offsets, the target partitions'
 log-end offsets, and the app's positions as committed in its target-side group. Records per
-second are log-end deltas over time; lag is source log-end minus committed position (what is
-left to copy: nothing is committed on the source, so source-side lag tools see nothing).
+second read are source log-end deltas over time, written are committed-position deltas (the
+target's log end also counts transaction markers); lag is source log-end minus committed
+position (what is left to copy: nothing is committed on the source, so source-side lag tools
+see nothing).
 Bytes per second are the records per second times the app's mean record size, from the
 counters its workers publish in their heartbeats on the control topic; those heartbeats also
 carry the workers' errors. Each collection is published on the feed as `k2k.metrics`."""
@@ -161,7 +163,9 @@ class MetricsCollector:
         records_total = sum(b.get("records", 0) for b in current)
         bytes_total = sum(b.get("bytes", 0) for b in current)
         in_sums = {t: sum(source_end[(t, p)] for p in range(counts[t])) for t in topics}
-        out_sums = {t: sum(target_end.get((t, p), 0) for p in range(target_counts.get(t, 0))) for t in topics}
+        # Copied = committed positions moving, not the target's log end, which also counts the
+        # transaction markers of an exactly-once app (one per partition per commit).
+        out_sums = {t: sum(committed.get((t, p), 0) for p in range(counts[t])) for t in topics}
         previous = self._samples.get(record.name)
         self._samples[record.name] = (clock, in_sums, out_sums, records_total, bytes_total)
         record_size = (bytes_total - previous[4]) / max(1, records_total - previous[3]) if previous else 0.0

@@ -1,6 +1,7 @@
 """What `make run` shows on a fresh machine: the sandbox's clusters registered as the
-environments `source` and `target`, and a small order stream on `source` (produced, and
-consumed by a billing group) so that every figure on screen moves from the first second."""
+environments `source` and `target`, a small order stream on `source` (produced, and
+consumed by a billing group) so that every figure on screen moves from the first second,
+and a K2K app replicating it to `target`."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ from backend.environments.models import (
 from backend.environments.resources import CONNECT_CLUSTER, KAFKA_CONNECTION, REDPANDA_CONNECT
 from backend.environments.service import EnvironmentService
 from backend.errors import Conflict
+from backend.k2k.service import K2KService
 
 DEMO_TOPIC = "demo.orders"
+DEMO_APP = "orders-to-target"
 TIERS = {"source": Tier.staging, "target": Tier.production}
 
 
@@ -50,6 +53,21 @@ def register(service: EnvironmentService, status: dict[str, Any]) -> None:
     if status["redpanda_connect"] and status["clusters"]["source"]:
         service.put_resource("source", REDPANDA_CONNECT, "sandbox",
                              RedpandaConnectSpec(url=status["redpanda_connect"]["url"]))
+
+
+def register_replication(k2k: K2KService) -> None:
+    """The demo K2K app, made once: a user's later edits (or its deletion) are left alone."""
+    if k2k.store.get_app(DEMO_APP) is not None:
+        return
+    with contextlib.suppress(Conflict):
+        k2k.create({
+            "metadata": {"name": DEMO_APP, "displayName": "Orders to target",
+                         "description": "The sandbox's demo order stream, replicated exactly once"},
+            "spec": {"sourceKafkaLRN": KAFKA_CONNECTION.lrn("source", "sandbox"),
+                     "targetKafkaLRN": KAFKA_CONNECTION.lrn("target", "sandbox"), "topics": [DEMO_TOPIC],
+                     "replicator": {"exactlyOnce": True, "autoCreateTopics": True, "autoCreateControlTopics": True,
+                                    "keepRecordCreationTimestamp": True}},
+        })
 
 
 class OrderStream:
