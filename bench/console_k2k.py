@@ -7,7 +7,7 @@ that does not move the cursor is a dropped keystroke).
 Metric events are published by hand through the HQ's own metrics collector (the K2K
 controller is off: 500 apps of workers do not fit this machine); they travel the real path,
 change feed -> SSE -> LiveFeed -> screen. An update counts as shown when the first screen
-render after the table took the new figure has returned (DataTable.update_cell and
+render after the table took the new figure has returned (ResourceTable._update_in_place and
 Screen._refresh_layout are wrapped, in this process only, to note when they ran). Prints
 figures, asserts nothing.
 
@@ -31,7 +31,6 @@ import time
 
 import psutil
 from textual.screen import Screen
-from textual.widgets import DataTable
 
 from backend.app import create_app
 from backend.k2k.models import K2KMetrics
@@ -104,20 +103,21 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
     """(per app: when each new IN figure entered the table, the end time of every screen render)."""
     written: dict[str, list[tuple[float, str]]] = {}
     renders: list[float] = []
-    update_cell, refresh = DataTable.update_cell, Screen._refresh_layout
+    in_place, refresh = ResourceTable._update_in_place, Screen._refresh_layout
 
-    def noting_update(self, row_key, column_key, value, **kwargs):
-        if str(column_key) == "in" or getattr(column_key, "value", None) == "in":
-            key = row_key if isinstance(row_key, str) else row_key.value
-            written.setdefault(key, []).append((time.perf_counter(), value.plain))
-        return update_cell(self, row_key, column_key, value, **kwargs)
+    def noting_update(self, keys):
+        result = in_place(self, keys)
+        now = time.perf_counter()
+        for key in keys:
+            written.setdefault(key, []).append((now, self.get_cell(key, "in").plain))
+        return result
 
     def noting_refresh(self, *a, **kw):
         result = refresh(self, *a, **kw)
         renders.append(time.perf_counter())
         return result
 
-    DataTable.update_cell = noting_update
+    ResourceTable._update_in_place = noting_update
     Screen._refresh_layout = noting_refresh
     return written, renders
 

@@ -18,9 +18,10 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 # Live changes wait this long for company before the table is updated and redrawn.
-COALESCE_SECONDS = 0.05
+COALESCE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,39 @@ class ResourceTable(DataTable):
         column = self.sort_column
         return sorted(keys, key=lambda k: (_sort_key(self._values[k][column]), k), reverse=self.sort_reverse)
 
+    def _update_in_place(self, keys: set[str]) -> None:
+        """Writes the changed cells of rows that stay where they are.
+
+        DataTable.update_cell bumps a counter that is part of every render cache key, so one
+        changed cell re-renders every visible cell (~70 ms for a screenful). Here the cells are
+        written into the table's data and only the renders cached for those rows are dropped.
+        This leans on DataTable internals (`_data` and four caches keyed by row or row index),
+        which is why Textual is pinned below 9; a cell that outgrows its column takes the
+        public path, which re-measures the column."""
+        widths = {column.key.value: column.content_width for column in self.columns.values()}
+        touched: set[RowKey] = set()
+        for key in keys:
+            for column, cell in zip(self.spec, self._cells[key], strict=True):
+                if self.get_cell(key, column.key) == cell:
+                    continue
+                if cell.cell_len > widths.get(column.key, 0):
+                    self.update_cell(key, column.key, cell, update_width=True)
+                else:
+                    self._data[RowKey(key)][ColumnKey(column.key)] = cell
+                    touched.add(RowKey(key))
+        if not touched:
+            return
+        indexes = {self._row_locations.get(row_key) for row_key in touched}
+        # LRUCache has keys() but no __iter__.
+        for cache in (self._cell_render_cache, self._row_render_cache):
+            for cache_key in [k for k in cache.keys() if k[0] in touched]:  # noqa: SIM118
+                cache.discard(cache_key)
+        for cache_key in [k for k in self._row_renderable_cache.keys() if k[1] in indexes]:  # noqa: SIM118
+            self._row_renderable_cache.discard(cache_key)
+        self._line_cache.clear()  # lines are rebuilt from the row renders, which stay cached
+        for index in indexes:
+            self.refresh_row(index)
+
     def _sync(self) -> None:
         self._sync_pending = False
         if not self.columns:  # not mounted yet: on_mount adds columns, then the first sync paints
@@ -154,13 +188,7 @@ class ResourceTable(DataTable):
         wanted = self._ordered()
         dirty, self._dirty = self._dirty, set()
         if wanted == self._shown:
-            widths = {c.key: c.content_width for c in self.columns.values()}
-            for key in dirty & set(wanted):
-                for column, cell in zip(self.spec, self._cells[key], strict=True):
-                    if self.get_cell(key, column.key) != cell:
-                        # Re-measuring a column costs a pass over every row: only when the cell outgrows it.
-                        wider = cell.cell_len > widths.get(column.key, 0)
-                        self.update_cell(key, column.key, cell, update_width=wider)
+            self._update_in_place(dirty & set(wanted))
             return
         selected = self.selected_key
         self.clear()

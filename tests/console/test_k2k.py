@@ -36,6 +36,11 @@ def cell(screen: K2KAppsScreen, key: str, column: str) -> str:
     return screen.table.get_cell(key, column).plain
 
 
+def drawn(screen: K2KAppsScreen, key: str) -> str:
+    """The row's line as the table draws it (below the header line)."""
+    return screen.table.render_line(screen.table.get_row_index(key) + 1).text
+
+
 # the list
 
 
@@ -53,9 +58,13 @@ async def test_metrics_update_rows_in_place_keeping_the_cursor(k2k, console):
         screen = await open_k2k(pilot)
         await until(pilot, lambda: cell(screen, "orders-dr", "in") == "10,420/s", "the first metrics")
         await pilot.press("down")
+        assert "10,420/s" in drawn(screen, "orders-dr")  # rendered, so cached
         publish_metrics(k2k, rate_factor=2)
         await until(pilot, lambda: cell(screen, "orders-dr", "in") == "20,840/s", "the new rate")
         assert screen.table.selected_key == "clickstream"
+        # Written in place (only that row's renders dropped): what is drawn must follow.
+        await until(pilot, lambda: "20,840/s" in drawn(screen, "orders-dr"), "the new rate drawn")
+        assert "10,420/s" not in drawn(screen, "orders-dr")
 
 
 async def test_command_line_k2k_and_escape_back_home(k2k, console):
