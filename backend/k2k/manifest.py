@@ -100,5 +100,13 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
     return documents
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the embedded JSON files) as literal blocks, readable in a review."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
 def render_manifests(store: Store, name: str) -> str:
-    return yaml.safe_dump_all(manifests(store, name), sort_keys=False)
+    return yaml.dump_all(manifests(store, name), Dumper=_Dumper, sort_keys=False)

@@ -222,3 +222,12 @@ def test_new_topics_matching_a_regex_are_picked_up(source, target, tmp_path):
         TargetReader(target, second, partitions=2).wait_for(20, timeout=120, workers=workers)
     finally:
         workers.stop_all()
+
+
+def test_a_missing_control_topic_without_auto_create_fails_with_a_clear_message(source, target, tmp_path):
+    topic = new_topic(source)
+    config = worker_config(source, target, [topic]).model_copy(update={"auto_create_control_topics": False})
+    workers = Workers(config, tmp_path)
+    assert workers.start("0").wait(120) == EXIT_CONFIG
+    assert f"control topic '__streamhq-k2k-{config.app}-status' missing" in workers.logs()
+    assert "autoCreateControlTopics" in workers.logs()
