@@ -5,6 +5,12 @@ Sequence numbers start from the wall clock in microseconds, then count up by one
 ids monotonic across server restarts, so a client that reconnects with a `Last-Event-ID`
 from before a restart is recognised as behind the replay buffer and told to resync, rather
 than silently matched against an unrelated event that reused its number.
+
+Measurements (`k2k.metrics`) are published as *superseding* changes: each replaces the last one
+for its key. The replay buffer keeps only the newest per key, the way a compacted topic would,
+so a client that resumes still gets the current figures, while a steady stream of measurements
+(500 apps every 3 s is 166 events/s) neither pushes the state changes out of the buffer nor
+keeps thousands of stale metric trees alive for the garbage collector to walk.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ class Change:
     verb: str
     key: tuple[str, ...]
     data: Any  # the store record after the change; None for a deletion
+    supersedes: bool = False  # a measurement: only the newest per (kind, key) is worth replaying
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class ChangeFeed:
         self._lock = threading.Lock()
         self._last_id = time.time_ns() // 1000
         self._buffer: deque[Event] = deque(maxlen=replay_events)
+        # Newest id of a state change no longer in the buffer: a client behind it must resync.
+        self._forgotten = self._last_id
+        self._newest: dict[tuple[str, tuple[str, ...]], Event] = {}  # superseding changes, per key
         self._subscribers: set[Subscription] = set()
 
     @property
@@ -73,7 +83,14 @@ class ChangeFeed:
         with self._lock:
             self._last_id += 1
             event = Event(self._last_id, change)
-            self._buffer.append(event)
+            if change.supersedes:
+                self._newest[(change.kind, change.key)] = event
+            else:
+                if change.verb == "deleted":
+                    self._newest.pop((change.kind, change.key), None)
+                if len(self._buffer) == self._buffer.maxlen:
+                    self._forgotten = self._buffer[0].id
+                self._buffer.append(event)
             subscribers = list(self._subscribers)
         for subscription in subscribers:
             subscription.deliver(event)
@@ -86,10 +103,11 @@ class ChangeFeed:
         with self._lock:
             missed: list[Event] = []
             if last_event_id is not None and last_event_id != self._last_id:
-                oldest = self._buffer[0].id if self._buffer else self._last_id + 1
-                if last_event_id > self._last_id or last_event_id < oldest - 1:
+                if last_event_id > self._last_id or last_event_id < self._forgotten:
                     raise Resync()
                 missed = [e for e in self._buffer if e.id > last_event_id]
+                missed += [e for e in self._newest.values() if e.id > last_event_id]
+                missed.sort(key=lambda e: e.id)
             subscription.position = self._last_id
             self._subscribers.add(subscription)
         return subscription, missed

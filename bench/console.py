@@ -267,7 +267,7 @@ async def inproc_first_paint(home: Path, count: int, figures: Figures) -> None:
         server, client = start_embedded(home)
         embedded = time.perf_counter()
         try:
-            app = StreamHQApp(client, ConsoleConfig.load())
+            app = StreamHQApp(client, ConsoleConfig.load(), settle_heap=True)  # as `streamhq` runs it
             async with app.run_test(size=SIZE) as pilot:
                 seen = await poll(lambda: has_rows(app, count), f"{count} rows", pilot=pilot, every=0.01)
                 cpu = time.process_time() - cpu_started
@@ -329,7 +329,7 @@ async def inproc_live_updates(home: Path, count: int, updates: int, moves: int, 
         return time.perf_counter() - started
 
     try:
-        app = StreamHQApp(client, ConsoleConfig.load())
+        app = StreamHQApp(client, ConsoleConfig.load(), settle_heap=True)  # as `streamhq` runs it
         with (recording(ResourceTable, "upsert", upserts),
               recording(ResourceTable, "_sync", syncs),
               recording(DataTable, "_update_dimensions", measures),

@@ -1,8 +1,10 @@
 """Console benchmark of the K2K screen: 500 apps of 20 partitions each on an embedded-style HQ
 (same process, UNIX socket, as `streamhq` runs it): first paint of the K2K screen, the
 process's memory, and the delay from a `k2k.metrics` event being published to the new figure
-on screen while 50 metric updates per second stream in, with keys pressed throughout (a key
-that does not move the cursor is a dropped keystroke).
+on screen while 50 metric updates per second stream in, and the delay from a key to the moved
+cursor on screen while `down` is typed at 10 keys/s throughout (a key that never moves the
+cursor is a dropped keystroke). Keys go in through the driver as a terminal's would, without
+the test pilot's wait-for-idle between them.
 
 Metric events are published by hand through the HQ's own metrics collector (the K2K
 controller is off: 500 apps of workers do not fit this machine); they travel the real path,
@@ -30,6 +32,7 @@ import threading
 import time
 
 import psutil
+from textual import events
 from textual.screen import Screen
 
 from backend.app import create_app
@@ -46,6 +49,7 @@ from console.widgets.resource_table import ResourceTable
 SIZE = (160, 45)
 TOKEN = "bench-token"
 TARGET_DELAY = 0.250
+KEYS_PER_SECOND = 10
 
 
 def metrics(partitions: int, rate: float) -> K2KMetrics:
@@ -88,7 +92,7 @@ def shown_delays(sent, written, renders) -> tuple[list[float], int]:
             if text not in entered:
                 superseded += 1
                 continue
-            render = next((r for r in renders if r >= entered[text]), None)
+            render = first_render_after(renders, entered[text])
             if render is not None:
                 delays.append(render - at)
     return delays, superseded
@@ -99,11 +103,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[float]]:
-    """(per app: when each new IN figure entered the table, the end time of every screen render)."""
+def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[float], dict[int, float]]:
+    """(per app: when each new IN figure entered the table; the end time of every screen render;
+    per cursor row: when the cursor first reached it)."""
     written: dict[str, list[tuple[float, str]]] = {}
     renders: list[float] = []
+    reached: dict[int, float] = {}
     in_place, refresh = ResourceTable._update_in_place, Screen._refresh_layout
+    cursor = ResourceTable.watch_cursor_coordinate
 
     def noting_update(self, keys):
         result = in_place(self, keys)
@@ -117,9 +124,18 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
         renders.append(time.perf_counter())
         return result
 
+    def noting_cursor(self, old, new):
+        reached.setdefault(new.row, time.perf_counter())
+        return cursor(self, old, new)
+
     ResourceTable._update_in_place = noting_update
     Screen._refresh_layout = noting_refresh
-    return written, renders
+    ResourceTable.watch_cursor_coordinate = noting_cursor
+    return written, renders, reached
+
+
+def first_render_after(renders: list[float], at: float) -> float | None:
+    return next((r for r in renders if r >= at), None)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -129,7 +145,8 @@ async def run(args: argparse.Namespace) -> None:
     names = seed(app, args.apps, args.partitions)
     collector = app.state.k2k.controller.metrics
     process = psutil.Process()
-    console = StreamHQApp(HQClient("bench", TOKEN, uds=str(home / "hq.sock")), ConsoleConfig(path=home / "c.yaml"))
+    console = StreamHQApp(HQClient("bench", TOKEN, uds=str(home / "hq.sock")), ConsoleConfig(path=home / "c.yaml"),
+                          settle_heap=True)  # as `streamhq` runs it
     async with console.run_test(size=SIZE) as pilot:
         started = time.perf_counter()
         pilot.app.show_k2k()
@@ -142,7 +159,7 @@ async def run(args: argparse.Namespace) -> None:
         rss_after_paint = process.memory_info().rss
 
         # 50 updates/s of visible apps (the ones on screen), each with a rate never shown before.
-        written, renders = watch_table_and_renders()
+        written, renders, reached = watch_table_and_renders()
         sent: dict[str, list[tuple[float, str]]] = {}
         stop = threading.Event()
 
@@ -159,15 +176,18 @@ async def run(args: argparse.Namespace) -> None:
         publisher = threading.Thread(target=publish, daemon=True)
         publisher.start()
         deadline = time.perf_counter() + args.seconds
-        presses, moved = 0, 0
-        while time.perf_counter() < deadline:
-            before = screen.table.cursor_row
-            await pilot.press("down" if presses % 2 == 0 else "up")
-            moved += screen.table.cursor_row != before
-            presses += 1
-            await pilot.pause(0.05)
+        start_row = screen.table.cursor_row
+        typed: list[float] = []
+        while time.perf_counter() < deadline and start_row + len(typed) < args.apps - 1:
+            typed.append(time.perf_counter())
+            pilot.app._driver.send_message(events.Key("down", None))
+            await asyncio.sleep(1 / KEYS_PER_SECOND)
         stop.set()
-        key_presses = presses
+        await pilot.pause(1.0)  # let the last keys land
+        key_presses, moved = len(typed), screen.table.cursor_row - start_row
+        key_delays = [render - at for n, at in enumerate(typed)
+                      if (row_at := reached.get(start_row + n + 1)) is not None
+                      and (render := first_render_after(renders, row_at)) is not None]
         delays, superseded = shown_delays(sent, written, renders)
         peak = process.memory_info().rss
     server.stop()
@@ -180,8 +200,11 @@ async def run(args: argparse.Namespace) -> None:
               f"p99 {percentile(delays, 0.99) * 1000:.0f} ms  (n={len(delays)}; target p99 < "
               f"{TARGET_DELAY * 1000:.0f} ms: {'met' if percentile(delays, 0.99) < TARGET_DELAY else 'missed'})")
     print(f"  updates superseded by a newer one before a render: {superseded} (coalesced, as designed)")
-    print(f"  keys pressed during updates        {key_presses}, cursor moved {moved} "
+    print(f"  keys typed during updates ({KEYS_PER_SECOND}/s)  {key_presses}, cursor moved {moved} rows "
           f"({'none dropped' if moved == key_presses else f'{key_presses - moved} dropped'})")
+    if key_delays:
+        print(f"  key -> moved cursor on screen      p50 {statistics.median(key_delays) * 1000:.0f} ms  "
+              f"p99 {percentile(key_delays, 0.99) * 1000:.0f} ms  (n={len(key_delays)})")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from console import heap
 from console.client import FeedState, HQClient, LiveFeed
 from console.config import ConsoleConfig
 from console.messages import LiveChange
@@ -43,11 +44,16 @@ class StreamHQApp(App):
     focus_environment: reactive[str] = reactive("")
     focus_tier: reactive[str] = reactive("")
 
-    def __init__(self, client: HQClient, config: ConsoleConfig, *, read_only: bool = False) -> None:
+    def __init__(
+        self, client: HQClient, config: ConsoleConfig, *, read_only: bool = False, settle_heap: bool = False
+    ) -> None:
+        """`settle_heap`: freeze the start-up heap once the first screen is up (console.heap);
+        for the process that runs the console, not for tests that run many apps in one."""
         super().__init__()
         self.client = client
         self.config = config
         self.read_only = read_only
+        self.settle_heap = settle_heap
         self._feeds: dict[str, LiveFeed] = {}
 
     def on_mount(self) -> None:
@@ -61,6 +67,8 @@ class StreamHQApp(App):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.set_keymap(self.config.keymap)
         self.push_screen(EnvironmentsScreen())
+        if self.settle_heap:
+            self.set_timer(heap.SETTLE_AFTER_SECONDS, heap.settle)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend.settings import default_home
+from console import heap
 from console.client import HQClient
 from console.client.credentials import NoToken, find_token, store_token
 from console.config import ConsoleConfig
@@ -109,6 +110,7 @@ def serve(home: Path, host: str, port: int) -> int:
         print(f"Admin token (shown once, stored hashed in {home}):\n  {generated}", file=sys.stderr)
     print(f"streamhq HQ serving on http://{host}:{port} (state in {home})", file=sys.stderr)
     config = uvicorn.Config(app, log_level="info", access_log=False)
+    heap.settle()
     uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
     return 0
 
@@ -218,7 +220,7 @@ def console(args: argparse.Namespace) -> int:
         embedded, client = start_embedded(args.home)
     demo = start_demo(embedded, args.home) if args.sandbox and embedded else None
     try:
-        StreamHQApp(client, config, read_only=args.read_only).run()
+        StreamHQApp(client, config, read_only=args.read_only, settle_heap=True).run()
     finally:
         if demo:
             demo.stop()

@@ -103,7 +103,7 @@ class MetricsCollector:
         """Keeps an app's latest metrics and publishes them as `k2k.metrics`."""
         with self._lock:
             self._latest[name] = metrics
-        self.publish(Change("k2k", "metrics", (name,), metrics))
+        self.publish(Change("k2k", "metrics", (name,), metrics, supersedes=True))
 
     def latest(self, name: str) -> K2KMetrics | None:
         with self._lock:

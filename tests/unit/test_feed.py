@@ -124,3 +124,55 @@ async def test_a_closed_subscription_receives_nothing_more():
     await asyncio.sleep(0)
 
     assert subscription.queue.empty()
+
+
+def measurement(app: str, value: int) -> Change:
+    return Change("k2k", "metrics", (app,), value, supersedes=True)
+
+
+async def test_resuming_replays_only_the_newest_measurement_per_key_in_order_with_state_changes():
+    feed = ChangeFeed()
+    start = feed.publish(change(0)).id
+    feed.publish(measurement("a", 1))
+    feed.publish(measurement("b", 1))
+    updated = feed.publish(change(1)).id
+    feed.publish(measurement("a", 2))
+
+    _, missed = feed.subscribe(start)
+
+    assert [(e.change.kind, e.change.key, e.change.data) for e in missed] == [
+        ("k2k", ("b",), 1), ("environment", ("env-1",), None), ("k2k", ("a",), 2)]
+    assert [e.id for e in missed] == sorted(e.id for e in missed)
+    assert updated in [e.id for e in missed]
+
+
+async def test_measurements_never_push_state_changes_out_of_the_buffer():
+    feed = ChangeFeed(replay_events=3)
+    start = feed.publish(change(0)).id
+    for n in range(100):
+        feed.publish(measurement("a", n))
+
+    _, missed = feed.subscribe(start)
+
+    assert [e.change.data for e in missed] == [99]
+
+
+async def test_a_deletion_drops_the_measurements_of_what_it_deleted():
+    feed = ChangeFeed()
+    start = feed.publish(change(0)).id
+    feed.publish(measurement("a", 1))
+    feed.publish(Change("k2k", "deleted", ("a",), None))
+
+    _, missed = feed.subscribe(start)
+
+    assert [e.name for e in missed] == ["k2k.deleted"]
+
+
+async def test_live_subscribers_receive_every_measurement():
+    feed = ChangeFeed(replay_events=1)
+    subscription, _ = feed.subscribe()
+    for n in range(3):
+        feed.publish(measurement("a", n))
+    await asyncio.sleep(0)
+
+    assert [subscription.queue.get_nowait().change.data for _ in range(3)] == [0, 1, 2]
