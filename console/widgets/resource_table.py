@@ -5,8 +5,8 @@ parsed as markup, and a display name like "a [/] b" would crash the console). Fi
 matches the rendered text, sorting uses the raw values. Live changes are coalesced: a burst
 of events is applied in one pass a moment later, so the table redraws once, not per event.
 A pass that keeps the visible rows and their order only rewrites the changed rows' cells, so
-cursor, scroll, sort and filter survive; anything else rebuilds the rows and puts the cursor
-back on the same key.
+cursor, scroll, sort and filter survive; a pass that only reorders them re-points the row
+order; anything else rebuilds the rows and puts the cursor back on the same key.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -191,6 +192,18 @@ class ResourceTable(DataTable):
             self._update_in_place(dirty & set(wanted))
             return
         selected = self.selected_key
+        if len(wanted) == len(self._shown) and set(wanted) == set(self._shown):
+            # Same rows in a new order (a live change moved a row under a sort): rewrite the
+            # changed cells and re-point the row order, as DataTable.sort does, instead of
+            # re-adding and re-measuring every row.
+            self._update_in_place(dirty)
+            self._row_locations = TwoWayDict({RowKey(key): index for index, key in enumerate(wanted)})
+            self._update_count += 1
+            self.refresh()
+            self._shown = wanted
+            if selected is not None:
+                self.move_cursor(row=wanted.index(selected), animate=False)
+            return
         self.clear()
         for key in wanted:
             self.add_row(*self._cells[key], key=key)

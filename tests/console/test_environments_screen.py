@@ -103,6 +103,25 @@ async def test_live_updates_keep_cursor_sort_and_filter(hq, console):
         await client.aclose()
 
 
+async def test_a_live_change_that_moves_a_row_under_a_sort_reorders_it_and_keeps_the_cursor(hq, console):
+    seed_fleet(hq.store)
+    async with console().run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await pilot.press("s", "s")  # by display name: Developer laptop, Production EU, Staging EU
+        await pilot.press("down")
+        table = pilot.app.screen.table
+        assert table.selected_key == "prod-eu"
+        client = hq.client()
+        await client.patch_environment("staging-eu", EnvironmentPatch(display_name="Alpha staging"))
+        await until(pilot, lambda: table_keys(pilot) == ["staging-eu", "dev-local", "prod-eu"], "the moved row")
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == ["staging-eu", "dev-local", "prod-eu"]
+        assert str(table.get_row_at(0)[1]) == "Alpha staging"
+        assert table.selected_key == "prod-eu", "the cursor follows its row"
+        assert table.cursor_row == 2
+        await client.aclose()
+
+
 async def test_sort_cycles_columns_and_reverses(hq, console):
     seed_fleet(hq.store)
     async with console().run_test(size=SIZE) as pilot:
