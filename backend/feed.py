@@ -73,27 +73,38 @@ class ChangeFeed:
         # Newest id of a state change no longer in the buffer: a client behind it must resync.
         self._forgotten = self._last_id
         self._newest: dict[tuple[str, tuple[str, ...]], Event] = {}  # superseding changes, per key
+        self._deleted: set[tuple[str, tuple[str, ...]]] = set()  # keys whose measurements are dropped
         self._subscribers: set[Subscription] = set()
 
     @property
     def last_id(self) -> int:
         return self._last_id
 
-    def publish(self, change: Change) -> Event:
+    def publish(self, change: Change) -> Event | None:
+        """Numbers the change and hands it to every subscriber; None when it was dropped: a
+        measurement of something already deleted (a metrics round may finish after the delete)."""
         with self._lock:
-            self._last_id += 1
-            event = Event(self._last_id, change)
+            key = (change.kind, change.key)
             if change.supersedes:
-                self._newest[(change.kind, change.key)] = event
+                if key in self._deleted:
+                    return None
+                self._last_id += 1
+                event = self._newest[key] = Event(self._last_id, change)
             else:
                 if change.verb == "deleted":
-                    self._newest.pop((change.kind, change.key), None)
+                    self._newest.pop(key, None)
+                    self._deleted.add(key)
+                elif change.verb == "created":
+                    self._deleted.discard(key)
+                self._last_id += 1
+                event = Event(self._last_id, change)
                 if len(self._buffer) == self._buffer.maxlen:
                     self._forgotten = self._buffer[0].id
                 self._buffer.append(event)
-            subscribers = list(self._subscribers)
-        for subscription in subscribers:
-            subscription.deliver(event)
+            # Delivered under the lock, so every subscriber receives events in id order even when
+            # the store and the metrics thread publish at once (call_soon_threadsafe never blocks).
+            for subscription in self._subscribers:
+                subscription.deliver(event)
         return event
 
     def subscribe(self, last_event_id: int | None = None) -> tuple[Subscription, list[Event]]:

@@ -176,3 +176,41 @@ async def test_live_subscribers_receive_every_measurement():
     await asyncio.sleep(0)
 
     assert [subscription.queue.get_nowait().change.data for _ in range(3)] == [0, 1, 2]
+
+
+async def test_a_measurement_of_a_deleted_key_is_dropped_until_it_is_created_again():
+    feed = ChangeFeed()
+    start = feed.publish(change(0)).id
+    subscription, _ = feed.subscribe()
+    feed.publish(Change("k2k", "deleted", ("a",), None))
+    assert feed.publish(measurement("a", 1)) is None  # a metrics round that finished after the delete
+    feed.publish(Change("k2k", "created", ("a",), None))
+    feed.publish(measurement("a", 2))
+    await asyncio.sleep(0)
+
+    live = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    _, missed = feed.subscribe(start)
+
+    assert [(e.name, e.change.data) for e in live] == [("k2k.deleted", None), ("k2k.created", None),
+                                                        ("k2k.metrics", 2)]
+    assert [(e.name, e.change.data) for e in missed] == [(e.name, e.change.data) for e in live]
+
+
+async def test_subscribers_receive_events_in_id_order_while_threads_publish_at_once():
+    feed = ChangeFeed(replay_events=100_000)
+    subscription, _ = feed.subscribe()
+
+    def publisher(n: int) -> None:
+        for i in range(2_000):
+            feed.publish(measurement(f"app-{n}", i) if n % 2 else change(i))
+
+    threads = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    await asyncio.sleep(0)
+
+    ids = [subscription.queue.get_nowait().id for _ in range(subscription.queue.qsize())]
+    assert len(ids) == 8_000
+    assert ids == sorted(ids)
