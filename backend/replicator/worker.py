@@ -28,7 +28,9 @@ nothing is copied twice or skipped as read with read_committed on the target.
 
 The known traps: on revoke, open transactions are committed before the partition is let
 go; when a partition is lost (session expired), its transaction is aborted, never
-committed; after an abort, the partition is sought back to its last committed position;
+committed; after an abort, the partition is sought back to its last committed position
+(a delivery that fails mid-transaction, such as a record the target refuses, aborts and
+re-copies that partition only: it is retried, never skipped, and the worker stays up);
 a transaction is committed every quarter second, far inside `transaction.timeout.ms`; and
 since nothing is committed on the source, lag is computed by HQ from the positions stored
 on the target against the source's log-end offsets.
@@ -151,6 +153,7 @@ class Worker:
         self.producer: Producer | None = None if config.exactly_once else self._producer({})
         self.transactional: dict[TP, Producer] = {}
         self.open: set[TP] = set()  # partitions with an open transaction
+        self.committing: dict[TP, float] = {}  # when each running commit call started
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="txn")
 
     # producers
@@ -212,12 +215,19 @@ class Worker:
         log.info("revoked %s", _describe(partitions))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # Someone else may own these already: abort, never commit.
+        # Someone else may own these already: abort, never commit. Their new owner has most
+        # likely fenced our producers, so a failed abort is expected and changes nothing: the
+        # owner's init_transactions has aborted what we left open.
         tps = [(p.topic, p.partition) for p in partitions]
-        for tp in tps:
-            if tp in self.open:
-                self._abort(tp, rewind=False)
-        self._release(tps)
+        try:
+            for tp in tps:
+                if tp in self.open:
+                    try:
+                        self._abort(tp, rewind=False)
+                    except (Fenced, KafkaException) as exc:
+                        log.warning("%s[%s] was taken over before its transaction was aborted: %s", *tp, exc)
+        finally:
+            self._release(tps)
         log.warning("lost %s", _describe(partitions))
 
     def _release(self, tps: list[TP]) -> None:
@@ -232,6 +242,7 @@ class Worker:
 
     def copy(self, messages: list[Message]) -> None:
         keep = self.config.keep_timestamps
+        failed: set[TP] = set()  # exactly-once: transactions to abort and copy again
         for message in messages:
             err = message.error()
             if err is not None:
@@ -242,20 +253,29 @@ class Worker:
                 self._note_error(f"source: {err.str()}")
                 continue
             tp = (message.topic(), message.partition())
-            producer = self.producer
-            if producer is None:
-                producer = self.transactional.get(tp)
-                if producer is None:  # fetched before a revoke: no longer ours
-                    continue
-                if tp not in self.open:
+            producer = self.producer if self.producer is not None else self.transactional.get(tp)
+            if producer is None or tp in failed:  # fetched before a revoke: no longer ours
+                continue
+            self.committed.setdefault(tp, message.offset())
+            try:
+                if self.producer is None and tp not in self.open:
                     producer.begin_transaction()
                     self.open.add(tp)
-            self.committed.setdefault(tp, message.offset())
+                self._produce(producer, tp, message, message.timestamp()[1] if keep else 0)
+            except KafkaException as exc:
+                # A delivery in this transaction failed (the target refused a record, a timeout):
+                # its producer takes nothing more until the transaction is aborted.
+                if self.producer is not None or exc.args[0].fatal():
+                    raise
+                self._note_error(f"transaction on {tp[0]}[{tp[1]}] aborted: {exc.args[0].str()}")
+                failed.add(tp)
+                continue
             value = message.value()
-            self._produce(producer, tp, message, message.timestamp()[1] if keep else 0)
             self.positions[tp] = message.offset() + 1
             self.counters.records += 1
             self.counters.bytes += len(value) if value else 0
+        for tp in failed:
+            self._abort(tp, rewind=True)
         if self.producer is not None:
             self.producer.poll(0)
 
@@ -285,8 +305,13 @@ class Worker:
             raise KafkaException(self.delivery_error)
         moved = [TopicPartition(t, p, o) for (t, p), o in self.positions.items() if self.committed.get((t, p)) != o]
         if moved:
-            self.target_group.commit(offsets=moved, asynchronous=False)
-            for position in moved:
+            # A commit that fails for some partitions only says so per partition: those are
+            # committed again next round.
+            for position in self.target_group.commit(offsets=moved, asynchronous=False) or moved:
+                if position.error is not None:
+                    self._note_error(f"target: committing {position.topic}[{position.partition}]: "
+                                     f"{position.error.str()}")
+                    continue
                 self.committed[(position.topic, position.partition)] = position.offset
 
     def _commit_transactions(self) -> None:
@@ -294,14 +319,25 @@ class Worker:
         if not open_now:
             return
         commits = [self.pool.submit(self._commit_one, tp) for tp in open_now]
-        _, pending = wait(commits, timeout=STUCK_SECONDS)
-        if pending:
-            raise Stuck(f"a transaction commit has not returned in {STUCK_SECONDS:.0f}s "
-                        "(librdkafka#5511 after a coordinator restart): restarting from the committed positions")
+        pending = set(commits)
+        while pending:
+            _, pending = wait(pending, timeout=1.0)
+            # Only a call that has been running too long is stuck, not one queued behind others.
+            oldest = min(list(self.committing.values()), default=None)
+            if pending and oldest is not None and time.monotonic() - oldest > STUCK_SECONDS:
+                raise Stuck(f"a transaction commit has not returned in {STUCK_SECONDS:.0f}s "
+                            "(librdkafka#5511 after a coordinator restart): restarting from the committed positions")
         for commit in commits:
             commit.result()
 
     def _commit_one(self, tp: TP) -> None:
+        self.committing[tp] = time.monotonic()
+        try:
+            self._commit_transaction(tp)
+        finally:
+            self.committing.pop(tp, None)
+
+    def _commit_transaction(self, tp: TP) -> None:
         producer = self.transactional[tp]
         position = self.positions[tp]
         group = self.target_group.consumer_group_metadata()
@@ -327,13 +363,14 @@ class Worker:
         self.committed[tp] = position
 
     def _abort(self, tp: TP, rewind: bool) -> None:
-        self.open.discard(tp)
-        try:
-            self.transactional[tp].abort_transaction(TIMEOUT)
-        except KafkaException as exc:
-            if exc.args[0].fatal():
-                raise Fenced(f"{tp[0]}[{tp[1]}]: {exc.args[0].str()}") from None
-            raise
+        if tp in self.open:
+            self.open.discard(tp)
+            try:
+                self.transactional[tp].abort_transaction(TIMEOUT)
+            except KafkaException as exc:
+                if exc.args[0].fatal():
+                    raise Fenced(f"{tp[0]}[{tp[1]}]: {exc.args[0].str()}") from None
+                raise
         if rewind:
             position = self.committed.get(tp, OFFSET_BEGINNING)
             self.positions[tp] = position

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from backend.replicator.worker import EXIT_CONFIG
 from backend.sandbox.processes import stop
@@ -231,3 +231,56 @@ def test_a_missing_control_topic_without_auto_create_fails_with_a_clear_message(
     assert workers.start("0").wait(120) == EXIT_CONFIG
     assert f"control topic '__streamhq-k2k-{config.app}-status' missing" in workers.logs()
     assert "autoCreateControlTopics" in workers.logs()
+
+
+def test_a_record_the_target_refuses_is_retried_never_skipped_and_the_worker_stays_up(source, target, tmp_path):
+    """Partition 0 holds a record larger than the target topic accepts: every transaction that
+    carries it fails. Exactly-once aborts and re-copies that partition alone; the other
+    partitions go on, nothing after the record is committed ahead of it, and once the target
+    takes it (max.message.bytes raised) the partition completes, in the same worker process."""
+    topic = new_topic(source, partitions=2)
+    create_topic_with(target, topic, partitions=2, configs={"max.message.bytes": "4096"})
+    producer = Producer({"bootstrap.servers": source["bootstrap"], "enable.idempotence": True})
+    for seq in range(50):
+        value = str(seq).rjust(20_000, "0") if seq == 10 else str(seq)  # still reads as 10
+        producer.produce(topic, value.encode(), partition=0)
+        producer.produce(topic, str(seq).encode(), partition=1)
+    producer.flush(30)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    reader = TargetReader(target, topic, partitions=2)
+    try:
+        process = workers.start("0")
+        reader.wait_for(50 + 10, timeout=120, workers=workers)  # partition 1 whole, partition 0 up to the record
+        wait_for_log(workers, "aborted")
+        reader.drain(3.0)
+        assert reader.values[1] == list(range(50))
+        assert reader.values[0] == list(range(10)), "records after the refused one were committed ahead of it"
+        assert process.poll() is None, f"the worker exited on a refused record\n{workers.logs()}"
+
+        set_topic_config(target, topic, "max.message.bytes", "1000000")
+        reader.wait_for(100, timeout=120, workers=workers)
+        assert process.poll() is None, "the same worker copied the rest"
+    finally:
+        workers.stop_all()
+    assert reader.values[0] == list(range(50))
+    assert reader.values[1] == list(range(50))
+    reader.close()
+
+
+def create_topic_with(cluster: dict, topic: str, partitions: int, configs: dict[str, str]) -> None:
+    admin = AdminClient({"bootstrap.servers": cluster["bootstrap"]})
+    admin.create_topics([NewTopic(topic, partitions, 1, config=configs)])[topic].result(30)
+
+
+def set_topic_config(cluster: dict, topic: str, name: str, value: str) -> None:
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
+        ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)])
+    AdminClient({"bootstrap.servers": cluster["bootstrap"]}).incremental_alter_configs([resource])[resource].result(30)
+
+
+def wait_for_log(workers: Workers, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in workers.logs():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {text!r} in the worker log after {timeout:.0f}s\n{workers.logs()}")
+        time.sleep(0.5)
