@@ -5,16 +5,21 @@ editing those positions (only while no worker runs)."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from backend.k2k.models import REGEX_PREFIX
 
 TP = tuple[str, int]
 TIMEOUT = 10.0
+LEADER_CHANGING = {KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.FENCED_LEADER_EPOCH,
+                   KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                   KafkaError.OFFSET_NOT_AVAILABLE}
+LEADER_CHANGE_RETRIES = 3
 
 
 class Cluster:
@@ -41,6 +46,19 @@ class Cluster:
         return sorted(names)
 
     def _list_offsets(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
+        """Retries what a leader change answers for a moment (new epoch, leader moving): after a
+        broker restart the first answers carry these, and one would blank a whole metrics round."""
+        attempt = 0
+        while True:
+            try:
+                return self._list_offsets_once(tps, spec)
+            except KafkaException as exc:
+                attempt += 1
+                if exc.args[0].code() not in LEADER_CHANGING or attempt > LEADER_CHANGE_RETRIES:
+                    raise
+                time.sleep(0.5 * attempt)
+
+    def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
         if not tps:
             return {}
         futures = self.admin.list_offsets({TopicPartition(t, p): spec for t, p in tps},
