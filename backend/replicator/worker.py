@@ -9,7 +9,8 @@ partitions back without a rebalance.
 
 At-least-once: one idempotent producer. Every second, and before any partition is given up,
 the producer is flushed and only then are the positions of what it delivered committed on
-the target. A crash re-copies at most what was produced since the last commit.
+the target; a partition with a failed delivery is not committed but copied again from its
+last commit. A crash re-copies at most what was produced since the last commit.
 
 Exactly-once, and how zombies are fenced. The source group's coordinator cannot fence a
 producer on another cluster, so fencing is bound to the partition itself: each source
@@ -119,7 +120,7 @@ class Worker:
         self.counters = Counters()
         self.positions: dict[TP, int] = {}  # next offset to copy, as far as produced
         self.committed: dict[TP, int] = {}  # as committed on the target
-        self.delivery_error: KafkaError | None = None
+        self.undelivered: dict[TP, KafkaError] = {}  # at-least-once: partitions to copy again
         self.ensured_topics: set[str] = set()
         self.failure: str | None = None
         self.abandoning = False
@@ -150,7 +151,8 @@ class Worker:
         self.source_admin = AdminClient(config.source)
         self.target_admin = AdminClient(config.target)
         self.status_producer = Producer({**config.target, "linger.ms": 0})
-        self.producer: Producer | None = None if config.exactly_once else self._producer({})
+        self.producer: Producer | None = (None if config.exactly_once
+                                          else self._producer({"on_delivery": self._delivered}))
         self.transactional: dict[TP, Producer] = {}
         self.open: set[TP] = set()  # partitions with an open transaction
         self.committing: dict[TP, float] = {}  # when each running commit call started
@@ -168,14 +170,14 @@ class Worker:
             "batch.size": 1_000_000,
             "message.max.bytes": 10_000_000,
             "queue.buffering.max.kbytes": 262_144,
-            "on_delivery": self._delivered,
             **self.config.producer,
             **extra,
         })
 
-    def _delivered(self, err: KafkaError | None, _: Message) -> None:
-        if err is not None and self.delivery_error is None:
-            self.delivery_error = err
+    def _delivered(self, err: KafkaError | None, message: Message) -> None:
+        # A copy keeps its source's topic and partition, so the report names the source partition.
+        if err is not None:
+            self.undelivered.setdefault((message.topic(), message.partition()), err)
 
     def _transactional(self, tp: TP) -> Producer:
         producer = self._producer({
@@ -300,9 +302,14 @@ class Worker:
         assert self.producer is not None
         while self.producer.flush(TIMEOUT) > 0:
             self._note_error("target: deliveries are slow; still waiting for them before committing")
-        if self.delivery_error is not None:
-            # Positions stop at the last commit; the restart re-copies from there.
-            raise KafkaException(self.delivery_error)
+        undelivered, self.undelivered = self.undelivered, {}
+        for tp, err in undelivered.items():
+            if err.fatal():
+                raise KafkaException(err)
+            if tp in self.positions:  # not since released
+                self._note_error(f"target: {tp[0]}[{tp[1]}] not delivered, copying again from its last "
+                                 f"commit: {err.str()}")
+                self._rewind(tp)
         moved = [TopicPartition(t, p, o) for (t, p), o in self.positions.items() if self.committed.get((t, p)) != o]
         if moved:
             # A commit that fails for some partitions only says so per partition: those are
@@ -372,9 +379,13 @@ class Worker:
                     raise Fenced(f"{tp[0]}[{tp[1]}]: {exc.args[0].str()}") from None
                 raise
         if rewind:
-            position = self.committed.get(tp, OFFSET_BEGINNING)
-            self.positions[tp] = position
-            self.source.seek(TopicPartition(tp[0], tp[1], position))
+            self._rewind(tp)
+
+    def _rewind(self, tp: TP) -> None:
+        """Copying of the partition starts over from its last committed position."""
+        position = self.committed.get(tp, OFFSET_BEGINNING)
+        self.positions[tp] = position
+        self.source.seek(TopicPartition(tp[0], tp[1], position))
 
     # heartbeats
 
