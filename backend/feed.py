@@ -19,7 +19,7 @@ import asyncio
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -38,6 +38,9 @@ class Change:
 class Event:
     id: int
     change: Change
+    # What each reader made of the event (an SSE frame per render), so a hundred subscribers
+    # render it once. Only touched on the event loop's thread.
+    rendered: dict[object, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -21,6 +21,14 @@ def _frame(event_id: int, name: str, data: dict[str, Any]) -> bytes:
     return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+def event_frame(event: Event, render: Render) -> bytes:
+    """The event's frame as `render` shows it, rendered once however many clients stream it."""
+    frame = event.rendered.get(render)
+    if frame is None:
+        frame = event.rendered[render] = _frame(event.id, event.name, render(event))
+    return frame
+
+
 def _last_event_id(request: Request) -> int | None:
     raw = request.headers.get("last-event-id", "").strip()
     return int(raw) if raw.isdigit() else None
@@ -46,7 +54,7 @@ def sse_response(
             yield _frame(resume_from, "ready", {})
             for event in missed:
                 if event.change.kind in kinds:
-                    yield _frame(event.id, event.name, render(event))
+                    yield event_frame(event, render)
             while True:
                 try:
                     event = await asyncio.wait_for(subscription.queue.get(), timeout=ping_seconds)
@@ -54,7 +62,7 @@ def sse_response(
                     yield b": ping\n\n"
                     continue
                 if event.change.kind in kinds:
-                    yield _frame(event.id, event.name, render(event))
+                    yield event_frame(event, render)
         finally:
             subscription.close()
 
