@@ -256,7 +256,7 @@ class Worker:
                 continue
             tp = (message.topic(), message.partition())
             producer = self.producer if self.producer is not None else self.transactional.get(tp)
-            if producer is None or tp in failed:  # fetched before a revoke: no longer ours
+            if producer is None or tp in failed:  # no longer ours (fetched before a revoke), or to be re-copied
                 continue
             self.committed.setdefault(tp, message.offset())
             try:
