@@ -8,7 +8,8 @@ spec's generation changes, stops them for `paused` and on delete, and keeps `sta
 (state, message, pods, observedGeneration) in the store, written only when it changes.
 
 Apps with a `deploymentNamespaceLRN` run in Kubernetes from `streamhq k2k manifest`; the
-controller starts nothing for them and reports their manifests as managed resources."""
+controller starts nothing for them and reports their state, pods and manifest resources as
+the workers' heartbeats show them (backend.k2k.kubernetes)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.k2k import kubernetes
+from backend.k2k.manifest import manifests
 from backend.k2k.metrics import MetricsCollector
 from backend.k2k.models import AppState, K2KSpec
 from backend.k2k.references import SpecProblem, worker_config
@@ -212,15 +215,26 @@ class K2KController:
     # status
 
     def _write_status(self, record: AppRecord, spec: K2KSpec, runtime: Runtime) -> None:
-        state, message = self._state(spec, runtime)
-        pods = [self._pod(slot) for slot in runtime.slots.values()]
-        previous = record.status
         in_sync = runtime.config is not None and runtime.config.generation == record.generation
+        resources: list[dict[str, Any]] = []
+        if spec.deploymentNamespaceLRN is not None and runtime.config is not None:
+            documents = manifests(self.store, record.name)
+            namespace = documents[0]["metadata"]["namespace"]
+            reported = kubernetes.reported_pods(self.metrics.heartbeats(record.name), runtime.config, namespace)
+            state, message = kubernetes.state(reported, runtime.config, namespace, spec.paused, record.name)
+            pods = list(reported.values())
+            resources = kubernetes.managed_resources(documents, reported, spec.paused)
+            in_sync = in_sync and state in (AppState.running, AppState.paused)
+        else:
+            state, message = self._state(spec, runtime)
+            pods = [self._pod(slot) for slot in runtime.slots.values()]
+        previous = record.status
         status: dict[str, Any] = {
             "state": state.value,
             "statusMessage": message,
             "observedGeneration": record.generation if in_sync else previous.get("observedGeneration", 0),
-            "deployment": {"inSync": in_sync and state != AppState.failed, "managedResources": [], "pods": pods},
+            "deployment": {"inSync": in_sync and state != AppState.failed, "managedResources": resources,
+                           "pods": pods},
             "kafka": {"consumerGroup": consumer_group(record.name)},
         }
         unchanged = {k: v for k, v in previous.items() if k not in ("updatedAt", "statusLastTransitionAt")}
@@ -235,9 +249,6 @@ class K2KController:
     def _state(self, spec: K2KSpec, runtime: Runtime) -> tuple[AppState, str]:
         if runtime.problem:
             return AppState.failed, runtime.problem
-        if spec.deploymentNamespaceLRN is not None:
-            return AppState.deploying, (f"runs in Kubernetes ({spec.deploymentNamespaceLRN}): apply "
-                                        "`streamhq k2k manifest` there")
         if spec.paused:
             return AppState.paused, "paused: no worker runs; positions are kept on the target"
         slots = list(runtime.slots.values())

@@ -3,6 +3,7 @@ YAML example, run by the controller's worker processes, paused, offsets edited, 
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,10 +12,10 @@ import httpx
 import pytest
 import yaml
 
-from backend.k2k.manifest import manifests
+from backend.k2k.manifest import CONFIG_DIR, SECRETS_DIR, manifests
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
-from tests.kafka.replication import TargetReader, new_topic, produce_sequences, unique
+from tests.kafka.replication import PARTITIONS, STREAMHQ, TargetReader, new_topic, produce_sequences, unique
 
 pytestmark = pytest.mark.kafka
 
@@ -136,12 +137,17 @@ def test_an_app_missing_its_target_topic_fails_with_the_reason(hq, source, targe
     api.delete(f"/api/v0/apps/k2k/{name}")
 
 
-def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secret(hq, source, target):
+def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secret(hq, source, target, tmp_path):
+    """The manifest's pods, run here as Kubernetes would run them (the ConfigMap and Secret
+    mounted as files, the container's command), copy with the Secret's credentials, and HQ
+    reports the app, its pods and its Deployments from their heartbeats."""
     api = hq.client()
     source_lrn, target_lrn = register(api, source, target)
     name = unique("k8s")
+    topic = new_topic(source)
     api.post("/api/v0/apps/k2k", json={"metadata": {"name": name}, "spec": {
-        "sourceKafkaLRN": source_lrn, "targetKafkaLRN": target_lrn, "topics": ["orders"],
+        "sourceKafkaLRN": source_lrn, "targetKafkaLRN": target_lrn, "topics": [topic],
+        "replicator": {"autoCreateTopics": True, "autoCreateControlTopics": True},
         "deploymentNamespaceLRN": "kubernetes:namespace/dst/incluster/replication",
         "kubernetes": {"image": "registry.example/streamhq:1", "serviceAccount": "k2k"},
         "configOverrides": {"workers": 2}}}).raise_for_status()
@@ -155,3 +161,43 @@ def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secre
     assert pod["serviceAccountName"] == "k2k"
     assert all(d["metadata"]["namespace"] == "replication" for d in docs.values())
     assert not hq.app.state.k2k.controller.workers_alive(name)  # Kubernetes runs them, not HQ
+    wait_until(lambda: state(api, name) == "deploying", "deploying: no pod has reported yet")
+
+    pods = run_as_kubernetes_would(docs, name, tmp_path / "pod")
+    try:
+        produce_sequences(source, topic, 100)
+        try:
+            TargetReader(target, topic).wait_for(100 * PARTITIONS, timeout=120)
+        except AssertionError as exc:
+            logs = "\n".join(f.read_text()[-2000:] for f in sorted((tmp_path / "pod").glob("*.log")))
+            raise AssertionError(f"{exc}\n{logs}") from None
+        wait_until(lambda: state(api, name) == "running", "running, from the pods' heartbeats")
+        status = api.get(f"/api/v0/apps/k2k/{name}").json()["status"]
+    finally:
+        for pod in pods:
+            pod.terminate()
+            pod.wait(60)
+    assert [(p["namespace"], p["state"]) for p in status["deployment"]["pods"]] == [("replication", "running")] * 2
+    assert status["statusMessage"] == "2 workers copying in Kubernetes (replication)"
+    resources = {(r["kind"], r["name"]): r["status"] for r in status["deployment"]["managedResources"]}
+    assert resources == {("ConfigMap", f"k2k-{name}"): "rendered", ("Secret", f"k2k-{name}"): "rendered",
+                         ("Deployment", f"k2k-{name}-0"): "available", ("Deployment", f"k2k-{name}-1"): "available"}
+    assert status["deployment"]["inSync"] is True
+
+
+def run_as_kubernetes_would(docs: dict, name: str, mounts: Path) -> list[subprocess.Popen]:
+    """Each Deployment's container command, with its ConfigMap and Secret as mounted files."""
+    mounts.mkdir(parents=True)
+    (mounts / "config.json").write_text(docs[("ConfigMap", f"k2k-{name}")]["data"]["config.json"])
+    (mounts / "secrets.json").write_text(docs[("Secret", f"k2k-{name}")]["stringData"]["secrets.json"])
+    pods = []
+    for (kind, _), doc in sorted(docs.items()):
+        if kind != "Deployment":
+            continue
+        command = doc["spec"]["template"]["spec"]["containers"][0]["command"]
+        # Secrets first: the config directory is a prefix of the secrets directory.
+        command = [STREAMHQ, *(arg.replace(SECRETS_DIR, str(mounts)).replace(CONFIG_DIR, str(mounts))
+                               for arg in command[1:])]
+        with (mounts / f"{doc['metadata']['name']}.log").open("wb") as log:
+            pods.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    return pods
