@@ -88,19 +88,18 @@ class ChangeFeed:
         measurement of something already deleted (a metrics round may finish after the delete)."""
         with self._lock:
             key = (change.kind, change.key)
+            if change.supersedes and key in self._deleted:
+                return None
+            self._last_id += 1
+            event = Event(self._last_id, change)
             if change.supersedes:
-                if key in self._deleted:
-                    return None
-                self._last_id += 1
-                event = self._newest[key] = Event(self._last_id, change)
+                self._newest[key] = event
             else:
                 if change.verb == "deleted":
                     self._newest.pop(key, None)
                     self._deleted.add(key)
                 elif change.verb == "created":
                     self._deleted.discard(key)
-                self._last_id += 1
-                event = Event(self._last_id, change)
                 if len(self._buffer) == self._buffer.maxlen:
                     self._forgotten = self._buffer[0].id
                 self._buffer.append(event)

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backend.k2k import kubernetes
-from backend.k2k.manifest import manifests
+from backend.k2k import kubernetes, manifest
 from backend.k2k.metrics import MetricsCollector
 from backend.k2k.models import AppState, K2KSpec
 from backend.k2k.references import SpecProblem, worker_config
@@ -218,12 +217,12 @@ class K2KController:
         in_sync = runtime.config is not None and runtime.config.generation == record.generation
         resources: list[dict[str, Any]] = []
         if spec.deploymentNamespaceLRN is not None and runtime.config is not None:
-            documents = manifests(self.store, record.name)
-            namespace = documents[0]["metadata"]["namespace"]
+            rendered = manifest.documents(record.name, spec, runtime.config)
+            namespace = rendered[0]["metadata"]["namespace"]
             reported = kubernetes.reported_pods(self.metrics.heartbeats(record.name), runtime.config, namespace)
             state, message = kubernetes.state(reported, runtime.config, namespace, spec.paused, record.name)
             pods = list(reported.values())
-            resources = kubernetes.managed_resources(documents, reported, spec.paused)
+            resources = kubernetes.managed_resources(rendered, reported, spec.paused)
             in_sync = in_sync and state in (AppState.running, AppState.paused)
         else:
             state, message = self._state(spec, runtime)

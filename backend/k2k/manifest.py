@@ -15,6 +15,7 @@ import yaml
 
 from backend.k2k.models import K2KSpec
 from backend.k2k.references import NAMESPACE_LRN, SpecProblem, worker_config
+from backend.replicator.config import WorkerConfig
 from backend.store import Store
 
 DEFAULT_IMAGE = "streamhq:latest"
@@ -45,11 +46,15 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
     record = store.get_app(name)
     if record is None:
         raise LookupError(f"K2K app {name!r} not found")
-    spec = K2KSpec.model_validate(record.spec)
     try:
         config = worker_config(store, record)
     except SpecProblem as exc:
         raise LookupError(exc.title) from None
+    return documents(name, K2KSpec.model_validate(record.spec), config)
+
+
+def documents(name: str, spec: K2KSpec, config: WorkerConfig) -> list[dict[str, Any]]:
+    """The manifests of an app whose references are already resolved into its worker config."""
     match = NAMESPACE_LRN.fullmatch(spec.deploymentNamespaceLRN or "")
     namespace = match["namespace"] if match else "default"
     kubernetes = spec.kubernetes
@@ -60,13 +65,13 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
     if common and common.annotations:
         metadata["annotations"] = common.annotations
     public, secrets = config.without_secrets()
-    documents: list[dict[str, Any]] = [{
+    rendered: list[dict[str, Any]] = [{
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": f"k2k-{name}", **metadata},
         "data": {"config.json": json.dumps(public, indent=2)},
     }]
     if secrets:
-        documents.append({
+        rendered.append({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": f"k2k-{name}", **metadata},
             "stringData": {"secrets.json": json.dumps(secrets, indent=2)},
@@ -84,7 +89,7 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
                 pod["securityContext"] = kubernetes.securityContext.model_dump(exclude_none=True)
             if kubernetes.imagePullSecrets:
                 pod["imagePullSecrets"] = [s.model_dump() for s in kubernetes.imagePullSecrets]
-        documents.append({
+        rendered.append({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": f"k2k-{name}-{slot}", **metadata, "labels": pod_labels},
             "spec": {
@@ -97,7 +102,7 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
                              "spec": pod},
             },
         })
-    return documents
+    return rendered
 
 
 class _Dumper(yaml.SafeDumper):

@@ -148,15 +148,9 @@ class ResourceTable(DataTable):
         column = self.sort_column
         return sorted(keys, key=lambda k: (_sort_key(self._values[k][column]), k), reverse=self.sort_reverse)
 
-    def _update_in_place(self, keys: set[str]) -> None:
-        """Writes the changed cells of rows that stay where they are.
-
-        DataTable.update_cell bumps a counter that is part of every render cache key, so one
-        changed cell re-renders every visible cell (~70 ms for a screenful). Here the cells are
-        written into the table's data and only the renders cached for those rows are dropped.
-        This leans on DataTable internals (`_data` and four caches keyed by row or row index),
-        which is why Textual is pinned below 9; a cell that outgrows its column takes the
-        public path, which re-measures the column."""
+    def _write_cells(self, keys: set[str]) -> set[RowKey]:
+        """Writes the rows' changed cells into the table's data; returns the rows written
+        that way (a cell that outgrew its column went through update_cell instead)."""
         widths = {column.key.value: column.content_width for column in self.columns.values()}
         touched: set[RowKey] = set()
         for key in keys:
@@ -168,6 +162,18 @@ class ResourceTable(DataTable):
                 else:
                     self._data[RowKey(key)][ColumnKey(column.key)] = cell
                     touched.add(RowKey(key))
+        return touched
+
+    def _update_in_place(self, keys: set[str]) -> None:
+        """Writes the changed cells of rows that stay where they are.
+
+        DataTable.update_cell bumps a counter that is part of every render cache key, so one
+        changed cell re-renders every visible cell (~70 ms for a screenful). Here the cells are
+        written into the table's data and only the renders cached for those rows are dropped.
+        This leans on DataTable internals (`_data` and four caches keyed by row or row index),
+        which is why Textual is pinned below 9; a cell that outgrows its column takes the
+        public path, which re-measures the column."""
+        touched = self._write_cells(keys)
         if not touched:
             return
         indexes = {self._row_locations.get(row_key) for row_key in touched}
@@ -192,21 +198,18 @@ class ResourceTable(DataTable):
             self._update_in_place(dirty & set(wanted))
             return
         selected = self.selected_key
-        if len(wanted) == len(self._shown) and set(wanted) == set(self._shown):
-            # Same rows in a new order (a live change moved a row under a sort): rewrite the
+        if set(wanted) == set(self._shown):
+            # Same rows in a new order (a live change moved a row under a sort): write the
             # changed cells and re-point the row order, as DataTable.sort does, instead of
-            # re-adding and re-measuring every row.
-            self._update_in_place(dirty)
+            # re-adding and re-measuring every row. The new order re-renders every row anyway.
+            self._write_cells(dirty & set(wanted))
             self._row_locations = TwoWayDict({RowKey(key): index for index, key in enumerate(wanted)})
             self._update_count += 1
             self.refresh()
-            self._shown = wanted
-            if selected is not None:
-                self.move_cursor(row=wanted.index(selected), animate=False)
-            return
-        self.clear()
-        for key in wanted:
-            self.add_row(*self._cells[key], key=key)
+        else:
+            self.clear()
+            for key in wanted:
+                self.add_row(*self._cells[key], key=key)
         self._shown = wanted
         if selected in wanted:
             self.move_cursor(row=wanted.index(selected), animate=False)
