@@ -9,7 +9,7 @@ the test pilot's wait-for-idle between them.
 Metric events are published by hand through the HQ's own metrics collector (the K2K
 controller is off: 500 apps of workers do not fit this machine); they travel the real path,
 change feed -> SSE -> LiveFeed -> screen. An update counts as shown when the first screen
-render after the table took the new figure has returned (ResourceTable._update_in_place and
+render after the table took the new figure has returned (ResourceTable._write_cells and
 Screen._refresh_layout are wrapped, in this process only, to note when they ran). Prints
 figures, asserts nothing.
 
@@ -109,11 +109,11 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
     written: dict[str, list[tuple[float, str]]] = {}
     renders: list[float] = []
     reached: dict[int, float] = {}
-    in_place, refresh = ResourceTable._update_in_place, Screen._refresh_layout
+    write_cells, refresh = ResourceTable._write_cells, Screen._refresh_layout
     cursor = ResourceTable.watch_cursor_coordinate
 
     def noting_update(self, keys):
-        result = in_place(self, keys)
+        result = write_cells(self, keys)
         now = time.perf_counter()
         for key in keys:
             written.setdefault(key, []).append((now, self.get_cell(key, "in").plain))
@@ -128,7 +128,7 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
         reached.setdefault(new.row, time.perf_counter())
         return cursor(self, old, new)
 
-    ResourceTable._update_in_place = noting_update
+    ResourceTable._write_cells = noting_update
     Screen._refresh_layout = noting_refresh
     ResourceTable.watch_cursor_coordinate = noting_cursor
     return written, renders, reached
