@@ -48,8 +48,7 @@ def reported_pods(beats: dict[str, dict[str, Any]], config: WorkerConfig, namesp
 def state(pods: dict[str, dict[str, Any]], config: WorkerConfig, namespace: str, paused: bool,
           app: str) -> tuple[AppState, str]:
     if paused:
-        return AppState.paused, (f"paused: the Deployments in {namespace} are scaled to 0 once the manifest "
-                                 "is applied again; positions are kept on the target")
+        return AppState.paused, f"paused: re-apply the manifest to scale {namespace}'s Deployments to 0"
     failed = [p for p in pods.values() if p["state"] == "failed"]
     if failed:
         return AppState.failed, f"{failed[0]['name']}: {failed[0]['reason'] or 'worker failed'}"

@@ -21,7 +21,9 @@ from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
 
 STATE_STYLES = {"running": "green", "deploying": "cyan", "paused": "yellow", "failed": "bold red",
-                "deleting": "magenta", "unknown": "dim"}
+                "deleting": "magenta", "unknown": "dim",
+                # a Kubernetes app's Deployments (backend.k2k.kubernetes)
+                "available": "green", "not reporting": "dim", "scaled to 0": "yellow"}
 
 
 def state_text(state: str) -> Text:

@@ -60,7 +60,7 @@ class K2KDetailScreen(Screen):
     K2KDetailScreen #rates { width: 44; height: auto; padding: 0 1; }
     K2KDetailScreen #rates Sparkline { height: 2; margin-bottom: 1; }
     K2KDetailScreen .caption { color: $text-muted; }
-    K2KDetailScreen #pods { height: auto; max-height: 6; }
+    K2KDetailScreen #pods, K2KDetailScreen #resources { height: auto; max-height: 6; }
     K2KDetailScreen #errors { color: $warning; height: auto; padding: 0 1; }
     K2KDetailScreen #partitions { height: 1fr; }
     """
@@ -82,6 +82,7 @@ class K2KDetailScreen(Screen):
                 yield Static("records/s out", id="out-caption", classes="caption")
                 yield Sparkline([], id="out")
         yield DataTable(id="pods", cursor_type="none", zebra_stripes=False)
+        yield DataTable(id="resources", cursor_type="none", zebra_stripes=False)  # Kubernetes apps
         yield Static(id="errors")
         yield DataTable(id="partitions", cursor_type="row")
         yield Footer()
@@ -93,6 +94,7 @@ class K2KDetailScreen(Screen):
         self.title = f"K2K app {self.k2k.metadata.name}"
         pods = self.query_one("#pods", DataTable)
         pods.add_columns("WORKER", "STATE", "REASON", "LAST TERMINATION")
+        self.query_one("#resources", DataTable).add_columns("RESOURCE", "NAMESPACE", "STATUS", "REASON")
         partitions = self.query_one("#partitions", DataTable)
         partitions.add_columns("TOPIC", "PARTITION", "SOURCE END", "TARGET END", "COMMITTED", "LAG")
         self._show_app()
@@ -115,13 +117,19 @@ class K2KDetailScreen(Screen):
 
     def _show_app(self) -> None:
         self.query_one("#summary", Static).update(summary(self.k2k))
-        pods = self.query_one("#pods", DataTable)
-        pods.clear()
-        for pod in self.k2k.status.deployment.pods:
-            last = pod.lastTermination
-            pods.add_row(pod.name, state_text(pod.state), pod.reason or "",
-                         f"{last.time} {last.message}" if last else "")
-        pods.display = bool(self.k2k.status.deployment.pods)
+        deployment = self.k2k.status.deployment
+        self._fill("#pods", [(pod.name, state_text(pod.state), pod.reason or "",
+                              f"{pod.lastTermination.time} {pod.lastTermination.message}"
+                              if pod.lastTermination else "") for pod in deployment.pods])
+        self._fill("#resources", [(f"{r.kind}/{r.name}", r.namespace, state_text(r.status), r.reason or "")
+                                  for r in deployment.managedResources])
+
+    def _fill(self, selector: str, rows: list[tuple[object, ...]]) -> None:
+        """Replaces a small table's rows; a table with none is not shown."""
+        table = self.query_one(selector, DataTable)
+        table.clear()
+        table.add_rows(rows)
+        table.display = bool(rows)
 
     def _show_metrics(self, *, sample: bool) -> None:
         metrics = self.metrics

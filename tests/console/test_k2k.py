@@ -117,6 +117,27 @@ async def test_enter_opens_the_detail_with_partitions(k2k, console):
             "orders", "0", "100,000", "99,988", "99,988", "12"]
 
 
+
+async def test_the_detail_of_a_kubernetes_app_lists_its_pods_and_deployments(k2k, console):
+    status = k2k.store.get_app("orders-dr").status
+    status["deployment"] = {"inSync": False, "pods": [
+        {"name": "k2k-orders-dr-0-6f9c-x2", "namespace": "repl", "state": "running"}], "managedResources": [
+        {"name": "k2k-orders-dr-0", "namespace": "repl", "kind": "Deployment", "status": "available"},
+        {"name": "k2k-orders-dr-1", "namespace": "repl", "kind": "Deployment", "status": "not reporting",
+         "reason": "no worker of this slot has reported yet"}]}
+    k2k.store.update_app_status("orders-dr", status)
+    async with console().run_test(size=SIZE) as pilot:
+        await open_k2k(pilot)
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, K2KDetailScreen)
+                    and pilot.app.screen.query_one("#resources", DataTable).row_count == 2, "the Deployments")
+        resources = pilot.app.screen.query_one("#resources", DataTable)
+        assert resources.display
+        assert [str(c) for c in resources.get_row_at(1)] == [
+            "Deployment/k2k-orders-dr-1", "repl", "● not reporting", "no worker of this slot has reported yet"]
+        assert str(pilot.app.screen.query_one("#pods", DataTable).get_row_at(0)[0]) == "k2k-orders-dr-0-6f9c-x2"
+
+
 # the YAML editor
 
 
