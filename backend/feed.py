@@ -20,18 +20,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
-
-@dataclass(frozen=True)
-class Change:
-    """What the store changed: `kind` names the resource, `verb` is created/updated/deleted."""
-
-    kind: str
-    verb: str
-    key: tuple[str, ...]
-    data: Any  # the store record after the change; None for a deletion
-    supersedes: bool = False  # a measurement: only the newest per (kind, key) is worth replaying
+from backend.store.changes import CREATED, DELETED, Change
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ class Subscription:
 
 
 class ChangeFeed:
-    """Thread-safe publish (writes happen on worker threads), asyncio-side subscribe."""
+    """The store's `Publisher`. Thread-safe publish (writes happen on worker threads), asyncio-side subscribe."""
 
     def __init__(self, replay_events: int = 4096) -> None:
         self._lock = threading.Lock()
@@ -95,10 +85,10 @@ class ChangeFeed:
             if change.supersedes:
                 self._newest[key] = event
             else:
-                if change.verb == "deleted":
+                if change.verb == DELETED:
                     self._newest.pop(key, None)
                     self._deleted.add(key)
-                elif change.verb == "created":
+                elif change.verb == CREATED:
                     self._deleted.discard(key)
                 if len(self._buffer) == self._buffer.maxlen:
                     self._forgotten = self._buffer[0].id

@@ -20,8 +20,9 @@ from backend.errors import AgentNotConnected, NotFound
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.sse import sse_response
+from backend.store.changes import ENVIRONMENT_KIND
 
-FEED_KINDS = {"environment", *RESOURCE_KINDS}
+FEED_KINDS = {ENVIRONMENT_KIND, *RESOURCE_KINDS}
 LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 router = APIRouter(
@@ -38,7 +39,7 @@ def service(request: Request) -> EnvironmentService:
 
 def render_change(event: Event) -> dict:
     change = event.change
-    if change.kind == "environment":
+    if change.kind == ENVIRONMENT_KIND:
         return to_environment(change.data).model_dump(mode="json") if change.data else {"name": change.key[0]}
     environment, name = change.key
     if change.data is None:

@@ -34,6 +34,7 @@ from backend.k2k.references import SpecProblem, worker_config
 from backend.replicator.config import WorkerConfig, consumer_group
 from backend.replicator.worker import EXIT_CONFIG
 from backend.store import AppRecord, Store
+from backend.store.changes import Publisher
 from backend.store.sqlite import now
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def _last_line(log_file: Path) -> str:
 
 
 class K2KController:
-    def __init__(self, store: Store, home: Path, publish, *, interval: float = 1.0,
+    def __init__(self, store: Store, home: Path, publish: Publisher, *, interval: float = 1.0,
                  metrics_interval: float = 3.0) -> None:
         self.store = store
         self.root = home / "k2k"

@@ -17,12 +17,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from backend.feed import Change
 from backend.k2k.models import (
     DestinationOffsets,
     DestinationPartition,
@@ -38,6 +36,7 @@ from backend.k2k.models import (
 from backend.replicator.config import WorkerConfig, control_topic
 from backend.replicator.offsets import TP, Cluster
 from backend.store import AppRecord, Store
+from backend.store.changes import K2K_KIND, METRICS, Change, Publisher
 from backend.store.sqlite import now
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ class Heartbeats:
 
 
 class MetricsCollector:
-    def __init__(self, store: Store, publish: Callable[[Change], Any], interval: float) -> None:
+    def __init__(self, store: Store, publish: Publisher, interval: float) -> None:
         self.store = store
         self.publish = publish
         self.interval = interval
@@ -103,7 +102,7 @@ class MetricsCollector:
         """Keeps an app's latest metrics and publishes them as `k2k.metrics`."""
         with self._lock:
             self._latest[name] = metrics
-        self.publish(Change("k2k", "metrics", (name,), metrics, supersedes=True))
+        self.publish(Change(K2K_KIND, METRICS, (name,), metrics, supersedes=True))
 
     def latest(self, name: str) -> K2KMetrics | None:
         with self._lock:

@@ -20,6 +20,7 @@ from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, Of
 from backend.k2k.service import K2KService, to_app
 from backend.models import ErrorBody
 from backend.sse import sse_response
+from backend.store.changes import K2K_KIND, METRICS
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 LAST_EVENT_HEADER = "X-Last-Event-ID"
@@ -87,7 +88,7 @@ def answer(request: Request, model: BaseModel, status_code: int = 200) -> Respon
 def render_change(event: Event) -> dict:
     change = event.change
     name = change.key[0]
-    if change.verb == "metrics":
+    if change.verb == METRICS:
         return {"name": name, "metrics": change.data.model_dump(mode="json"),
                 "metrics_summary": summarize(change.data).model_dump(mode="json")}
     if change.data is None:
@@ -155,5 +156,5 @@ def patch_offsets(name: str, topic_name: str, body: OffsetsPatch, request: Reque
                  summary="Server-Sent Events: k2k.created/updated/deleted and k2k.metrics")
 async def live(request: Request) -> StreamingResponse:
     settings = request.app.state.settings
-    return sse_response(request, request.app.state.feed, {"k2k"}, render_change, settings.sse_ping_seconds)
+    return sse_response(request, request.app.state.feed, {K2K_KIND}, render_change, settings.sse_ping_seconds)
 

@@ -1,6 +1,6 @@
 """The state store: one interface (`Store`), implemented on SQLite by default.
 
-Only this package touches SQL. Every write publishes a `Change` on the feed after it commits,
+Only this package touches SQL. Every write hands a `Change` to its `Publisher` (the feed) after it commits,
 so nothing a client can observe over SSE is ever ahead of what a GET would return.
 """
 

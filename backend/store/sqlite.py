@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backend.feed import Change
 from backend.store.base import AppRecord, EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
+from backend.store.changes import CREATED, DELETED, ENVIRONMENT_KIND, K2K_KIND, UPDATED, Change, Publisher, discard
 
 MIGRATIONS: list[str] = [
     """
@@ -119,7 +119,7 @@ class _Transaction:
 
 
 class SQLiteStore:
-    def __init__(self, path: Path, publish: Callable[[Change], Any] = lambda _: None) -> None:
+    def __init__(self, path: Path, publish: Publisher = discard) -> None:
         self.path = path
         self._publish = publish
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,7 +207,7 @@ class SQLiteStore:
                         json.dumps(record.status),
                     ),
                 )
-                db.emit(Change("environment", "created", (record.name,), record))
+                db.emit(Change(ENVIRONMENT_KIND, CREATED, (record.name,), record))
         except sqlite3.IntegrityError as exc:
             raise StoreConflict(f"environment {record.name!r} exists") from exc
 
@@ -224,14 +224,14 @@ class SQLiteStore:
             if row is None:
                 return None
             record = _environment(row)
-            db.emit(Change("environment", "updated", (name,), record))
+            db.emit(Change(ENVIRONMENT_KIND, UPDATED, (name,), record))
         return record
 
     def delete_environment(self, name: str) -> bool:
         with self._write() as db:
             deleted = db.execute("DELETE FROM environments WHERE name = ?", (name,)).rowcount > 0
             if deleted:
-                db.emit(Change("environment", "deleted", (name,), None))
+                db.emit(Change(ENVIRONMENT_KIND, DELETED, (name,), None))
         return deleted
 
     def set_agent_key_hash(self, name: str, agent_key_hash: str) -> bool:
@@ -280,7 +280,7 @@ class SQLiteStore:
                 )
             except sqlite3.IntegrityError as exc:  # the environment went away meanwhile
                 raise StoreConflict(f"environment {record.environment!r} does not exist") from exc
-            verb = "updated" if existed else "created"
+            verb = UPDATED if existed else CREATED
             db.emit(Change(record.kind, verb, (record.environment, record.name), record))
         return existed is None
 
@@ -291,7 +291,7 @@ class SQLiteStore:
                 (environment, kind, name),
             ).rowcount > 0
             if deleted:
-                db.emit(Change(kind, "deleted", (environment, name), None))
+                db.emit(Change(kind, DELETED, (environment, name), None))
         return deleted
 
     # K2K apps
@@ -311,7 +311,7 @@ class SQLiteStore:
                     (record.name, record.id, record.display_name, record.description, record.created_at,
                      record.generation, json.dumps(record.spec), json.dumps(record.status)),
                 )
-                db.emit(Change("k2k", "created", (record.name,), record))
+                db.emit(Change(K2K_KIND, CREATED, (record.name,), record))
         except sqlite3.IntegrityError as exc:
             raise StoreConflict(f"k2k app {record.name!r} exists") from exc
 
@@ -327,7 +327,7 @@ class SQLiteStore:
             if not replaced:
                 raise StoreConflict(f"k2k app {record.name!r} changed or went away")
             row = db.execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (record.name,)).fetchone()
-            db.emit(Change("k2k", "updated", (record.name,), _app(row)))
+            db.emit(Change(K2K_KIND, UPDATED, (record.name,), _app(row)))
 
     def update_app_status(self, name: str, status: dict[str, Any]) -> AppRecord | None:
         with self._write() as db:
@@ -336,7 +336,7 @@ class SQLiteStore:
             if row is None:
                 return None
             record = _app(row)
-            db.emit(Change("k2k", "updated", (name,), record))
+            db.emit(Change(K2K_KIND, UPDATED, (name,), record))
         return record
 
     def delete_app(self, name: str) -> AppRecord | None:
@@ -345,7 +345,7 @@ class SQLiteStore:
             if row is None:
                 return None
             db.execute("DELETE FROM k2k_apps WHERE name = ?", (name,))
-            db.emit(Change("k2k", "deleted", (name,), None))
+            db.emit(Change(K2K_KIND, DELETED, (name,), None))
         return _app(row)
 
     # tokens

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from backend.feed import Change, ChangeFeed, Resync
+from backend.feed import ChangeFeed, Resync
+from backend.store.changes import Change
 
 
 def change(n: int) -> Change:

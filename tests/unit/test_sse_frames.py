@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from backend.feed import Change, ChangeFeed
+from backend.feed import ChangeFeed
 from backend.sse import event_frame
+from backend.store.changes import Change
 
 
 def test_each_render_of_an_event_runs_once_and_every_client_gets_the_same_frame():
