@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaAdminClient
 
 from backend.agent.http_services import check_ready, count_connectors
 from backend.agent.kafka import ClusterSnapshot, admin_config, diagnose, read_cluster
+from backend.clock import utc_now_iso
 from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec, RedpandaConnectSpec
 from backend.store import ResourceRecord, Store
 
@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 
 AGENT_VERSION = "0.1.0"
 MAX_BACKOFF = 30.0
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _key(kind: str, spec: dict[str, Any]) -> str:
@@ -66,7 +62,7 @@ class Watch:
             self.error = f"{self.label}: {exc or type(exc).__name__}"
             self.due = now + min(interval * 2 ** self.failures, MAX_BACKOFF)
             return
-        self.previous, self.reading, self.read_at = self.reading, reading, _utc_now()
+        self.previous, self.reading, self.read_at = self.reading, reading, utc_now_iso()
         # From the probe's start, not its end: rounds start `interval` apart, and a due time
         # a few ms after the next round's start would skip every other round.
         self.error, self.failures, self.due = None, 0, self.started + interval
@@ -205,7 +201,7 @@ class AgentSupervisor:
             issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:
             issues += snapshot.problems
-        now = _utc_now()
+        now = utc_now_iso()
         agent: dict[str, Any] = {
             "updated_at": now,
             "roundtrip_duration": round(snapshot.roundtrip_ms) if snapshot else None,

@@ -8,6 +8,7 @@ import uuid
 from pydantic import BaseModel
 
 from backend.auth import hash_secret, new_secret
+from backend.clock import utc_now_iso
 from backend.environments.models import (
     SECRET_MASK,
     Environment,
@@ -22,7 +23,6 @@ from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import NAME_RULE, is_valid_name
 from backend.store import EnvironmentRecord, ResourceRecord, Store
 from backend.store.base import StoreConflict
-from backend.store.sqlite import now
 
 
 def environment_lrn(name: str) -> str:
@@ -76,7 +76,7 @@ class EnvironmentService:
             display_name=body.display_name or body.name,
             tier=body.tier.value,
             metadata=body.metadata,
-            created_at=now(),
+            created_at=utc_now_iso(),
         )
         agent_key = new_secret("agent")
         try:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.clock import utc_now_iso
 from backend.k2k import kubernetes, manifest
 from backend.k2k.metrics import MetricsCollector
 from backend.k2k.models import AppState, K2KSpec
@@ -35,7 +36,6 @@ from backend.replicator.config import WorkerConfig, consumer_group
 from backend.replicator.worker import EXIT_CONFIG
 from backend.store import AppRecord, Store
 from backend.store.changes import Publisher
-from backend.store.sqlite import now
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class K2KController:
             slot.process, slot.last_exit = None, code
             line = _last_line(self._log(runtime, slot))
             slot.last_termination = {"message": f"exit code {code}: {line}" if line else f"exit code {code}",
-                                     "time": now()}
+                                     "time": utc_now_iso()}
             slot.failures += 1
             slot.not_before = time.monotonic() + min(BACKOFF_MAX, 2.0 ** (slot.failures - 1))
         if time.monotonic() < slot.not_before:
@@ -240,7 +240,7 @@ class K2KController:
         unchanged = {k: v for k, v in previous.items() if k not in ("updatedAt", "statusLastTransitionAt")}
         if unchanged == status:
             return
-        stamp = now()
+        stamp = utc_now_iso()
         status["updatedAt"] = stamp
         status["statusLastTransitionAt"] = (stamp if previous.get("state") != state.value
                                             else previous.get("statusLastTransitionAt", stamp))

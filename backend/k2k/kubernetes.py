@@ -8,9 +8,10 @@ state, its pods, and whether each Deployment of the manifest is up."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from backend.clock import utc_now
 from backend.k2k.models import AppState
 from backend.replicator.config import WorkerConfig
 
@@ -30,7 +31,7 @@ def _age(stamp: str | None, at: datetime) -> float:
 def reported_pods(beats: dict[str, dict[str, Any]], config: WorkerConfig, namespace: str,
                   at: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Per worker slot, the pod its latest heartbeat of the current generation describes."""
-    at = at or datetime.now(UTC)
+    at = at or utc_now()
     pods: dict[str, dict[str, Any]] = {}
     for slot, beat in sorted(beats.items()):
         if beat.get("generation") != config.generation:

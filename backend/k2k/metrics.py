@@ -21,6 +21,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
+from backend.clock import utc_now_iso
 from backend.k2k.models import (
     DestinationOffsets,
     DestinationPartition,
@@ -37,7 +38,6 @@ from backend.replicator.config import WorkerConfig, control_topic
 from backend.replicator.offsets import TP, Cluster
 from backend.store import AppRecord, Store
 from backend.store.changes import K2K_KIND, METRICS, Change, Publisher
-from backend.store.sqlite import now
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +124,11 @@ class MetricsCollector:
                 try:
                     metrics = self._collect(record, config)
                 except KafkaException as exc:
-                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=now(),
+                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
                                          error_message=f"cannot read the app's clusters: {exc.args[0].str()}")
                 except Exception as exc:  # a metrics round must never take HQ down
                     log.exception("k2k metrics of %s", name)
-                    metrics = K2KMetrics(state="unknown", updated_at=now(), error_message=str(exc))
+                    metrics = K2KMetrics(state="unknown", updated_at=utc_now_iso(), error_message=str(exc))
                 with self._lock:
                     deleted = name not in self._apps  # while its metrics were read
                 if not deleted:
@@ -157,7 +157,7 @@ class MetricsCollector:
         target_end = target.latest(target_tps)
         committed = target.committed(config.group)
 
-        stamp, clock = now(), time.monotonic()
+        stamp, clock = utc_now_iso(), time.monotonic()
         current = [b for b in beats.values() if b.get("generation") == config.generation]
         records_total = sum(b.get("records", 0) for b in current)
         bytes_total = sum(b.get("bytes", 0) for b in current)

@@ -13,6 +13,7 @@ from confluent_kafka import KafkaException
 from pydantic import ValidationError
 
 from backend.agent.kafka import librdkafka_config
+from backend.clock import utc_now_iso
 from backend.errors import BadRequest, Conflict, HQError, NotFound
 from backend.k2k.controller import K2KController
 from backend.k2k.metrics import summarize
@@ -33,7 +34,6 @@ from backend.replicator.config import consumer_group
 from backend.replicator.offsets import Cluster
 from backend.store import AppRecord, Store
 from backend.store.base import StoreConflict
-from backend.store.sqlite import now
 
 
 class KafkaUnavailable(HQError):
@@ -165,7 +165,7 @@ class K2KService:
             raise BadRequest.field("metadata.name", "required", "metadata.name is required to create an app.")
         self._validate(body.spec)
         record = AppRecord(name=body.metadata.name, id=str(uuid.uuid4()), display_name=body.metadata.displayName,
-                           description=body.metadata.description, created_at=now(), generation=1,
+                           description=body.metadata.description, created_at=utc_now_iso(), generation=1,
                            spec=body.spec.model_dump(mode="json", exclude_none=True))
         try:
             self.store.create_app(record)

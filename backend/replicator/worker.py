@@ -51,7 +51,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import (
@@ -66,6 +65,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
+from backend.clock import utc_now_iso
 from backend.replicator.config import WorkerConfig, control_topic
 from backend.replicator.topics import TopicProblem, ensure_control_topic, ensure_copies
 
@@ -86,10 +86,6 @@ TP = tuple[str, int]
 # Exit codes the controller tells apart: a restart may help (1), or it will not (2).
 EXIT_RETRY = 1
 EXIT_CONFIG = 2
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def subscription(topics: list[str]) -> list[str]:
@@ -391,12 +387,12 @@ class Worker:
 
     def _note_error(self, message: str) -> None:
         log.warning("%s", message)
-        self.counters.errors = [*self.counters.errors[-9:], f"{_now()} {message}"]
+        self.counters.errors = [*self.counters.errors[-9:], f"{utc_now_iso()} {message}"]
 
     def heartbeat(self, state: str) -> None:
         beat = {
             "worker": self.worker_id, "host": socket.gethostname(), "pid": os.getpid(), "app": self.config.app,
-            "generation": self.config.generation, "state": state, "time": _now(),
+            "generation": self.config.generation, "state": state, "time": utc_now_iso(),
             "partitions": sorted(f"{t}[{p}]" for t, p in self.positions),
             "records": self.counters.records, "bytes": self.counters.bytes,
             "errors": self.counters.errors, "error": self.failure,

@@ -13,10 +13,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from backend.clock import utc_now_iso
 from backend.store.base import AppRecord, EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
 from backend.store.changes import CREATED, DELETED, ENVIRONMENT_KIND, K2K_KIND, UPDATED, Change, Publisher, discard
 
@@ -74,10 +74,6 @@ MIGRATIONS: list[str] = [
 
 _ENV_COLUMNS = "id, name, display_name, tier, metadata, created_at, status"
 _UPDATABLE = {"display_name", "tier", "metadata", "status"}
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _environment(row: sqlite3.Row) -> EnvironmentRecord:
@@ -355,7 +351,7 @@ class SQLiteStore:
             with self._write() as db:
                 db.execute(
                     "INSERT INTO tokens (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                    (name, kind, token_hash, now()),
+                    (name, kind, token_hash, utc_now_iso()),
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreConflict(f"token {name!r} exists") from exc
@@ -366,7 +362,7 @@ class SQLiteStore:
                 "INSERT INTO tokens (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, token_hash = excluded.token_hash,"
                 " created_at = excluded.created_at",
-                (name, kind, token_hash, now()),
+                (name, kind, token_hash, utc_now_iso()),
             )
 
     def token_for_hash(self, token_hash: str) -> TokenRecord | None:
