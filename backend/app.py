@@ -1,4 +1,4 @@
-"""create_app(settings) -> the HQ FastAPI application: routers, auth, error handlers."""
+"""create_app(settings) -> the HQ FastAPI application: its services, routers, auth, error handlers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
+from backend.deps import Services
 from backend.environments.routes import router as environments_router
 from backend.environments.service import EnvironmentService
 from backend.errors import RequestIdMiddleware, install_error_handlers
@@ -55,13 +56,15 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.feed = feed
-    app.state.store = store
-    app.state.authenticator = Authenticator(store, settings.session_token)
-    app.state.environments = EnvironmentService(store)
-    app.state.agents = agents
-    app.state.k2k = K2KService(store, k2k)
+    app.state.services = Services(
+        settings=settings,
+        feed=feed,
+        store=store,
+        authenticator=Authenticator(store, settings.session_token),
+        environments=EnvironmentService(store),
+        k2k=K2KService(store, k2k),
+        agents=agents,
+    )
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -1,13 +1,83 @@
-"""FastAPI dependencies shared by every router: the caller's identity and the app's services."""
+"""FastAPI dependencies shared by every router: the caller's identity and the app's services.
+
+`create_app` builds one `Services` and keeps it on the app; routes take what they need through
+the `...Dep` annotations below, never through `request.app.state`. The getters are `async`
+because they only read an attribute: a sync dependency would cost a thread-pool hop per request.
+"""
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.agent.supervisor import AgentSupervisor
+from backend.auth import Authenticator
+from backend.environments.service import EnvironmentService
+from backend.feed import ChangeFeed
+from backend.k2k.service import K2KService
+from backend.settings import Settings
+from backend.store import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a route may need, built once per app by `create_app`."""
+
+    settings: Settings
+    feed: ChangeFeed
+    store: Store
+    authenticator: Authenticator
+    environments: EnvironmentService
+    k2k: K2KService
+    agents: AgentSupervisor
+
+
+def services_of(app: FastAPI) -> Services:
+    """The app's services, for the composition root (the CLI, test and bench harnesses)."""
+    return app.state.services
+
+
+async def services(request: Request) -> Services:
+    return services_of(request.app)
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+async def settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+async def feed(services: ServicesDep) -> ChangeFeed:
+    return services.feed
+
+
+async def environments_service(services: ServicesDep) -> EnvironmentService:
+    return services.environments
+
+
+async def k2k_service(services: ServicesDep) -> K2KService:
+    return services.k2k
+
+
+async def agents(services: ServicesDep) -> AgentSupervisor:
+    return services.agents
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+FeedDep = Annotated[ChangeFeed, Depends(feed)]
+EnvironmentsDep = Annotated[EnvironmentService, Depends(environments_service)]
+K2KDep = Annotated[K2KService, Depends(k2k_service)]
+AgentsDep = Annotated[AgentSupervisor, Depends(agents)]
 
 # auto_error=False: a missing bearer is our 401 in the HQ shape, not FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="An admin, service-account or session token.")
 
 
-def require_principal(request: Request, _: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
-    return request.app.state.authenticator(request)
+def require_principal(
+    request: Request, services: ServicesDep, _: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> str:
+    return services.authenticator(request)

@@ -1,20 +1,28 @@
-"""Server-Sent Events over the change feed (DESIGN §5): `event: <kind>.<verb>`, `id: <sequence>`,
-JSON `data`, a `: ping` comment while idle, and `Last-Event-ID` replay with a `resync` event
-when the client is too far behind."""
+"""Server-Sent Events over the change feed (docs/architecture.md, the live-update path):
+`event: <kind>.<verb>`, `id: <sequence>`, JSON `data`, a `: ping` comment while idle, and
+`Last-Event-ID` replay with a `resync` event when the client is too far behind.
+
+Every feed is served by `live_route`, and every list a feed follows stamps its answer with the
+feed position it was read at (`FeedPositionDep`), so a client that lists, then resumes the feed
+from `X-Last-Event-ID`, misses nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
+from backend.deps import FeedDep, SettingsDep
 from backend.feed import ChangeFeed, Event, Resync
 
 Render = Callable[[Event], dict[str, Any]]
+LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 
 def _frame(event_id: int, name: str, data: dict[str, Any]) -> bytes:
@@ -71,3 +79,31 @@ def sse_response(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, summary: str) -> None:
+    """Adds `GET path` to `router`: the feed's events of `kinds`, each rendered by `render`."""
+
+    async def live(request: Request, feed: FeedDep, settings: SettingsDep) -> StreamingResponse:
+        return sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
+
+    router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, summary=summary)
+
+
+@dataclass(frozen=True)
+class FeedPosition:
+    """The feed's last id when the request began, before the route read anything."""
+
+    last_id: int
+
+    def stamp(self, response: Response) -> Response:
+        """Tells the client where to resume the live feed from (`X-Last-Event-ID`)."""
+        response.headers[LAST_EVENT_HEADER] = str(self.last_id)
+        return response
+
+
+async def feed_position(feed: FeedDep) -> FeedPosition:
+    return FeedPosition(feed.last_id)
+
+
+FeedPositionDep = Annotated[FeedPosition, Depends(feed_position)]

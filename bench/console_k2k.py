@@ -36,6 +36,7 @@ from textual import events
 from textual.screen import Screen
 
 from backend.app import create_app
+from backend.deps import services_of
 from backend.k2k.models import K2KMetrics
 from backend.server import ServerThread, unix_socket
 from backend.settings import Settings
@@ -66,7 +67,7 @@ def metrics(partitions: int, rate: float) -> K2KMetrics:
 
 
 def seed(app, apps: int, partitions: int) -> list[str]:
-    store = app.state.store
+    store = services_of(app).store
     for env in ("a", "b"):
         store.create_environment(EnvironmentRecord(id=env, name=env, display_name=env, tier="development",
                                                    metadata={}, created_at="2026-11-23T10:00:00Z"), f"hash-{env}")
@@ -78,7 +79,7 @@ def seed(app, apps: int, partitions: int) -> list[str]:
                                    created_at="2026-11-23T10:00:00Z", generation=1,
                                    spec={"sourceKafkaLRN": "environments:kafka-connection/a/main",
                                          "targetKafkaLRN": "environments:kafka-connection/b/main", "topics": ["t"]}))
-        app.state.k2k.controller.metrics.record(name, metrics(partitions, 1.0))
+        services_of(app).k2k.controller.metrics.record(name, metrics(partitions, 1.0))
     return names
 
 
@@ -143,7 +144,7 @@ async def run(args: argparse.Namespace) -> None:
     app = create_app(Settings(home=home, session_token=TOKEN, builtin_agent=False, k2k_controller=False))
     server = ServerThread(app, unix_socket(home / "hq.sock")).start()
     names = seed(app, args.apps, args.partitions)
-    collector = app.state.k2k.controller.metrics
+    collector = services_of(app).k2k.controller.metrics
     process = psutil.Process()
     console = StreamHQApp(HQClient("bench", TOKEN, uds=str(home / "hq.sock")), ConsoleConfig(path=home / "c.yaml"),
                           settle_heap=True)  # as `streamhq` runs it

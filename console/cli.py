@@ -100,12 +100,13 @@ def serve(home: Path, host: str, port: int) -> int:
 
     from backend.app import create_app
     from backend.auth import ensure_admin_token
+    from backend.deps import services_of
     from backend.server import tcp_socket
     from backend.settings import Settings
 
     settings = Settings(home=home)
     app = create_app(settings)
-    generated = ensure_admin_token(app.state.store, settings.admin_token)
+    generated = ensure_admin_token(services_of(app).store, settings.admin_token)
     if generated:
         print(f"Admin token (shown once, stored hashed in {home}):\n  {generated}", file=sys.stderr)
     print(f"streamhq HQ serving on http://{host}:{port} (state in {home})", file=sys.stderr)
@@ -232,6 +233,7 @@ def console(args: argparse.Namespace) -> int:
 def start_demo(embedded: ServerThread, home: Path) -> OrderStream | None:
     """The sandbox up (reused when running), its clusters registered, the demo stream flowing.
     Without Java or Maven the console still opens, after saying what is missing."""
+    from backend.deps import services_of
     from backend.sandbox import Sandbox, SandboxError
     from backend.sandbox.demo import OrderStream, register, register_replication
     try:
@@ -239,11 +241,11 @@ def start_demo(embedded: ServerThread, home: Path) -> OrderStream | None:
     except SandboxError as exc:
         print(f"streamhq: the sandbox is not available: {exc}\nOpening the console without it.", file=sys.stderr)
         return None
-    state = embedded.server.config.app.state
-    register(state.environments, status)
+    services = services_of(embedded.server.config.app)
+    register(services.environments, status)
     stream = OrderStream(status["clusters"]["source"]["bootstrap"]).start()
     if status["clusters"]["target"]:
-        register_replication(state.k2k)
+        register_replication(services.k2k)
     return stream
 
 

@@ -3,10 +3,11 @@
 No `from __future__ import annotations` here: the resource routes are made by a factory whose
 body types are variables, and FastAPI reads annotations at run time."""
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.responses import StreamingResponse
+from typing import Annotated
 
-from backend.deps import require_principal
+from fastapi import APIRouter, Depends, Path, Response
+
+from backend.deps import AgentsDep, EnvironmentsDep, require_principal
 from backend.environments.models import (
     Environment,
     EnvironmentCreate,
@@ -15,15 +16,14 @@ from backend.environments.models import (
     EnvironmentWithKey,
 )
 from backend.environments.resources import RESOURCE_KINDS, ResourceKind
-from backend.environments.service import EnvironmentService, to_environment, to_public
+from backend.environments.service import to_environment, to_public
 from backend.errors import AgentNotConnected, NotFound
 from backend.feed import Event
 from backend.models import ErrorBody
-from backend.sse import sse_response
+from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import ENVIRONMENT_KIND
 
 FEED_KINDS = {ENVIRONMENT_KIND, *RESOURCE_KINDS}
-LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 router = APIRouter(
     prefix="/environments",
@@ -31,10 +31,6 @@ router = APIRouter(
     dependencies=[Depends(require_principal)],
     responses={code: {"model": ErrorBody} for code in (400, 401, 404, 409)},
 )
-
-
-def service(request: Request) -> EnvironmentService:
-    return request.app.state.environments
 
 
 def render_change(event: Event) -> dict:
@@ -48,42 +44,38 @@ def render_change(event: Event) -> dict:
 
 
 @router.get("", response_model=EnvironmentList, summary="Lists all environments")
-def list_environments(request: Request, response: Response, svc: EnvironmentService = Depends(service)):
-    # Read the feed position first: a client that resumes the live feed from it misses nothing.
-    response.headers[LAST_EVENT_HEADER] = str(request.app.state.feed.last_id)
+def list_environments(response: Response, position: FeedPositionDep, svc: EnvironmentsDep):
+    position.stamp(response)
     return EnvironmentList(items=svc.list())
 
 
 @router.post("", response_model=EnvironmentWithKey, status_code=201, summary="Creates a new environment")
-def create_environment(body: EnvironmentCreate, svc: EnvironmentService = Depends(service)):
+def create_environment(body: EnvironmentCreate, svc: EnvironmentsDep):
     return svc.create(body)
 
 
-@router.get("/live/sse", response_class=StreamingResponse, summary="Server-Sent Events for environment changes")
-async def live(request: Request) -> StreamingResponse:
-    settings = request.app.state.settings
-    return sse_response(request, request.app.state.feed, FEED_KINDS, render_change, settings.sse_ping_seconds)
+live_route(router, "/live/sse", FEED_KINDS, render_change, "Server-Sent Events for environment changes")
 
 
 @router.get("/{name}", response_model=Environment, summary="Retrieves a single environment by name")
-def get_environment(name: str, svc: EnvironmentService = Depends(service)):
+def get_environment(name: str, svc: EnvironmentsDep):
     return svc.get(name)
 
 
 @router.patch("/{name}", response_model=Environment, summary="Updates an environment")
-def patch_environment(name: str, body: EnvironmentPatch, svc: EnvironmentService = Depends(service)):
+def patch_environment(name: str, body: EnvironmentPatch, svc: EnvironmentsDep):
     return svc.patch(name, body)
 
 
 @router.delete("/{name}", status_code=204, summary="Deletes an environment")
-def delete_environment(name: str, svc: EnvironmentService = Depends(service)) -> Response:
+def delete_environment(name: str, svc: EnvironmentsDep) -> Response:
     svc.delete(name)
     return Response(status_code=204)
 
 
 @router.post("/{name}/renew-key", response_model=EnvironmentWithKey,
              summary="Generates a new agent key and invalidates the old")
-def renew_key(name: str, svc: EnvironmentService = Depends(service)):
+def renew_key(name: str, svc: EnvironmentsDep):
     return svc.renew_key(name)
 
 
@@ -91,22 +83,22 @@ def add_resource_routes(kind: ResourceKind) -> None:
     """list / get / put (upsert) / delete of one kind of environment resource."""
     base = f"/{{env_name}}/{kind.path}"
     item = f"{base}/{{{kind.name_param}}}"
-    name = Path(alias=kind.name_param)
+    ItemName = Annotated[str, Path(alias=kind.name_param)]
     label = kind.label[0].lower() + kind.label[1:]
 
-    def list_items(env_name: str, svc: EnvironmentService = Depends(service)):
+    def list_items(env_name: str, svc: EnvironmentsDep):
         return kind.listing(items=svc.list_resources(env_name, kind))
 
-    def get_item(env_name: str, item_name: str = name, svc: EnvironmentService = Depends(service)):
+    def get_item(env_name: str, item_name: ItemName, svc: EnvironmentsDep):
         return svc.get_resource(env_name, kind, item_name)
 
-    def put_item(env_name: str, body: kind.spec, response: Response, item_name: str = name,
-                 svc: EnvironmentService = Depends(service)):
+    def put_item(env_name: str, body: kind.spec, response: Response, item_name: ItemName,
+                 svc: EnvironmentsDep):
         resource, created = svc.put_resource(env_name, kind, item_name, body)
         response.status_code = 201 if created else 200
         return resource
 
-    def delete_item(env_name: str, item_name: str = name, svc: EnvironmentService = Depends(service)) -> Response:
+    def delete_item(env_name: str, item_name: ItemName, svc: EnvironmentsDep) -> Response:
         svc.delete_resource(env_name, kind, item_name)
         return Response(status_code=204)
 
@@ -125,9 +117,9 @@ for _kind in RESOURCE_KINDS.values():
     add_resource_routes(_kind)
 
 
-def proxy(name: str, path: str, request: Request, svc: EnvironmentService = Depends(service)):
+def proxy(name: str, path: str, svc: EnvironmentsDep, agents: AgentsDep):
     svc.get(name)
-    if not request.app.state.agents.connected(name):
+    if not agents.connected(name):
         raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
     raise NotFound(f"The agent of environment {name!r} serves no /{path}.")
 

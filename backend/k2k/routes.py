@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from backend.deps import require_principal
+from backend.deps import K2KDep, require_principal
 from backend.errors import BadRequest
 from backend.feed import Event
 from backend.k2k.metrics import summarize
 from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
-from backend.k2k.service import K2KService, to_app
+from backend.k2k.service import to_app
 from backend.models import ErrorBody
-from backend.sse import sse_response
+from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import K2K_KIND, METRICS
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
-LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 _errors = {code: {"model": ErrorBody} for code in (400, 401, 404, 409)}
 router = APIRouter(prefix="/api/v0/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
@@ -52,10 +50,6 @@ def add_input_schema(openapi: dict) -> dict:
     return openapi
 
 
-def service(request: Request) -> K2KService:
-    return request.app.state.k2k
-
-
 async def document(request: Request) -> Any:
     """The body as data, from YAML or JSON by its Content-Type."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -78,6 +72,9 @@ async def document(request: Request) -> Any:
                            f"Send the body as application/yaml or application/json (got {content_type or 'none'}).")
 
 
+Document = Annotated[Any, Depends(document)]
+
+
 def answer(request: Request, model: BaseModel, status_code: int = 200) -> Response:
     data = model.model_dump(mode="json", exclude_none=True)
     if any(t in request.headers.get("accept", "") for t in YAML_TYPES):
@@ -97,41 +94,38 @@ def render_change(event: Event) -> dict:
 
 
 @router.get("", response_model=K2KAppList, summary="Lists all K2K apps, with metrics summaries if available")
-def list_apps(request: Request, svc: K2KService = Depends(service)) -> Response:
-    position = request.app.state.feed.last_id  # read first: resuming the feed from it misses nothing
-    response = answer(request, K2KAppList(items=svc.list()))
-    response.headers[LAST_EVENT_HEADER] = str(position)
-    return response
+def list_apps(request: Request, position: FeedPositionDep, svc: K2KDep) -> Response:
+    return position.stamp(answer(request, K2KAppList(items=svc.list())))
 
 
 @router.post("", response_model=K2KApp, status_code=201, openapi_extra=_APP_BODY,
              summary="Creates a new K2K app (409 if it exists)")
-def create_app(request: Request, body: Any = Depends(document), svc: K2KService = Depends(service)) -> Response:
+def create_app(request: Request, body: Document, svc: K2KDep) -> Response:
     return answer(request, svc.create(body), 201)
 
 
 @router.get("/{name}", response_model=K2KApp, summary="Retrieves a K2K app, with metrics if available")
-def get_app(name: str, request: Request, svc: K2KService = Depends(service)) -> Response:
+def get_app(name: str, request: Request, svc: K2KDep) -> Response:
     return answer(request, svc.get(name))
 
 
 @router.put("/{name}", response_model=K2KApp, openapi_extra=_APP_BODY, responses={201: {"model": K2KApp}},
             summary="Creates or replaces a K2K app")
-def put_app(name: str, request: Request, body: Any = Depends(document),
-            if_match: str | None = Header(default=None), svc: K2KService = Depends(service)) -> Response:
+def put_app(name: str, request: Request, body: Document, svc: K2KDep,
+            if_match: str | None = Header(default=None)) -> Response:
     app, created = svc.put(name, body, if_match)
     return answer(request, app, 201 if created else 200)
 
 
 @router.patch("/{name}", response_model=K2KApp, openapi_extra=_PATCH_BODY,
               summary="Merges a patch into a K2K app (RFC 7386)")
-def patch_app(name: str, request: Request, body: Any = Depends(document),
-              if_match: str | None = Header(default=None), svc: K2KService = Depends(service)) -> Response:
+def patch_app(name: str, request: Request, body: Document, svc: K2KDep,
+              if_match: str | None = Header(default=None)) -> Response:
     return answer(request, svc.patch(name, body, if_match))
 
 
 @router.delete("/{name}", response_model=K2KApp, summary="Deletes a K2K app; answers the deleted app")
-def delete_app(name: str, request: Request, svc: K2KService = Depends(service)) -> Response:
+def delete_app(name: str, request: Request, svc: K2KDep) -> Response:
     return answer(request, svc.delete(name))
 
 
@@ -139,22 +133,19 @@ def delete_app(name: str, request: Request, svc: K2KService = Depends(service)) 
             summary="Per partition: the app's committed position and the source's offset range",
             description="With `at` (ISO-8601), also each partition's offset of the first record at or after "
                         "that time (the log end when there is none).")
-def get_offsets(name: str, topic_name: str, request: Request,
-                at: datetime | None = Query(default=None, description="ISO-8601, e.g. 2026-11-23T07:00:00Z"),
-                svc: K2KService = Depends(service)) -> Response:
+def get_offsets(name: str, topic_name: str, request: Request, svc: K2KDep,
+                at: datetime | None = Query(default=None, description="ISO-8601, e.g. 2026-11-23T07:00:00Z")
+                ) -> Response:
     return answer(request, svc.topic_offsets(name, topic_name, at))
 
 
 @router.patch("/{name}/offsets/{topic_name}", response_model=OffsetsUpdated,
               summary="Sets the app's positions on a topic's partitions (the app must be paused)")
 def patch_offsets(name: str, topic_name: str, body: OffsetsPatch, request: Request,
-                  svc: K2KService = Depends(service)) -> Response:
+                  svc: K2KDep) -> Response:
     return answer(request, svc.edit_offsets(name, topic_name, body))
 
 
-@live_router.get("/live/sse", response_class=StreamingResponse,
-                 summary="Server-Sent Events: k2k.created/updated/deleted and k2k.metrics")
-async def live(request: Request) -> StreamingResponse:
-    settings = request.app.state.settings
-    return sse_response(request, request.app.state.feed, {K2K_KIND}, render_change, settings.sse_ping_seconds)
+live_route(live_router, "/live/sse", {K2K_KIND}, render_change,
+           "Server-Sent Events: k2k.created/updated/deleted and k2k.metrics")
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.auth import ensure_admin_token
+from backend.deps import services_of
 from backend.server import ServerThread, tcp_socket
 from backend.settings import Settings
 from backend.store import Store
@@ -30,7 +31,7 @@ class RunningHQ:
     @property
     def store(self) -> Store:
         """The server's own store, for checking what an answer does not show (stored secrets)."""
-        return self.app.state.store
+        return services_of(self.app).store
 
     def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -41,7 +42,7 @@ class RunningHQ:
 def running_hq(settings: Settings) -> Iterator[RunningHQ]:
     """The HQ as `streamhq serve` runs it (admin token made the stored one), on a free port."""
     app = create_app(settings)
-    ensure_admin_token(app.state.store, settings.admin_token)
+    ensure_admin_token(services_of(app).store, settings.admin_token)
     server = ServerThread(app, tcp_socket("127.0.0.1", 0)).start()
     host, port = server.sock.getsockname()[:2]
     try:

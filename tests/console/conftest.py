@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.app import create_app
+from backend.deps import services_of
 from backend.server import ServerThread, unix_socket
 from backend.settings import Settings
 from backend.store import EnvironmentRecord, Store
@@ -32,7 +33,7 @@ class HQ:
 
     @property
     def store(self) -> Store:
-        return self.server.server.config.app.state.store
+        return services_of(self.server.server.config.app).store
 
     def client(self) -> HQClient:
         return HQClient("test-hq", TOKEN, uds=str(self.socket))

@@ -3,6 +3,7 @@ the controller is off, and the figures a controller would publish are published 
 
 from __future__ import annotations
 
+from backend.deps import services_of
 from backend.environments.models import KafkaConnectionSpec
 from backend.environments.resources import KAFKA_CONNECTION
 from backend.k2k.models import K2KMetrics, PartitionPosition, TopicOffsets
@@ -74,7 +75,7 @@ def seed_k2k(hq: HQ) -> None:
 
 
 def publish_metrics(hq: HQ, rate_factor: float = 1.0) -> None:
-    collector = hq.server.server.config.app.state.k2k.controller.metrics
+    collector = services_of(hq.server.server.config.app).k2k.controller.metrics
     for name, topics, *_, (rate, lag) in APPS:
         collector.record(name, metrics(topics, rate * rate_factor, lag))
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from backend.deps import services_of
 from backend.k2k.manifest import CONFIG_DIR, SECRETS_DIR, manifests
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
@@ -119,7 +120,7 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
 
     deleted = api.delete(f"/api/v0/apps/k2k/{name}")
     assert deleted.json()["status"]["state"] == "deleting"
-    wait_until(lambda: not hq.app.state.k2k.controller.workers_alive(name), "the workers to stop")
+    wait_until(lambda: not services_of(hq.app).k2k.controller.workers_alive(name), "the workers to stop")
 
 
 def test_an_app_missing_its_target_topic_fails_with_the_reason(hq, source, target):
@@ -160,7 +161,7 @@ def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secre
     assert pod["containers"][0]["command"][:4] == ["streamhq", "worker", "--app", name]
     assert pod["serviceAccountName"] == "k2k"
     assert all(d["metadata"]["namespace"] == "replication" for d in docs.values())
-    assert not hq.app.state.k2k.controller.workers_alive(name)  # Kubernetes runs them, not HQ
+    assert not services_of(hq.app).k2k.controller.workers_alive(name)  # Kubernetes runs them, not HQ
     wait_until(lambda: state(api, name) == "deploying", "deploying: no pod has reported yet")
 
     pods = run_as_kubernetes_would(docs, name, tmp_path / "pod")
