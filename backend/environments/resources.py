@@ -19,6 +19,7 @@ from backend.environments.models import (
     RedpandaConnectList,
     RedpandaConnectSpec,
 )
+from backend.lrn import resource_lrn
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class ResourceKind:
     listing: type[BaseModel]  # {"items": [...]}
 
     def lrn(self, environment: str, name: str) -> str:
-        return f"environments:{self.kind}/{environment}/{name}"
+        return resource_lrn(self.kind, environment, name)
 
 
 KAFKA_CONNECTION = ResourceKind("kafka-connection", "kafka-connections", "Kafka connection", "conn_name",

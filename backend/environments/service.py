@@ -20,13 +20,10 @@ from backend.environments.models import (
 )
 from backend.environments.resources import ResourceKind
 from backend.errors import BadRequest, Conflict, NotFound
+from backend.lrn import environment_lrn
 from backend.models import NAME_RULE, is_valid_name
 from backend.store import EnvironmentRecord, ResourceRecord, Store
 from backend.store.base import StoreConflict
-
-
-def environment_lrn(name: str) -> str:
-    return f"environments:environment/{name}"
 
 
 def to_environment(record: EnvironmentRecord) -> Environment:

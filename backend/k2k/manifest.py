@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from backend.k2k.models import K2KSpec
-from backend.k2k.references import NAMESPACE_LRN, SpecProblem, worker_config
+from backend.k2k.references import SpecProblem, worker_config
+from backend.lrn import parse_namespace_lrn
 from backend.replicator.config import WorkerConfig
 from backend.store import Store
 
@@ -55,8 +56,8 @@ def manifests(store: Store, name: str) -> list[dict[str, Any]]:
 
 def documents(name: str, spec: K2KSpec, config: WorkerConfig) -> list[dict[str, Any]]:
     """The manifests of an app whose references are already resolved into its worker config."""
-    match = NAMESPACE_LRN.fullmatch(spec.deploymentNamespaceLRN or "")
-    namespace = match["namespace"] if match else "default"
+    deployment = parse_namespace_lrn(spec.deploymentNamespaceLRN or "")
+    namespace = deployment.namespace if deployment else "default"
     kubernetes = spec.kubernetes
     common = kubernetes.commonMetadata if kubernetes and kubernetes.commonMetadata else None
     labels = {**(common.labels if common else {}), "app.kubernetes.io/name": "streamhq-k2k",

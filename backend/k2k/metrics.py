@@ -1,5 +1,5 @@
 """K2K metrics (seed 000 `metrics`), read from Kafka itself so they hold for local and
-Kubernetes workers alike (DESIGN §6).
+Kubernetes workers alike (docs/architecture.md, the replication design).
 
 Every few seconds, per app: the source partitions' log-end offsets, the target partitions'
 log-end offsets, and the app's positions as committed in its target-side group. Records per
@@ -34,16 +34,13 @@ from backend.k2k.models import (
     SourceTopic,
     Throughput,
 )
+from backend.lrn import kafka_topic_lrn
 from backend.replicator.config import WorkerConfig, control_topic
 from backend.replicator.offsets import TP, Cluster
 from backend.store import AppRecord, Store
 from backend.store.changes import K2K_KIND, METRICS, Change, Publisher
 
 log = logging.getLogger(__name__)
-
-
-def topic_lrn(connection_lrn: str, topic: str) -> str:
-    return f"{connection_lrn.replace('environments:kafka-connection/', 'kafka:topic/', 1)}/{topic}"
 
 
 class Heartbeats:
@@ -180,7 +177,7 @@ class MetricsCollector:
         for topic in topics:
             rps_in, rps_out = rate(in_sums, 1, topic), rate(out_sums, 2, topic)
             source_topics.append(SourceTopic(
-                lrn=topic_lrn(spec.sourceKafkaLRN, topic), name=topic,
+                lrn=kafka_topic_lrn(spec.sourceKafkaLRN, topic), name=topic,
                 throughput=Throughput(updated_at=stamp, records_per_second=rps_in,
                                       bytes_per_second=rps_in * record_size),
                 offsets=SourceOffsets(updated_at=stamp, partitions=[
@@ -188,7 +185,7 @@ class MetricsCollector:
                     for p in range(counts[topic])]),
             ))
             destination_topics.append(DestinationTopic(
-                lrn=topic_lrn(spec.targetKafkaLRN, topic), name=topic,
+                lrn=kafka_topic_lrn(spec.targetKafkaLRN, topic), name=topic,
                 throughput=Throughput(updated_at=stamp, records_per_second=rps_out,
                                       bytes_per_second=rps_out * record_size),
                 offsets=DestinationOffsets(updated_at=stamp, partitions=[

@@ -1,9 +1,8 @@
 """What a K2K spec points at: LRNs resolved to stored Kafka connections, and the worker
-config (DESIGN §6) the app's workers run with."""
+config (docs/architecture.md, the replication design) the app's workers run with."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +10,10 @@ from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
 from backend.environments.resources import KAFKA_CONNECTION
 from backend.k2k.models import K2KSpec
+from backend.lrn import parse_namespace_lrn, parse_resource_lrn
 from backend.replicator.config import RESERVED_PROPERTIES, WorkerConfig, consumer_group
 from backend.store import AppRecord, Store
 
-KAFKA_LRN = re.compile(r"environments:kafka-connection/(?P<environment>[^/\s]+)/(?P<name>[^/\s]+)")
-NAMESPACE_LRN = re.compile(r"kubernetes:namespace/(?P<environment>[^/\s]+)/(?P<cluster>[^/\s]+)/(?P<namespace>[^/\s]+)")
 WORKERS_KEY = "workers"
 
 
@@ -35,11 +33,11 @@ class KafkaReference:
 
 
 def resolve_kafka(store: Store, field: str, lrn: str) -> KafkaReference:
-    match = KAFKA_LRN.fullmatch(lrn)
-    if match is None:
+    reference = parse_resource_lrn(lrn, KAFKA_CONNECTION.kind)
+    if reference is None:
         raise SpecProblem(field, "invalid_format",
                               f"{field} must be environments:kafka-connection/<environment>/<connection>")
-    environment, name = match["environment"], match["name"]
+    environment, name = reference.environment, reference.name
     record = store.get_resource(environment, KAFKA_CONNECTION.kind, name)
     if record is None:
         where = "environment" if store.get_environment(environment) is None else "Kafka connection"
@@ -49,12 +47,12 @@ def resolve_kafka(store: Store, field: str, lrn: str) -> KafkaReference:
 
 def check_namespace(store: Store, lrn: str) -> None:
     field = "spec.deploymentNamespaceLRN"
-    match = NAMESPACE_LRN.fullmatch(lrn)
-    if match is None:
+    namespace = parse_namespace_lrn(lrn)
+    if namespace is None:
         raise SpecProblem(field, "invalid_format",
                               f"{field} must be kubernetes:namespace/<environment>/<cluster>/<namespace>")
-    if store.get_environment(match["environment"]) is None:
-        raise SpecProblem(field, "reference_not_found", f"{field}: environment {match['environment']!r} not found")
+    if store.get_environment(namespace.environment) is None:
+        raise SpecProblem(field, "reference_not_found", f"{field}: environment {namespace.environment!r} not found")
 
 
 def split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], int]:

@@ -1,4 +1,4 @@
-"""The rules of K2K apps (seed 000, DESIGN §6): what a valid app is, generations and
+"""The rules of K2K apps (seed 000; docs/architecture.md, the replication design): what a valid app is, generations and
 If-Match, merge patches, and offset edits. Routes call this; this calls the store, the
 controller (status, metrics) and, for offsets, Kafka through `replicator.offsets`."""
 
@@ -29,6 +29,7 @@ from backend.k2k.models import (
     UpdatedPartition,
 )
 from backend.k2k.references import SpecProblem, check_namespace, resolve_kafka, split_overrides
+from backend.lrn import k2k_app_lrn
 from backend.models import InvalidField, invalid_fields_from
 from backend.replicator.config import consumer_group
 from backend.replicator.offsets import Cluster
@@ -41,17 +42,13 @@ class KafkaUnavailable(HQError):
     type = "kafka_unavailable"
 
 
-def app_lrn(name: str) -> str:
-    return f"apps:k2k/{name}"
-
-
 def to_app(record: AppRecord, *, state: AppState | None = None) -> K2KApp:
     status = dict(record.status)
     if state is not None:
         status["state"] = state.value
     return K2KApp.model_validate({
         "metadata": {"name": record.name, "displayName": record.display_name, "description": record.description,
-                     "id": record.id, "lrn": app_lrn(record.name), "creationTimestamp": record.created_at,
+                     "id": record.id, "lrn": k2k_app_lrn(record.name), "creationTimestamp": record.created_at,
                      "generation": record.generation},
         "spec": record.spec,
         "status": status or {"kafka": {"consumerGroup": consumer_group(record.name)}},

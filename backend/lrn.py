@@ -1,0 +1,69 @@
+"""LRNs, the names one resource uses to point at another, built and parsed here only.
+
+    environments:environment/<environment>
+    environments:<resource kind>/<environment>/<name>      e.g. environments:kafka-connection/prod/main
+    apps:k2k/<app>
+    kafka:topic/<environment>/<kafka connection>/<topic>
+    kubernetes:namespace/<environment>/<cluster>/<namespace>
+
+A part is anything but `/` and whitespace. Parsing answers None for a string that is not an
+LRN of the kind asked for, so each caller words its own error for the field at fault.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PART = r"[^/\s]+"
+_RESOURCE = re.compile(rf"environments:(?P<kind>{_PART})/(?P<environment>{_PART})/(?P<name>{_PART})")
+_NAMESPACE = re.compile(rf"kubernetes:namespace/(?P<environment>{_PART})/(?P<cluster>{_PART})/(?P<namespace>{_PART})")
+
+
+@dataclass(frozen=True)
+class ResourceLRN:
+    """Something an environment's agent reaches: a Kafka connection, a Connect cluster..."""
+
+    kind: str
+    environment: str
+    name: str
+
+
+@dataclass(frozen=True)
+class NamespaceLRN:
+    environment: str
+    cluster: str
+    namespace: str
+
+
+def environment_lrn(name: str) -> str:
+    return f"environments:environment/{name}"
+
+
+def resource_lrn(kind: str, environment: str, name: str) -> str:
+    return f"environments:{kind}/{environment}/{name}"
+
+
+def k2k_app_lrn(name: str) -> str:
+    return f"apps:k2k/{name}"
+
+
+def kafka_topic_lrn(connection_lrn: str, topic: str) -> str:
+    """The LRN of `topic` on the cluster that the Kafka connection `connection_lrn` reaches."""
+    connection = parse_resource_lrn(connection_lrn)
+    if connection is None:
+        raise ValueError(f"not a resource LRN: {connection_lrn!r}")
+    return f"kafka:topic/{connection.environment}/{connection.name}/{topic}"
+
+
+def parse_resource_lrn(lrn: str, kind: str | None = None) -> ResourceLRN | None:
+    """`environments:<kind>/<environment>/<name>`, of `kind` when one is given."""
+    match = _RESOURCE.fullmatch(lrn)
+    if match is None or (kind is not None and match["kind"] != kind):
+        return None
+    return ResourceLRN(match["kind"], match["environment"], match["name"])
+
+
+def parse_namespace_lrn(lrn: str) -> NamespaceLRN | None:
+    match = _NAMESPACE.fullmatch(lrn)
+    return NamespaceLRN(match["environment"], match["cluster"], match["namespace"]) if match else None
