@@ -75,7 +75,7 @@ def seed(app, apps: int, partitions: int) -> list[str]:
                                           {"override_broker_addresses": [f"{env}.invalid:9092"], "auth": {}}))
     names = [f"app-{n:04d}" for n in range(apps)]
     for n, name in enumerate(names):
-        store.create_app(AppRecord(name=name, id=f"id-{n}", display_name=None, description=None,
+        store.insert_app(AppRecord(name=name, id=f"id-{n}", display_name=None, description=None,
                                    created_at="2026-11-23T10:00:00Z", generation=1,
                                    spec={"sourceKafkaLRN": "environments:kafka-connection/a/main",
                                          "targetKafkaLRN": "environments:kafka-connection/b/main", "topics": ["t"]}))

@@ -198,9 +198,9 @@ def sandbox(home: Path, action: str, *, json_output: bool) -> int:
         for name, cluster in status["clusters"].items():
             print(f"kafka {name:<8} {cluster['bootstrap'] if cluster else 'not running'}")
         print(f"connect        {status['connect']['url'] if status['connect'] else 'not running'}")
-        pipelines = status["redpanda_connect"]
+        redpanda_connect = status["redpanda_connect"]
         missing = status.get("redpanda_connect_problem", "not running")
-        print(f"redpanda       {pipelines['url'] if pipelines else missing}")
+        print(f"redpanda       {redpanda_connect['url'] if redpanda_connect else missing}")
     return 0
 
 

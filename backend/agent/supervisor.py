@@ -133,7 +133,7 @@ class AgentSupervisor:
         environments = {e.name: e for e in self.store.list_environments()}
         kafka = _first_by_environment(self.store.list_resources(None, "kafka-connection"))
         connects = _by_environment(self.store.list_resources(None, "connect-cluster"))
-        pipelines = _by_environment(self.store.list_resources(None, "redpanda-connect"))
+        redpanda_connects = _by_environment(self.store.list_resources(None, "redpanda-connect"))
 
         wanted: dict[str, Callable[[], Watch]] = {}
         for record in kafka.values():
@@ -143,9 +143,9 @@ class AgentSupervisor:
             spec = ConnectClusterSpec.model_validate(record.spec)
             wanted[_key("connect", record.spec)] = lambda s=spec, r=record: Watch(
                 f"Kafka Connect {r.name}", lambda: count_connectors(s.urls, s.auth, self.timeout))
-        for record in (r for records in pipelines.values() for r in records):
+        for record in (r for records in redpanda_connects.values() for r in records):
             spec = RedpandaConnectSpec.model_validate(record.spec)
-            wanted[_key("pipelines", record.spec)] = lambda s=spec, r=record: Watch(
+            wanted[_key("redpanda_connects", record.spec)] = lambda s=spec, r=record: Watch(
                 f"Redpanda Connect {r.name}", lambda: check_ready(s.url, s.auth, self.timeout))
         self._reconcile(wanted)
         self._probe_due()
@@ -154,7 +154,7 @@ class AgentSupervisor:
         for name, record in kafka.items():
             if name not in environments:
                 continue
-            status = self._status(record, connects.get(name, []), pipelines.get(name, []))
+            status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []))
             if status["agent_connected"]:
                 connected.add(name)
             self.store.update_environment(name, status=status)
@@ -191,12 +191,12 @@ class AgentSupervisor:
                 watch.error = f"{watch.label}: no answer for {now - watch.started:.0f}s"
 
     def _status(self, kafka: ResourceRecord, connects: list[ResourceRecord],
-                pipelines: list[ResourceRecord]) -> dict[str, Any]:
+                redpanda_connects: list[ResourceRecord]) -> dict[str, Any]:
         cluster = self._watches[_key("kafka", kafka.spec)]
         connect_watches = [self._watches[_key("connect", r.spec)] for r in connects]
-        pipeline_watches = [self._watches[_key("pipelines", r.spec)] for r in pipelines]
+        redpanda_connect_watches = [self._watches[_key("redpanda_connects", r.spec)] for r in redpanda_connects]
         snapshot: ClusterSnapshot | None = cluster.reading
-        issues = [w.error for w in (cluster, *connect_watches, *pipeline_watches) if w.error]
+        issues = [w.error for w in (cluster, *connect_watches, *redpanda_connect_watches) if w.error]
         if snapshot is None and cluster.error is None:
             issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:

@@ -165,7 +165,7 @@ class K2KService:
                            description=body.metadata.description, created_at=utc_now_iso(), generation=1,
                            spec=body.spec.model_dump(mode="json", exclude_none=True))
         try:
-            self.store.create_app(record)
+            self.store.insert_app(record)
         except StoreConflict:
             raise Conflict(f"K2K app {record.name!r} already exists.") from None
         return to_app(record)

@@ -29,9 +29,9 @@ class Sandbox:
                          for name in CLUSTERS}
         self.connect = ConnectWorker("connect", self.root / "connect", state.get("connect") or {})
         self.connect.kafka = self.clusters["source"]
-        self.pipelines = BenthosStreams("redpanda-connect", self.root / "redpanda-connect",
-                                        state.get("redpanda_connect") or {})
-        self.pipelines_problem: str | None = state.get("redpanda_connect_problem")
+        self.redpanda_connect = BenthosStreams("redpanda-connect", self.root / "redpanda-connect",
+                                               state.get("redpanda_connect") or {})
+        self.redpanda_connect_problem: str | None = state.get("redpanda_connect_problem")
 
     @property
     def _state_file(self) -> Path:
@@ -48,8 +48,8 @@ class Sandbox:
         state = {
             "clusters": {name: cluster.state for name, cluster in self.clusters.items()},
             "connect": self.connect.state,
-            "redpanda_connect": self.pipelines.state or None,
-            "redpanda_connect_problem": self.pipelines_problem,
+            "redpanda_connect": self.redpanda_connect.state or None,
+            "redpanda_connect_problem": self.redpanda_connect_problem,
         }
         tmp = self._state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
@@ -62,17 +62,17 @@ class Sandbox:
             benthos_future = pool.submit(benthos_binary, self.log)
             libs = libs_future.result()
             try:
-                self.pipelines.binary = benthos_future.result()
-                self.pipelines_problem = None
-            except SandboxError as exc:  # pipelines are optional: say why, start the rest
-                self.pipelines_problem = str(exc)
+                self.redpanda_connect.binary = benthos_future.result()
+                self.redpanda_connect_problem = None
+            except SandboxError as exc:  # Redpanda Connect is optional: say why, start the rest
+                self.redpanda_connect_problem = str(exc)
                 self.log(f"Redpanda Connect is skipped: {exc}")
         try:
             with ThreadPoolExecutor(len(CLUSTERS)) as pool:
                 list(pool.map(lambda c: self._ensure(c, libs), self.clusters.values()))
             self._ensure(self.connect, libs)
-            if self.pipelines.binary:
-                self._ensure(self.pipelines, libs)
+            if self.redpanda_connect.binary:
+                self._ensure(self.redpanda_connect, libs)
         finally:
             self._save()
         return self.status()
@@ -90,13 +90,13 @@ class Sandbox:
         return {
             "clusters": {name: c.summary() if c.running() else None for name, c in self.clusters.items()},
             "connect": self.connect.summary() if self.connect.running() else None,
-            "redpanda_connect": self.pipelines.summary() if self.pipelines.running() else None,
-            **({"redpanda_connect_problem": self.pipelines_problem} if self.pipelines_problem else {}),
+            "redpanda_connect": self.redpanda_connect.summary() if self.redpanda_connect.running() else None,
+            **({"redpanda_connect_problem": self.redpanda_connect_problem} if self.redpanda_connect_problem else {}),
         }
 
     def down(self) -> None:
         """Stops every process this sandbox started; data stays for the next `up`."""
-        for component in (self.pipelines, self.connect, *self.clusters.values()):
+        for component in (self.redpanda_connect, self.connect, *self.clusters.values()):
             if component.process:
                 self.log(f"Stopping {component.name}…")
                 stop(component.process)

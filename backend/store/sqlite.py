@@ -299,7 +299,7 @@ class SQLiteStore:
         row = self._read().execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,)).fetchone()
         return _app(row) if row else None
 
-    def create_app(self, record: AppRecord) -> None:
+    def insert_app(self, record: AppRecord) -> None:
         try:
             with self._write() as db:
                 db.execute(

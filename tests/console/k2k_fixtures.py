@@ -68,7 +68,7 @@ def seed_k2k(hq: HQ) -> None:
         spec = {"sourceKafkaLRN": SOURCE, "targetKafkaLRN": TARGET, "topics": topics,
                 "replicator": {"exactlyOnce": name == "orders-dr", "autoCreateTopics": True},
                 "paused": state == "paused"}
-        store.create_app(AppRecord(name=name, id=f"00000000-0000-0000-0000-{number:012d}", display_name=None,
+        store.insert_app(AppRecord(name=name, id=f"00000000-0000-0000-0000-{number:012d}", display_name=None,
                                    description=None, created_at=CREATED, generation=generation, spec=spec))
         store.update_app_status(name, _status(state, message, generation, observed, workers))
     publish_metrics(hq)
