@@ -77,8 +77,10 @@ def test_kafka_connections_of_a_version_1_database_become_environment_resources(
         first_release.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:1])
         old = SQLiteStore(db_path)
         old.create_environment(environment("prod"), "hash")
-        old._writer.execute("INSERT INTO kafka_connections VALUES ('prod', 'main', '{\"auth\": {}}')")
         old.close()
+    # The first release wrote its Kafka connections to a table the current store no longer has.
+    with sqlite3.connect(db_path) as db:
+        db.execute("INSERT INTO kafka_connections VALUES ('prod', 'main', '{\"auth\": {}}')")
 
     upgraded = SQLiteStore(db_path)
     try:
