@@ -42,7 +42,7 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def sse_response(
+def _sse_response(
     request: Request, feed: ChangeFeed, kinds: set[str], render: Render, ping_seconds: float
 ) -> StreamingResponse:
     """Streams the feed's events of `kinds`, each rendered to its public JSON by `render`."""
@@ -85,7 +85,7 @@ def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, su
     """Adds `GET path` to `router`: the feed's events of `kinds`, each rendered by `render`."""
 
     async def live(request: Request, feed: FeedDep, settings: SettingsDep) -> StreamingResponse:
-        return sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
+        return _sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
 
     router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, summary=summary)
 

@@ -1,6 +1,6 @@
 """`streamhq`: the console, and the sub-commands that run the HQ side.
 
-This is the one composition root (DESIGN §2): the only console module that imports the
+This is the one composition root (docs/architecture.md, the layers): the only console module that imports the
 backend's machinery, because it is where an embedded HQ is started next to the console.
 """
 

@@ -19,7 +19,7 @@ from backend.store import Store
 ADMIN_TOKEN = "shq_admin_test-suite-token"
 PREFIXES = ("/v1", "/api/v1")
 
-# The HQ error shape (DESIGN §4), exactly these keys.
+# The HQ error shape (docs/architecture.md, errors), exactly these keys.
 ERROR_KEYS = {"type", "title", "status", "invalid_fields", "request_id"}
 
 
