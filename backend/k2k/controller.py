@@ -9,7 +9,12 @@ spec's generation changes, stops them for `paused` and on delete, and keeps `sta
 
 Apps with a `deploymentNamespaceLRN` run in Kubernetes from `streamhq k2k manifest`; the
 controller starts nothing for them and reports their state, pods and manifest resources as
-the workers' heartbeats show them (backend.k2k.kubernetes)."""
+the workers' heartbeats show them (backend.k2k.kubernetes).
+
+Before it starts an app's workers, the controller makes sure the source and target are two
+clusters (backend.k2k.clusters), off its own thread, since a cluster that does not answer
+would hold up every app's round: one cluster id fails the app, and while a cluster does not
+answer the app waits in `deploying` with the reason."""
 
 from __future__ import annotations
 
@@ -23,12 +28,14 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backend.clock import utc_now_iso
 from backend.k2k import kubernetes, manifest
+from backend.k2k.clusters import Verdict, compare
 from backend.k2k.metrics import MetricsCollector
 from backend.k2k.models import AppState, K2KSpec
 from backend.k2k.references import SpecProblem, worker_config
@@ -44,6 +51,7 @@ STEADY_SECONDS = 60.0  # running this long resets a worker's backoff
 STOP_GRACE = 20.0
 NAMESPACE = "local"
 PR_SET_PDEATHSIG = 1
+RECHECK_SECONDS = 10.0  # asking again for the ids of clusters that did not answer
 
 
 def _stop_with_hq() -> None:
@@ -77,11 +85,23 @@ class Slot:
 
 
 @dataclass
+class ClusterCheck:
+    """Whether one source and target pair is two clusters, as the controller's pool answers it."""
+
+    source: dict[str, Any]
+    target: dict[str, Any]
+    answer: Future[Verdict]
+    started: float
+
+
+@dataclass
 class Runtime:
     directory: Path
     config: WorkerConfig | None = None
     slots: dict[str, Slot] = field(default_factory=dict)
-    problem: str | None = None  # why the app cannot run (a spec reference gone)
+    problem: str | None = None  # why the app cannot run (a spec reference gone, one cluster for both)
+    waiting: str | None = None  # why its workers do not start yet
+    check: ClusterCheck | None = None
 
 
 def _last_line(log_file: Path) -> str:
@@ -105,6 +125,7 @@ class K2KController:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="k2k-cluster-check")
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="k2k-controller", daemon=True)
@@ -116,6 +137,7 @@ class K2KController:
         self.metrics.stop()
         if self._thread is not None:
             self._thread.join(timeout=STOP_GRACE + 5)
+        self._checks.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             for runtime in self.runtimes.values():
                 self._stop_slots(runtime, list(runtime.slots))
@@ -147,23 +169,46 @@ class K2KController:
 
     def _reconcile_app(self, record: AppRecord, runtime: Runtime) -> None:
         spec = K2KSpec.model_validate(record.spec)
+        runtime.waiting = None
         try:
             config = worker_config(self.store, record)
             runtime.problem = None
         except SpecProblem as exc:
             config, runtime.problem = None, exc.title
-        local = spec.deploymentNamespaceLRN is None
-        if config != runtime.config or spec.paused or config is None or not local:
+        runs = config is not None and spec.deploymentNamespaceLRN is None and not spec.paused
+        if runs:
+            verdict = self._two_clusters(runtime, config)
+            if verdict.same:
+                runtime.problem = (f"The source and target are the same Kafka cluster ({verdict.reason}): the app "
+                                   "would copy each topic onto itself. Point one of them at another cluster.")
+            elif verdict.same is None:
+                runtime.waiting = f"no worker starts until source and target are known to differ: {verdict.reason}"
+            runs = verdict.same is False
+        if config != runtime.config or not runs:
             self._stop_slots(runtime, list(runtime.slots))
             runtime.slots.clear()
         runtime.config = config
-        if config is not None and local and not spec.paused:
+        if runs:
             self._write_config(runtime, config)
             wanted = [f"{record.name}-{i}" for i in range(config.workers)]
             for name in wanted:
                 slot = runtime.slots.setdefault(name, Slot(name))
                 self._keep_running(runtime, slot, config)
         self._write_status(record, spec, runtime)
+
+    def _two_clusters(self, runtime: Runtime, config: WorkerConfig) -> Verdict:
+        """The verdict on the config's source and target, asked once per pair (again, after a while,
+        while a cluster does not answer); `same` is None until it is known."""
+        check = runtime.check
+        stale = check is not None and check.answer.done() and check.answer.result().same is None \
+            and time.monotonic() - check.started > RECHECK_SECONDS
+        if check is None or (check.source, check.target) != (config.source, config.target) or stale:
+            check = runtime.check = ClusterCheck(config.source, config.target,
+                                                 self._checks.submit(compare, config.source, config.target),
+                                                 time.monotonic())
+        if not check.answer.done():
+            return Verdict(None, "asking both clusters for their id")
+        return check.answer.result()
 
     def _write_config(self, runtime: Runtime, config: WorkerConfig) -> None:
         runtime.directory.mkdir(parents=True, exist_ok=True)
@@ -251,6 +296,8 @@ class K2KController:
             return AppState.failed, runtime.problem
         if spec.paused:
             return AppState.paused, "paused: no worker runs; positions are kept on the target"
+        if runtime.waiting:
+            return AppState.deploying, runtime.waiting
         slots = list(runtime.slots.values())
         broken = [s for s in slots if not s.alive() and s.last_exit == EXIT_CONFIG]
         if broken:

@@ -5,7 +5,6 @@ controller (status, metrics) and, for offsets, Kafka through `replicator.offsets
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 from backend.agent.kafka import librdkafka_config
 from backend.clock import utc_now_iso
 from backend.errors import BadRequest, Conflict, HQError, NotFound
+from backend.k2k.clusters import share_an_address
 from backend.k2k.controller import K2KController
 from backend.k2k.metrics import summarize
 from backend.k2k.models import (
@@ -92,7 +92,6 @@ class K2KService:
     def __init__(self, store: Store, controller: K2KController) -> None:
         self.store = store
         self.controller = controller
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="k2k-check")
 
     def _record(self, name: str) -> AppRecord:
         record = self.store.get_app(name)
@@ -140,21 +139,12 @@ class K2KService:
         if problems:
             raise BadRequest("Invalid K2K app: " + "; ".join(p.title for p in problems[:3]), problems)
         source, target = references["spec.sourceKafkaLRN"], references["spec.targetKafkaLRN"]
-        if self._same_cluster(source.spec, target.spec):
+        # By address only, so creating an app never waits on Kafka: the controller compares
+        # cluster ids before it starts the workers.
+        if share_an_address(source.spec.override_broker_addresses, target.spec.override_broker_addresses):
             raise BadRequest.field(
                 "spec.targetKafkaLRN", "same_cluster",
                 "The source and target are the same Kafka cluster: the app would copy each topic onto itself.")
-
-    def _same_cluster(self, source, target) -> bool:
-        if set(source.override_broker_addresses) & set(target.override_broker_addresses):
-            return True
-        # Two listeners of one cluster differ in port: where the hosts meet, ask each cluster for its id.
-        hosts = [{a.rpartition(":")[0] for a in spec.override_broker_addresses} for spec in (source, target)]
-        if not hosts[0] & hosts[1]:
-            return False
-        ids = self._pool.map(lambda spec: _cluster_id(spec), (source, target))
-        first, second = list(ids)
-        return first is not None and first == second
 
     def create(self, document: Any) -> K2KApp:
         body = parse_app(document)
@@ -285,9 +275,3 @@ class K2KService:
         return OffsetsUpdated(application_name=name, updated_partitions=[
             UpdatedPartition(topic_name=t, partition=p, offset=o) for (t, p), o in sorted(wanted.items())])
 
-
-def _cluster_id(spec) -> str | None:
-    try:
-        return Cluster(librdkafka_config(spec), timeout=3.0).cluster_id()
-    except KafkaException:
-        return None

@@ -1,8 +1,8 @@
 """K2K apps (seed 000): create, read, replace, merge-patch and delete apps in YAML or JSON,
 their validation, offset edits' preconditions, the live feed and the OpenAPI description.
 
-No Kafka is needed: the session HQ runs no K2K controller, and the apps point at Kafka
-connections whose broker hosts differ, so HQ never probes whether they are one cluster."""
+No Kafka is needed: the session HQ runs no K2K controller, and creating an app asks no Kafka
+anything (whether source and target are one cluster is checked when its workers start)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.api.hq import assert_error
+from tests.api.test_cli import free_port
 from tests.api.sse_reader import live_and_ready
 
 APPS = "/api/v0/apps/k2k"
@@ -153,6 +154,21 @@ def app(api, clusters, name) -> dict[str, Any]:
 
 
 # create
+
+
+def test_an_app_whose_clusters_do_not_answer_is_created(api, make_env, name):
+    """GitOps and a DR site being built create apps before their clusters answer: the app is
+    stored, and whether source and target are one cluster is checked when its workers start."""
+    silent = Clusters(source_env=make_env()["name"], target_env=make_env()["name"])
+    for env, connection in ((silent.source_env, "source"), (silent.target_env, "target")):
+        # One host, two closed ports: the addresses differ, so only a cluster id could tell them apart.
+        api.put(f"/v1/environments/{env}/kafka-connections/{connection}",
+                json={"override_broker_addresses": [f"127.0.0.1:{free_port()}"]}).raise_for_status()
+
+    response = send_yaml(api, "POST", APPS, seed_yaml(silent, name))
+
+    assert response.status_code == 201, response.text
+    assert api.get(f"{APPS}/{name}").json()["spec"]["sourceKafkaLRN"] == silent.source
 
 
 @pytest.mark.parametrize("media", ["yaml", "json"])

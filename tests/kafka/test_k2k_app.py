@@ -138,6 +138,33 @@ def test_an_app_missing_its_target_topic_fails_with_the_reason(hq, source, targe
     api.delete(f"/api/v0/apps/k2k/{name}")
 
 
+def test_an_app_between_two_listeners_of_one_cluster_fails_and_starts_no_worker(hq, source):
+    """Plaintext and SASL listeners of one cluster: different addresses, so the app is stored;
+    the controller learns they share a cluster id before any worker starts, and fails the app."""
+    api = hq.client()
+    for env in ("src", "dst"):
+        api.post("/v1/environments", json={"name": env, "tier": "development"}).raise_for_status()
+    api.put("/v1/environments/src/kafka-connections/plaintext",
+            json={"override_broker_addresses": [source["bootstrap"]]}).raise_for_status()
+    api.put("/v1/environments/dst/kafka-connections/scram", json={
+        "override_broker_addresses": [source["sasl_bootstrap"]],
+        "auth": {"sasl_scram": {"mechanism": "SCRAM-SHA-512", "username": source["username"],
+                                "password": source["password"]}}}).raise_for_status()
+    name = unique("one-cluster")
+
+    created = api.post("/api/v0/apps/k2k", json={"metadata": {"name": name}, "spec": {
+        "sourceKafkaLRN": "environments:kafka-connection/src/plaintext",
+        "targetKafkaLRN": "environments:kafka-connection/dst/scram", "topics": ["orders"]}})
+
+    assert created.status_code == 201, created.text
+    wait_until(lambda: state(api, name) == "failed", "the failed state")
+    status = api.get(f"/api/v0/apps/k2k/{name}").json()["status"]
+    assert "same Kafka cluster" in status["statusMessage"]
+    assert status["deployment"]["pods"] == []
+    assert services_of(hq.app).k2k.controller.workers_alive(name) == 0
+    api.delete(f"/api/v0/apps/k2k/{name}")
+
+
 def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secret(hq, source, target, tmp_path):
     """The manifest's pods, run here as Kubernetes would run them (the ConfigMap and Secret
     mounted as files, the container's command), copy with the Secret's credentials, and HQ
