@@ -130,7 +130,9 @@ class ClusterSnapshot:
     topic_bytes: int  # one copy of each partition (the largest replica), on local disk
     log_end_total: int  # sum of partitions' log-end offsets: records ever written
     log_start_total: int
-    committed_total: int  # sum of consumer groups' committed positions on user topics
+    # Per consumer group, the sum of its committed positions on topics that are not `__`-internal,
+    # on this cluster or any other (a K2K app's group commits here its position on the source).
+    committed: dict[str, int]
     num_consumer_groups: int
     problems: list[str] = field(default_factory=list)
 
@@ -155,7 +157,6 @@ def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:
     groups = admin.list_groups()
     group_ids = [g["group_id"] for g in groups]
     committed = admin.list_group_offsets(dict.fromkeys(group_ids)) if group_ids else {}
-    user_topics = {t["name"] for t in topics}
     return ClusterSnapshot(
         at=time.monotonic(),
         roundtrip_ms=roundtrip_ms,
@@ -166,12 +167,11 @@ def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:
         topic_bytes=_topic_bytes(admin),
         log_end_total=sum(o.offset for o in latest.values() if o.offset >= 0),
         log_start_total=sum(o.offset for o in earliest.values() if o.offset >= 0),
-        committed_total=sum(
-            meta.offset
-            for offsets in committed.values()
-            for tp, meta in offsets.items()
-            if tp.topic in user_topics and meta.offset >= 0
-        ),
+        committed={
+            group: sum(meta.offset for tp, meta in offsets.items()
+                       if not tp.topic.startswith("__") and meta.offset >= 0)
+            for group, offsets in committed.items()
+        },
         num_consumer_groups=len(groups),
         problems=problems,
     )

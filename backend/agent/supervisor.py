@@ -5,7 +5,8 @@ so HQ reads each distinct cluster, Connect cluster and Redpanda Connect instance
 interval however many environments name it. Probes run on a small thread pool with their
 own timeouts; a cluster that is down or slow only delays its own environments, is retried
 with exponential backoff, and shows as `agent_connected: false` with the reason in
-`status.agent.issues`."""
+`status.agent.issues`. Data out is each cluster's consumer groups' progress, with HQ's own K2K
+apps' groups counted against their source (backend.agent.reads)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ from kafka import KafkaAdminClient
 
 from backend.agent.http_services import check_ready, count_connectors
 from backend.agent.kafka import ClusterSnapshot, admin_config, diagnose, read_cluster
+from backend.agent.reads import K2KRead, group_rates, records_out
 from backend.clock import utc_now_iso
 from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec, RedpandaConnectSpec
+from backend.lrn import parse_resource_lrn
+from backend.replicator.config import consumer_group
 from backend.store import ResourceRecord, Store
 
 log = logging.getLogger(__name__)
@@ -131,7 +135,8 @@ class AgentSupervisor:
     def tick(self) -> None:
         """One round: probe what is due, then write every watched environment's status."""
         environments = {e.name: e for e in self.store.list_environments()}
-        kafka = _first_by_environment(self.store.list_resources(None, "kafka-connection"))
+        connections = self.store.list_resources(None, "kafka-connection")
+        kafka = _first_by_environment(connections)
         connects = _by_environment(self.store.list_resources(None, "connect-cluster"))
         redpanda_connects = _by_environment(self.store.list_resources(None, "redpanda-connect"))
 
@@ -149,12 +154,15 @@ class AgentSupervisor:
                 f"Redpanda Connect {r.name}", lambda: check_ready(s.url, s.auth, self.timeout))
         self._reconcile(wanted)
         self._probe_due()
+        out = records_out({key: group_rates(w.reading, w.previous) for key, w in self._watches.items()
+                           if isinstance(w.reading, ClusterSnapshot)}, self._k2k_reads(connections))
 
         connected = set()
         for name, record in kafka.items():
             if name not in environments:
                 continue
-            status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []))
+            status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []),
+                                  out.get(_key("kafka", record.spec)))
             if status["agent_connected"]:
                 connected.add(name)
             self.store.update_environment(name, status=status)
@@ -162,6 +170,18 @@ class AgentSupervisor:
             if name not in kafka and environment.status.get("agent"):
                 self.store.update_environment(name, status={})  # its last connection was removed
         self._connected = connected
+
+    def _k2k_reads(self, connections: list[ResourceRecord]) -> list[K2KRead]:
+        """HQ's K2K apps whose two clusters are watched, by watch key."""
+        keys = {(r.environment, r.name): _key("kafka", r.spec) for r in connections}
+        reads = []
+        for app in self.store.list_apps():
+            ends = [parse_resource_lrn(app.spec.get(field, ""), "kafka-connection")
+                    for field in ("sourceKafkaLRN", "targetKafkaLRN")]
+            source, target = (keys.get((lrn.environment, lrn.name)) if lrn else None for lrn in ends)
+            if source is not None and target is not None:
+                reads.append(K2KRead(consumer_group(app.name), source, target))
+        return reads
 
     def _kafka_watch(self, record: ResourceRecord, spec: KafkaConnectionSpec) -> Watch:
         watch = KafkaWatch(spec, self.timeout)
@@ -191,7 +211,7 @@ class AgentSupervisor:
                 watch.error = f"{watch.label}: no answer for {now - watch.started:.0f}s"
 
     def _status(self, kafka: ResourceRecord, connects: list[ResourceRecord],
-                redpanda_connects: list[ResourceRecord]) -> dict[str, Any]:
+                redpanda_connects: list[ResourceRecord], records_out_per_sec: float | None) -> dict[str, Any]:
         cluster = self._watches[_key("kafka", kafka.spec)]
         connect_watches = [self._watches[_key("connect", r.spec)] for r in connects]
         redpanda_connect_watches = [self._watches[_key("redpanda_connects", r.spec)] for r in redpanda_connects]
@@ -218,24 +238,25 @@ class AgentSupervisor:
             },
         }
         if snapshot is not None:
-            agent["metrics"] |= _cluster_metrics(snapshot, cluster.previous, cluster.read_at)
+            agent["metrics"] |= _cluster_metrics(snapshot, cluster.previous, cluster.read_at, records_out_per_sec)
         return {"agent_connected": cluster.error is None and snapshot is not None, "agent": agent}
 
 
-def _cluster_metrics(now: ClusterSnapshot, before: ClusterSnapshot | None, read_at: str | None) -> dict[str, Any]:
+def _cluster_metrics(now: ClusterSnapshot, before: ClusterSnapshot | None, read_at: str | None,
+                     records_out_per_sec: float | None) -> dict[str, Any]:
     """Figures of one reading; rates are deltas against the reading before it."""
     rates: dict[str, float | None] = dict.fromkeys(
         ("data_in_bytes_per_sec", "data_out_bytes_per_sec", "data_in_messages_per_sec"))
     if before is not None and now.at > before.at:
         seconds = now.at - before.at
         records = max(1, now.log_end_total - now.log_start_total)
-        consumed_per_sec = max(0, now.committed_total - before.committed_total) / seconds
         rates = {
             # Retention deleting segments shrinks the bytes; growth is never negative.
             "data_in_bytes_per_sec": max(0, now.topic_bytes - before.topic_bytes) / seconds,
             "data_in_messages_per_sec": max(0, now.log_end_total - before.log_end_total) / seconds,
             # Consumers' committed positions advance by records; bytes at the topics' mean record size.
-            "data_out_bytes_per_sec": consumed_per_sec * now.topic_bytes / records,
+            "data_out_bytes_per_sec": None if records_out_per_sec is None
+            else records_out_per_sec * now.topic_bytes / records,
         }
     return {
         "kafka": {"version": now.version, "num_brokers": now.num_brokers, "updated_at": read_at},

@@ -16,10 +16,13 @@ from backend.agent.supervisor import AgentSupervisor
 from backend.environments.models import ConnectClusterSpec, EnvironmentCreate, RedpandaConnectSpec
 from backend.environments.resources import CONNECT_CLUSTER, KAFKA_CONNECTION, REDPANDA_CONNECT
 from backend.environments.service import EnvironmentService
+from backend.replicator.config import consumer_group
+from backend.replicator.offsets import Cluster
 from backend.sandbox.components import KafkaCluster
 from backend.sandbox.downloads import KAFKA_VERSION, kafka_libs
-from backend.store import SQLiteStore
+from backend.store import AppRecord, SQLiteStore
 from tests.kafka.conftest import create_topic, plaintext, scram
+from tests.kafka.replication import produce_sequences
 
 pytestmark = pytest.mark.kafka
 
@@ -92,6 +95,31 @@ def test_figures_are_what_the_cluster_itself_reports(service, agents, source):
     assert watch.reading.log_end_total - watch.previous.log_end_total == 500
     assert seen.agent.agent.capabilities.metrics
     assert seen.agent.issues == []
+
+
+def test_a_k2k_apps_reads_count_against_its_source_and_not_its_target(service, agents, source, target):
+    """A K2K app's group commits on the target the positions it read on the source: the source's
+    data out counts them, the target's does not (nothing else reads the topic there)."""
+    topic = f"agent-k2k-{uuid.uuid4().hex[:8]}"
+    for cluster in (source, target):  # the app copies the topic under its own name
+        create_topic(cluster["bootstrap"], topic, partitions=2)
+    produce_sequences(source, topic, 100, partitions=2)
+    environment(service, "copied-from", plaintext(source))
+    environment(service, "copied-to", plaintext(target))
+    app = f"agent-k2k-{uuid.uuid4().hex[:8]}"
+    service.store.insert_app(AppRecord(
+        name=app, id=str(uuid.uuid4()), display_name=None, description=None, created_at="2026-01-01T00:00:00Z",
+        generation=1, spec={"sourceKafkaLRN": "environments:kafka-connection/copied-from/main",
+                            "targetKafkaLRN": "environments:kafka-connection/copied-to/main", "topics": [topic]}))
+    on_target = Cluster({"bootstrap.servers": target["bootstrap"]})
+    # What the app's worker does as it copies: commit its source positions in its group on the target.
+    on_target.commit(consumer_group(app), {(topic, 0): 0, (topic, 1): 0})
+    read(agents)
+    on_target.commit(consumer_group(app), {(topic, 0): 100, (topic, 1): 100})
+    read(agents)
+
+    assert status(service, "copied-from").agent.metrics.data.data_out_bytes_per_sec > 0
+    assert status(service, "copied-to").agent.metrics.data.data_out_bytes_per_sec == 0
 
 
 def test_wrong_credentials_are_a_named_issue_and_not_a_hang(service, agents, source):
