@@ -33,7 +33,8 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     feed = feed or ChangeFeed(settings.sse_replay_events)
     store = store or SQLiteStore(settings.database, publish=feed.publish)
 
-    agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds)
+    agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds,
+                             heartbeat=settings.agent_heartbeat_seconds)
     k2k = K2KController(store, settings.home, feed.publish)
 
     @asynccontextmanager

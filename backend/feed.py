@@ -6,11 +6,12 @@ ids monotonic across server restarts, so a client that reconnects with a `Last-E
 from before a restart is recognised as behind the replay buffer and told to resync, rather
 than silently matched against an unrelated event that reused its number.
 
-Measurements (`k2k.metrics`) are published as *superseding* changes: each replaces the last one
-for its key. The replay buffer keeps only the newest per key, the way a compacted topic would,
-so a client that resumes still gets the current figures, while a steady stream of measurements
-(500 apps every 3 s is 166 events/s) neither pushes the state changes out of the buffer nor
-keeps thousands of stale metric trees alive for the garbage collector to walk.
+Measurements (`k2k.metrics`, and the agent's status of an environment, which the store publishes
+as `environment.updated` like a user's edit) are published as *superseding* changes: each
+replaces the last one for its key. The replay buffer keeps only the newest per key, the way a
+compacted topic would, so a client that resumes still gets the current figures, while a steady
+stream of measurements (500 apps every 3 s is 166 events/s) neither pushes the state changes
+out of the buffer nor keeps thousands of stale metric trees alive for the garbage collector to walk.
 """
 
 from __future__ import annotations

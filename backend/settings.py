@@ -28,6 +28,8 @@ class Settings:
     builtin_agent: bool = True
     agent_interval_seconds: float = 5.0
     agent_timeout_seconds: float = 5.0
+    # An environment's status is written when a figure changes, and at least this often.
+    agent_heartbeat_seconds: float = 15.0
     # The K2K controller: starts and supervises the apps' worker processes and reads their metrics.
     k2k_controller: bool = True
 

@@ -24,6 +24,7 @@ from kafka import KafkaAdminClient
 
 from backend.agent.http_services import check_ready, count_connectors
 from backend.agent.kafka import ClusterSnapshot, admin_config, diagnose, read_cluster
+from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
 from backend.clock import utc_now_iso
 from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec, RedpandaConnectSpec
@@ -96,10 +97,12 @@ class KafkaWatch:
 
 
 class AgentSupervisor:
-    def __init__(self, store: Store, *, interval: float = 5.0, timeout: float = 5.0) -> None:
+    def __init__(self, store: Store, *, interval: float = 5.0, timeout: float = 5.0,
+                 heartbeat: float = HEARTBEAT_SECONDS) -> None:
         self.store = store
         self.interval = interval
         self.timeout = timeout
+        self._publication = StatusPublication(heartbeat)
         self.hostname = socket.gethostname()
         self._watches: dict[str, Watch] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
@@ -133,7 +136,8 @@ class AgentSupervisor:
             self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def tick(self) -> None:
-        """One round: probe what is due, then write every watched environment's status."""
+        """One round: probe what is due, then write the status of each watched environment where
+        it changed (or its heartbeat is due)."""
         environments = {e.name: e for e in self.store.list_environments()}
         connections = self.store.list_resources(None, "kafka-connection")
         kafka = _first_by_environment(connections)
@@ -165,7 +169,9 @@ class AgentSupervisor:
                                   out.get(_key("kafka", record.spec)))
             if status["agent_connected"]:
                 connected.add(name)
-            self.store.update_environment(name, status=status)
+            if self._publication.wanted(name, status, time.monotonic()):
+                self.store.update_environment(name, status=status)
+        self._publication.keep_only(set(kafka) & set(environments))
         for name, environment in environments.items():
             if name not in kafka and environment.status.get("agent"):
                 self.store.update_environment(name, status={})  # its last connection was removed

@@ -220,7 +220,10 @@ class SQLiteStore:
             if row is None:
                 return None
             record = _environment(row)
-            db.emit(Change(ENVIRONMENT_KIND, UPDATED, (name,), record))
+            # The agent's status alone is a measurement: only the newest per environment is worth
+            # replaying, so a round of statuses never pushes users' edits out of the feed's buffer.
+            # Same event name, so clients tell no difference.
+            db.emit(Change(ENVIRONMENT_KIND, UPDATED, (name,), record, supersedes=set(changes) == {"status"}))
         return record
 
     def delete_environment(self, name: str) -> bool:

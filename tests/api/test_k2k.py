@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from tests.api.hq import assert_error
-from tests.api.test_cli import free_port
 from tests.api.sse_reader import live_and_ready
+from tests.api.test_cli import free_port
 
 APPS = "/api/v0/apps/k2k"
 LIVE = "/api/v1/apps/k2k/live/sse"

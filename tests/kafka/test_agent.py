@@ -36,8 +36,9 @@ def service(tmp_path: Path):
 
 @pytest.fixture
 def agents(service):
-    # Short interval: each tick() the test calls finds every watch due, so each one reads.
-    supervisor = AgentSupervisor(service.store, interval=0.05, timeout=3.0)
+    # Short interval: each tick() the test calls finds every watch due, so each one reads; no
+    # heartbeat wait: each round writes the status the test then reads, changed or not.
+    supervisor = AgentSupervisor(service.store, interval=0.05, timeout=3.0, heartbeat=0.0)
     yield supervisor
     supervisor.stop()
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from backend.feed import ChangeFeed, Resync
+from backend.store import EnvironmentRecord, SQLiteStore
 from backend.store.changes import Change
 
 
@@ -215,3 +216,27 @@ async def test_subscribers_receive_events_in_id_order_while_threads_publish_at_o
     ids = [subscription.queue.get_nowait().id for _ in range(subscription.queue.qsize())]
     assert len(ids) == 8_000
     assert ids == sorted(ids)
+
+
+async def test_agent_statuses_supersede_each_other_and_never_push_edits_out(tmp_path):
+    """The store publishes an environment's status alone as a superseding `environment.updated`,
+    and an edit as one that stays: a client resuming gets every edit and the newest status."""
+    feed = ChangeFeed(replay_events=3)
+    store = SQLiteStore(tmp_path / "hq.db", publish=feed.publish)
+    store.create_environment(EnvironmentRecord(id="1", name="dev", display_name="Dev", tier="development",
+                                               metadata={}, created_at="2026-01-01T00:00:00Z"), "key-hash")
+    start = feed.last_id
+    store.update_environment("dev", display_name="Development")
+    for n in range(10):
+        store.update_environment("dev", status={"round": n})
+    store.update_environment("dev", tier="staging")
+    for n in range(10, 20):
+        store.update_environment("dev", status={"round": n})
+    store.close()
+
+    _, missed = feed.subscribe(start)
+
+    assert [e.name for e in missed] == ["environment.updated"] * 3
+    assert [(e.change.data.display_name, e.change.data.tier, e.change.data.status) for e in missed] == [
+        ("Development", "development", {}), ("Development", "staging", {"round": 9}),
+        ("Development", "staging", {"round": 19})]
