@@ -7,7 +7,8 @@ environments over the API, each with a kafka-connection to one of the two cluste
 target, SCRAM-SHA-512 listener), and keeps the sandbox's demo order stream (a producer and a consumer
 group) flowing on `source` so that rates are non-zero. Then, with every environment's agent connected:
 
-  quiet:  HQ CPU (% of one core, from cpu_times deltas), RSS, threads, with no request reaching the HQ;
+  quiet:  HQ CPU (% of one core, from cpu_times deltas), RSS, threads, with no request reaching the HQ,
+          and the environment events its live feed sends meanwhile (events/s: what every console receives);
   polled: the same while GET /v1/environments runs every 0.5 s; each answer gives, for every environment,
           its staleness = (the moment the answer arrived - status.agent.updated_at).
 
@@ -16,6 +17,9 @@ each round takes to write every environment's status. This prints figures; it as
 
     .venv/bin/python bench/agent.py [--environments 200] [--seconds 60] [--quiet-seconds 20]
                                     [--idle-seconds 10] [--poll 0.5] [--no-producer]
+
+With --no-producer the environments are idle (nothing changes on either cluster), which is where
+the feed's events/s shows what the agent publishes for nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import secrets
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,6 +118,26 @@ def measure_quietly(name: str, process: psutil.Process, seconds: float, every: f
         time.sleep(every)
         usage.sample(process)
     return usage
+
+
+class FeedCounter:
+    """The environments' live feed, read as a console does (on a thread of its own): each event's
+    name and arrival time."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.events: list[tuple[float, str]] = []
+        self._thread = threading.Thread(target=self._read, args=(url, token), daemon=True)
+        self._thread.start()
+
+    def _read(self, url: str, token: str) -> None:
+        with httpx.stream("GET", f"{url}/v1/environments/live/sse", headers={"Authorization": f"Bearer {token}"},
+                          timeout=None) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: ") and line != "event: ready":
+                    self.events.append((time.perf_counter(), line.removeprefix("event: ")))
+
+    def between(self, started: float, ended: float) -> Counter[str]:
+        return Counter(name for at, name in list(self.events) if started <= at < ended)
 
 
 def parse_time(value: str | None) -> float | None:
@@ -252,7 +277,7 @@ def mib(kib: float) -> str:
 
 
 def report(args: argparse.Namespace, load: tuple[float, ...], timings: dict[str, float | None],
-           usages: list[Usage], staleness: Staleness, log_text: str, producing: bool) -> None:
+           usages: list[Usage], staleness: Staleness, log_text: str, producing: bool, events: Counter[str]) -> None:
     settings = Settings()
     print(f"machine: {machine()}")
     print(f"load:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15-minute load average when the run began)")
@@ -282,6 +307,9 @@ def report(args: argparse.Namespace, load: tuple[float, ...], timings: dict[str,
               f" threads min {min(usage.threads)}, max {max(usage.threads)}")
     print("  (threads: main, the agent's loop and its probe pool (up to 8), anyio's worker threads for sync routes,"
           " which only exit when a later request finds them idle > 10 s)")
+    quiet = next(u for u in usages if u.name == "quiet")
+    print(f"  live feed during the quiet phase: {sum(events.values())} environment events in {quiet.seconds:.1f} s ="
+          f" {sum(events.values()) / quiet.seconds:.1f} events/s ({dict(events) or 'none'})")
     print()
     s = staleness
     header = f"{'status staleness, per environment per read':<44} {'samples':>7} {'p50':>9} {'p99':>9} {'max':>9}"
@@ -380,7 +408,10 @@ def main() -> None:
             timings["create"] = asyncio.run(create_environments(url, token, args.environments, clusters))
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
                 timings["connected"], _ = wait_connected(http, args.environments, 60)
+                feed = FeedCounter(url, token)
+                quiet_started = time.perf_counter()
                 quiet = measure_quietly("quiet", process, args.quiet_seconds)
+                events = feed.between(quiet_started, time.perf_counter())
                 staleness, polled = poll(http, process, args.seconds, args.poll)
     finally:
         if stream is not None:
@@ -390,7 +421,7 @@ def main() -> None:
         finally:
             log_text = log.read_text(errors="replace") if log.exists() else ""
             shutil.rmtree(workdir, ignore_errors=True)
-    report(args, load, timings, [idle, quiet, polled], staleness, log_text, stream is not None)
+    report(args, load, timings, [idle, quiet, polled], staleness, log_text, stream is not None, events)
 
 
 if __name__ == "__main__":
