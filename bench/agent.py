@@ -130,11 +130,14 @@ class FeedCounter:
         self._thread.start()
 
     def _read(self, url: str, token: str) -> None:
-        with httpx.stream("GET", f"{url}/v1/environments/live/sse", headers={"Authorization": f"Bearer {token}"},
-                          timeout=None) as response:
-            for line in response.iter_lines():
-                if line.startswith("event: ") and line != "event: ready":
-                    self.events.append((time.perf_counter(), line.removeprefix("event: ")))
+        try:
+            with httpx.stream("GET", f"{url}/v1/environments/live/sse", headers={"Authorization": f"Bearer {token}"},
+                              timeout=None) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: ") and line != "event: ready":
+                        self.events.append((time.perf_counter(), line.removeprefix("event: ")))
+        except httpx.TransportError:  # the HQ stopped at the end of the run
+            return
 
     def between(self, started: float, ended: float) -> Counter[str]:
         return Counter(name for at, name in list(self.events) if started <= at < ended)
