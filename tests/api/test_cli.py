@@ -37,6 +37,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different ports nothing listens on (free_port may hand the same one out twice)."""
+    ports = {free_port()}
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
+
+
 @contextmanager
 def serving(home: Path, log: Path) -> Iterator[str]:
     """`streamhq serve` in a subprocess, its stderr in `log`; yields its URL once it answers."""

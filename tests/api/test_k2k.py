@@ -18,7 +18,7 @@ import yaml
 
 from tests.api.hq import assert_error
 from tests.api.sse_reader import live_and_ready
-from tests.api.test_cli import free_port
+from tests.api.test_cli import free_ports
 
 APPS = "/api/v0/apps/k2k"
 LIVE = "/api/v1/apps/k2k/live/sse"
@@ -160,10 +160,11 @@ def test_an_app_whose_clusters_do_not_answer_is_created(api, make_env, name):
     """GitOps and a DR site being built create apps before their clusters answer: the app is
     stored, and whether source and target are one cluster is checked when its workers start."""
     silent = Clusters(source_env=make_env()["name"], target_env=make_env()["name"])
-    for env, connection in ((silent.source_env, "source"), (silent.target_env, "target")):
-        # One host, two closed ports: the addresses differ, so only a cluster id could tell them apart.
+    ports = free_ports(2)
+    # One host, two closed ports: the addresses differ, so only a cluster id could tell them apart.
+    for env, connection, port in zip((silent.source_env, silent.target_env), ("source", "target"), ports, strict=True):
         api.put(f"/v1/environments/{env}/kafka-connections/{connection}",
-                json={"override_broker_addresses": [f"127.0.0.1:{free_port()}"]}).raise_for_status()
+                json={"override_broker_addresses": [f"127.0.0.1:{port}"]}).raise_for_status()
 
     response = send_yaml(api, "POST", APPS, seed_yaml(silent, name))
 

@@ -155,3 +155,27 @@ def test_resuming_behind_a_full_replay_buffer_gets_resync(tmp_path):
 
     assert evicted.event == "resync"
     assert names_and_keys(still_buffered) == [("environment.created", f"env-{n}") for n in (1, 2, 3)]
+
+
+def test_resuming_gets_every_edit_and_the_newest_agent_status_however_many_statuses(tmp_path):
+    """The agent's statuses supersede each other in the replay buffer: a buffer of 3 holds a
+    client's place through 20 of them, and it resumes with both edits and the latest status."""
+    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, sse_ping_seconds=0.5, sse_replay_events=3,
+                        builtin_agent=False)
+    with running_hq(settings) as small, small.client() as client:
+        client.post("/v1/environments", json={"name": "dev"}).raise_for_status()
+        with live_and_ready(client) as (_, ready):
+            pass
+        for round_, edit in ((range(10), {"display_name": "Development"}), (range(10, 20), {"tier": "staging"})):
+            client.patch("/v1/environments/dev", json=edit).raise_for_status()
+            for n in round_:  # as the agent writes it
+                small.store.update_environment("dev", status={"agent": {"updated_at": "2026-12-01T08:00:00Z",
+                                                                        "issues": [f"round {n}"]}})
+
+        with live_and_ready(client, last_event_id=ready.id) as (stream, _):
+            missed = stream.events_until_idle()
+
+    assert [e.event for e in missed] == ["environment.updated"] * 3
+    assert [(e.data["display_name"], e.data["tier"], (e.data["status"]["agent"] or {}).get("issues")) for e in missed] \
+        == [("Development", "development", None), ("Development", "staging", ["round 9"]),
+            ("Development", "staging", ["round 19"])]
