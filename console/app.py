@@ -1,11 +1,12 @@
 """StreamHQApp: screens, app-wide keys, themes, keymap and the live feed.
 
 Screens own their bindings; the app owns what is everywhere: `:` commands, `?` help,
-`q` quit, `ctrl+p` palette, the theme (remembered), and the environments feed that every
-screen hears as LiveChange messages."""
+`q` quit, `ctrl+p` palette, the theme (remembered), and the live feeds (console.feeds), whose
+events each screen hears for the kinds it follows."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,15 +16,18 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from console import heap
-from console.client import FeedState, HQClient, LiveFeed
+from console.client import FeedState, HQClient
 from console.config import ConsoleConfig
-from console.messages import LiveChange
+from console.feeds import Feeds
+from console.screens import environment_detail, k2k_detail  # noqa: F401 (they register as details)
 from console.screens.command_line import Command, CommandLine
 from console.screens.environments import EnvironmentsScreen
 from console.screens.help import HelpScreen, binding_rows
+from console.screens.k2k import K2KAppsScreen
 from console.themes import BUILTIN_DIR, load_themes, user_theme_dir
 
 DEFAULT_THEME = "streamhq-dark"
+NOTICES_KEPT = 50
 
 
 class StreamHQApp(App):
@@ -54,7 +58,8 @@ class StreamHQApp(App):
         self.config = config
         self.read_only = read_only
         self.settle_heap = settle_heap
-        self._feeds: dict[str, LiveFeed] = {}
+        self.feeds = Feeds(self, client, self._feed_changed)
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # what the user was told, newest last
 
     def on_mount(self) -> None:
         themes, problems = load_themes(BUILTIN_DIR, user_theme_dir())
@@ -73,21 +78,11 @@ class StreamHQApp(App):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
-    # live feed
+    def notify(self, message: str, **options: Any) -> None:
+        self.notices.append(message)
+        super().notify(message, **options)
 
-    def follow(self, path: str, last_event_id: int | None) -> None:
-        """Starts the feed at `path` once, resuming from the list the caller just read; every
-        screen hears its events."""
-        if path in self._feeds:
-            return
-        feed = LiveFeed(self.client, path, self._broadcast, self._feed_changed)
-        feed.last_event_id = last_event_id
-        self._feeds[path] = feed
-        self.run_worker(feed.run(), group="feeds", name=f"feed {path}")
-
-    def _broadcast(self, event: str, data: dict[str, Any]) -> None:
-        for screen in self.screen_stack:
-            screen.post_message(LiveChange(event, data))
+    # live feeds
 
     def _feed_changed(self, state: FeedState, detail: str) -> None:
         self.feed_state = state.value
@@ -134,8 +129,6 @@ class StreamHQApp(App):
             self.pop_screen()
 
     def show_k2k(self, _: str = "") -> None:
-        from console.screens.k2k import K2KAppsScreen
-
         self._go_home("")
         self.push_screen(K2KAppsScreen())
 

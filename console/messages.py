@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
+
+from console.client.events import FeedEvent, Kind
 
 
 @dataclass
 class LiveChange(Message):
-    """One event of a live feed (`environment.updated`, …), or `resync`: refetch everything."""
+    """One typed event of a live feed, sent to the screens that follow its kind."""
 
-    event: str
-    data: dict[str, Any]
+    change: FeedEvent
+
+
+@dataclass
+class Refetch(Message):
+    """A feed missed events (`resync`): what the screen shows of `kinds` must be fetched again."""
+
+    kinds: frozenset[Kind]

@@ -172,7 +172,6 @@ class HQClient:
 
 
 K2K = "/api/v0/apps/k2k"
-K2K_FEED = "/api/v1/apps/k2k/live/sse"
 YAML = "application/yaml"
 
 

@@ -1,22 +1,25 @@
 """LiveFeed: follows one SSE endpoint of the HQ for as long as the console runs.
 
 It resumes with `Last-Event-ID` after any drop, backs off while the server is away (the
-state goes connecting -> live -> reconnecting -> offline and back to live), and turns a
-`resync` event into a request to refetch. It never raises: a console must not die because
-its server went away."""
+state goes connecting -> live -> reconnecting -> offline and back to live), parses each event
+once into a typed FeedEvent, and turns a `resync` event into a Resync. It never raises: a
+console must not die because its server went away, nor because one event did not parse."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
 
 import httpx
 from httpx_sse import aconnect_sse
+from pydantic import ValidationError
 
+from console.client.events import FeedEvent, Resync, parse_event
 from console.client.http import HQClient
+
+log = logging.getLogger(__name__)
 
 # Reconnect delays in seconds; the last repeats. After `OFFLINE_AFTER` failed tries in a row
 # the state says offline rather than reconnecting (it keeps trying).
@@ -31,7 +34,7 @@ class FeedState(StrEnum):
     offline = "offline"
 
 
-OnEvent = Callable[[str, dict[str, Any]], None]
+OnEvent = Callable[[FeedEvent | Resync], None]
 OnState = Callable[[FeedState, str], None]
 
 
@@ -78,7 +81,16 @@ class LiveFeed:
                     self._failures = 0
                     self.on_state(FeedState.live, "")
                     continue
-                self.on_event(message.event, json.loads(message.data) if message.data else {})
+                if message.event == "resync":
+                    self.on_event(Resync(self.path))
+                    continue
+                try:
+                    event = parse_event(message.event, message.data or "{}")
+                except ValidationError as exc:
+                    log.warning("skipped a %s event that does not parse: %s", message.event, exc)
+                    continue
+                if event is not None:
+                    self.on_event(event)
 
 
 class _Rejected(Exception):

@@ -1,8 +1,9 @@
 """ResourceScreen: the frame shared by every screen built around one ResourceTable.
 
-`/` filters the table as you type (enter keeps the filter, escape clears it), `y` copies
-the selected row's name (OSC 52, so it works over SSH), and actions listed in `MUTATING`
-are hidden and refused in read-only mode."""
+`/` filters the table as you type (enter keeps the filter, escape clears it), escape on the
+table clears an active filter too (k9s's habit; with none, escape is the screen's: back), `y`
+copies the selected row's name (OSC 52, so it works over SSH), a TableTitle over the table
+counts its rows, and actions listed in `MUTATING` are hidden and refused in read-only mode."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from console.widgets.resource_table import ResourceTable
+from console.widgets.table_title import TableTitle
 
 
 class FilterBar(Input):
@@ -50,9 +52,13 @@ class ResourceScreen(Screen):
         Binding("y", "copy_name", "Copy name", show=False, id="table.copy"),
     ]
 
+    _table: ResourceTable | None = None
+
     @property
     def table(self) -> ResourceTable:
-        return self.query_one(ResourceTable)
+        if self._table is None:  # read on every live event: found once, it never changes
+            self._table = self.query_one(ResourceTable)
+        return self._table
 
     def compose_filter(self) -> ComposeResult:
         yield FilterBar()
@@ -64,6 +70,16 @@ class ResourceScreen(Screen):
         bar = self.query_one(FilterBar)
         bar.add_class("-active")
         bar.focus()
+
+    def on_resource_table_counted(self, counted: ResourceTable.Counted) -> None:
+        for title in self.query(TableTitle):
+            if title.table_id == counted.table.id:
+                title.count(counted)
+
+    def on_resource_table_filter_cleared(self, _: ResourceTable.FilterCleared) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""
+        bar.remove_class("-active")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):

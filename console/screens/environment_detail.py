@@ -12,16 +12,18 @@ from textual.widgets import Footer, Label, Static
 from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
 from backend.k2k.models import K2KApp
 from console.client import APIError, Unreachable
+from console.client.events import Kind
 from console.format import MISSING, count, human_bytes, human_rate, plural, tier
-from console.messages import LiveChange
+from console.messages import LiveChange, Refetch
 from console.screens.agent_key import renew_agent_key
 from console.screens.base import ResourceScreen
 from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.connection_form import ConnectionForm
-from console.screens.environments import agent_state
-from console.screens.k2k import environment_of, state_text
+from console.screens.registry import detail_of
+from console.screens.rows import agent_state, environment_of, state_text
 from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
+from console.widgets.table_title import TableTitle
 
 CONNECTION_COLUMNS = [
     Column("name", "NAME"),
@@ -98,7 +100,11 @@ def k2k_lines(environment: str, apps: list[K2KApp]) -> Text:
                                           style="dim")
 
 
+@detail_of(Kind.environment)
 class EnvironmentDetailScreen(ResourceScreen):
+    # The K2K apps that touch this environment too, but not their metrics (the section shows no figures).
+    FEED_KINDS = frozenset({Kind.environment, Kind.kafka_connection, Kind.connect_cluster, Kind.redpanda_connect,
+                            Kind.k2k})
     MUTATING = frozenset({"new_connection", "edit_connection", "delete_connection", "renew_key"})
 
     BINDINGS = [
@@ -112,6 +118,7 @@ class EnvironmentDetailScreen(ResourceScreen):
     DEFAULT_CSS = """
     EnvironmentDetailScreen #summary { height: auto; padding: 1 2; background: $surface; }
     EnvironmentDetailScreen .section { padding: 1 1 0 1; text-style: bold; color: $text-accent; }
+    EnvironmentDetailScreen TableTitle { height: auto; }
     EnvironmentDetailScreen #no-connections { padding: 0 1; color: $text-muted; }
     EnvironmentDetailScreen #k2k-apps { padding: 0 1; height: auto; max-height: 8; }
     """
@@ -126,7 +133,7 @@ class EnvironmentDetailScreen(ResourceScreen):
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield Static(summary(self.environment, [], []), id="summary")
-        yield Label("Kafka connections", classes="section")
+        yield TableTitle("Kafka connections", table="connections", ruled=False, classes="section")
         yield Static("", id="no-connections")
         yield ResourceTable(CONNECTION_COLUMNS, id="connections")
         yield Label("K2K apps", classes="section")
@@ -136,6 +143,7 @@ class EnvironmentDetailScreen(ResourceScreen):
 
     def on_mount(self) -> None:
         self.title = self.environment.name
+        self.app.feeds.follow(self.FEED_KINDS)
         self.run_worker(self.load(), exclusive=True, group="load")
 
     def on_screen_resume(self) -> None:
@@ -188,30 +196,29 @@ class EnvironmentDetailScreen(ResourceScreen):
         if self.app.screen is self:
             self.dismiss()
 
+    def on_refetch(self, _: Refetch) -> None:
+        self.run_worker(self.load(), exclusive=True, group="load")
+
     def on_live_change(self, message: LiveChange) -> None:
+        change = message.change
         name = self.environment.name
-        if message.event == "resync":
-            self.run_worker(self.load(), exclusive=True, group="load")
-            return
-        kind, _, verb = message.event.partition(".")
-        data = message.data
-        if kind == "environment" and data.get("name") == name:
-            if verb == "deleted":
+        if change.kind is Kind.environment and change.name == name:
+            if change.deleted:
                 self._gone()
             else:
-                self._show_environment(Environment.model_validate(data))
-        elif kind in ("connect-cluster", "redpanda-connect") and data.get("environment") == name:
+                self._show_environment(change.payload)  # type: ignore[arg-type]
+        elif change.kind in (Kind.connect_cluster, Kind.redpanda_connect) and change.environment == name:
             self.run_worker(self.load(), exclusive=True, group="load")
-        elif kind == "kafka-connection" and data.get("environment") == name:
-            if verb == "deleted":
-                self.connections.pop(data["name"], None)
-                self.table.remove(data["name"])
+        elif change.kind is Kind.kafka_connection and change.environment == name:
+            if change.deleted:
+                self.connections.pop(change.name, None)
+                self.table.remove(change.name)
             else:
-                connection = KafkaConnection.model_validate(data)
+                connection: KafkaConnection = change.payload  # type: ignore[assignment]
                 self.connections[connection.name] = connection
                 self.table.upsert(connection.name, connection_row(connection))
             self._show_empty_hint()
-        elif kind == "k2k" and verb != "metrics":  # the list is small; metrics would re-read it every 3 s
+        elif change.kind is Kind.k2k:  # the section is small: read it again
             self.run_worker(self.load_k2k(), exclusive=True, group="k2k")
 
     def _selected(self) -> KafkaConnection | None:

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable
 
 from backend.environments.models import Environment, EnvironmentWithKey
-from console.client import APIError, Unreachable
-from console.client.http import K2K_FEED
+from console.client.events import FeedEvent, Kind
 from console.format import MISSING, count, human_rate, tier
-from console.messages import LiveChange
 from console.screens.agent_key import AgentKeyDialog, renew_agent_key
-from console.screens.base import ResourceScreen
 from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.environment_form import EnvironmentForm
-from console.widgets.resource_table import Column, ResourceTable
-from console.widgets.status_header import StatusHeader
-
-ENVIRONMENTS_FEED = "/v1/environments/live/sse"
-
-
-def agent_state(environment: Environment) -> Text:
-    status = environment.status
-    if status.agent is None:
-        return Text("○ no agent", style="dim")
-    if not status.agent_connected:
-        return Text("○ disconnected", style="red")
-    issues = len(status.agent.issues)
-    return Text.assemble(("● connected", "green"), (f" ⚠{issues}", "yellow") if issues else "")
-
+from console.screens.live_list import LiveListScreen
+from console.screens.rows import agent_state
+from console.widgets.resource_table import Column
 
 COLUMNS = [
     Column("name", "NAME"),
@@ -65,7 +48,13 @@ def row(environment: Environment) -> tuple[Any, ...]:
     )
 
 
-class EnvironmentsScreen(ResourceScreen):
+class EnvironmentsScreen(LiveListScreen[Environment]):
+    NOUN, ITEM = "environments", "environment"
+    COLUMNS, TABLE_ID = COLUMNS, "environments"
+    MODEL, FEED_KINDS = Environment, frozenset({Kind.environment})
+    DETAIL = Kind.environment
+    EMPTY_HINT = "No environments yet. Press n to create one."
+    EMPTY_HINT_READ_ONLY = "No environments yet (read-only mode)."
     MUTATING = frozenset({"new", "edit", "delete", "renew_key"})
 
     BINDINGS = [
@@ -77,97 +66,38 @@ class EnvironmentsScreen(ResourceScreen):
         Binding("k", "k2k", "K2K apps", id="environments.k2k"),
     ]
 
-    DEFAULT_CSS = """
-    EnvironmentsScreen #empty { padding: 1 2; color: $text-muted; display: none; }
-    EnvironmentsScreen #empty.-shown { display: block; }
-    """
-
     def __init__(self) -> None:
         super().__init__(name="environments")
-        self.environments: dict[str, Environment] = {}
-        self._message = "Loading environments…"
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield Static(self._message, id="empty", classes="-shown")
-        yield ResourceTable(COLUMNS, id="environments")
-        yield from self.compose_filter()
-        yield Footer()
+    async def fetch(self) -> tuple[list[Environment], int | None]:
+        return await self.app.client.list_environments()
 
-    def on_mount(self) -> None:
-        self.title = "Environments"
-        self.run_worker(self.load(), exclusive=True, group="load")
+    def key(self, item: Environment) -> str:
+        return item.name
+
+    def row(self, item: Environment) -> tuple[Any, ...]:
+        return row(item)
+
+    def apply(self, change: FeedEvent) -> str | None:  # the header shows the environment in focus
+        key = super().apply(change)
+        if key is not None and key == self.table.selected_key:
+            self._focus_selected()
+        return key
+
+    # the environment in focus colours the header
 
     def on_screen_resume(self) -> None:
         self._focus_selected()
-
-    async def load(self) -> None:
-        try:
-            items, last_event_id = await self.app.client.list_environments()
-        except (APIError, Unreachable) as exc:
-            self._show_message(f"Cannot load environments: {exc}\nThe list appears when HQ answers again.")
-            self.app.follow(ENVIRONMENTS_FEED, None)
-            return
-        self.environments = {e.name: e for e in items}
-        self.table.replace_all((e.name, row(e)) for e in items)
-        self._show_empty_hint()
-        self.app.follow(ENVIRONMENTS_FEED, last_event_id)
-        self.app.follow(K2K_FEED, None)  # environment details list the apps that touch them
-
-    def _show_message(self, text: str) -> None:
-        if text == self._message:
-            return  # an update re-lays out the screen: not on every live event
-        self._message = text
-        empty = self.query_one("#empty", Static)
-        empty.update(text)
-        empty.set_class(bool(text), "-shown")
-
-    def _show_empty_hint(self) -> None:
-        hint = "" if self.environments else "No environments yet. Press n to create one."
-        if self.app.read_only and not self.environments:
-            hint = "No environments yet (read-only mode)."
-        self._show_message(hint)
-
-    def on_live_change(self, message: LiveChange) -> None:
-        kind, _, verb = message.event.partition(".")
-        if message.event == "resync":
-            self.run_worker(self.load(), exclusive=True, group="load")
-        elif kind == "environment" and verb == "deleted":
-            self.environments.pop(message.data["name"], None)
-            self.table.remove(message.data["name"])
-            self._show_empty_hint()
-        elif kind == "environment":
-            environment = Environment.model_validate(message.data)
-            self.environments[environment.name] = environment
-            self.table.upsert(environment.name, row(environment))
-            self._show_empty_hint()
-            if environment.name == self.table.selected_key:
-                self._focus_selected()
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._focus_selected()
 
     def _focus_selected(self) -> None:
-        selected = self.environments.get(self.table.selected_key or "")
+        selected = self.items.get(self.table.selected_key or "")
         self.app.focus_environment = selected.name if selected else ""
         self.app.focus_tier = selected.tier.value if selected else ""
 
-    def _selected(self) -> Environment | None:
-        selected = self.environments.get(self.table.selected_key or "")
-        if selected is None:
-            self.notify("No environment selected.", severity="warning", timeout=2)
-        return selected
-
     # actions
-
-    def on_data_table_row_selected(self, _: DataTable.RowSelected) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        from console.screens.environment_detail import EnvironmentDetailScreen
-
-        if selected := self._selected():
-            self.app.push_screen(EnvironmentDetailScreen(selected))
 
     def action_new(self) -> None:
         def created(result: Environment | EnvironmentWithKey | None) -> None:
@@ -178,13 +108,13 @@ class EnvironmentsScreen(ResourceScreen):
         self.app.push_screen(EnvironmentForm(), created)
 
     def action_edit(self) -> None:
-        if selected := self._selected():
+        if selected := self.selected():
             self.app.push_screen(EnvironmentForm(selected),
                                  lambda result: result and self.notify(f"Environment {selected.name!r} saved.",
                                                                        timeout=3))
 
     def action_delete(self) -> None:
-        selected = self._selected()
+        selected = self.selected()
         if selected is None:
             return
 
@@ -206,5 +136,5 @@ class EnvironmentsScreen(ResourceScreen):
         self.app.show_k2k()
 
     def action_renew_key(self) -> None:
-        if selected := self._selected():
+        if selected := self.selected():
             renew_agent_key(self.app, selected.name)

@@ -6,40 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
 
 from backend.k2k.models import K2KApp, K2KMetrics
-from console.client import APIError, Unreachable
-from console.client.http import K2K_FEED
-from console.format import MISSING, count
-from console.messages import LiveChange
-from console.screens.base import ResourceScreen
+from console.client.events import FeedEvent, Kind
+from console.format import count
 from console.screens.confirm import ConfirmDialog, confirm_then
-from console.widgets.resource_table import Column, ResourceTable
-from console.widgets.status_header import StatusHeader
-
-STATE_STYLES = {"running": "green", "deploying": "cyan", "paused": "yellow", "failed": "bold red",
-                "deleting": "magenta", "unknown": "dim",
-                # a Kubernetes app's Deployments (backend.k2k.kubernetes)
-                "available": "green", "not reporting": "dim", "scaled to 0": "yellow"}
-
-
-def state_text(state: str) -> Text:
-    return Text(f"● {state}", style=STATE_STYLES.get(state, ""))
-
-
-def environment_of(lrn: str) -> str:
-    """environments:kafka-connection/{env}/{conn} -> env (the LRN itself if it is not one)."""
-    parts = lrn.split("/")
-    return parts[1] if len(parts) == 3 else lrn
-
-
-def per_second(value: float | None) -> str:
-    if value is None:
-        return MISSING
-    return f"{value:,.0f}/s" if value >= 10 or value == 0 else f"{value:.1f}/s"
+from console.screens.k2k_actions import toggle_pause
+from console.screens.live_list import LiveListScreen
+from console.screens.rows import environment_of, per_second, state_text
+from console.widgets.resource_table import Column
 
 
 def generation(value: tuple[int, int]) -> Text:
@@ -83,7 +59,13 @@ def row(app: K2KApp, metrics: K2KMetrics | None) -> tuple[Any, ...]:
     )
 
 
-class K2KAppsScreen(ResourceScreen):
+class K2KAppsScreen(LiveListScreen[K2KApp]):
+    NOUN, ITEM = "K2K apps", "K2K app"
+    COLUMNS, TABLE_ID = COLUMNS, "k2k-apps"
+    MODEL, FEED_KINDS = K2KApp, frozenset({Kind.k2k, Kind.k2k_metrics})
+    DETAIL = Kind.k2k
+    EMPTY_HINT = "No K2K apps yet. Press n to create one."
+    EMPTY_HINT_READ_ONLY = "No K2K apps yet."
     MUTATING = frozenset({"new", "edit", "delete", "pause", "offsets"})
 
     BINDINGS = [
@@ -96,86 +78,31 @@ class K2KAppsScreen(ResourceScreen):
         Binding("escape", "app.pop_screen", "Back", id="k2k.back"),
     ]
 
-    DEFAULT_CSS = """
-    K2KAppsScreen #empty { padding: 1 2; color: $text-muted; display: none; }
-    K2KAppsScreen #empty.-shown { display: block; }
-    """
-
     def __init__(self) -> None:
         super().__init__(name="k2k")
-        self.apps: dict[str, K2KApp] = {}
         self.metrics: dict[str, K2KMetrics] = {}
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield Static("Loading K2K apps…", id="empty", classes="-shown")
-        yield ResourceTable(COLUMNS, id="k2k-apps")
-        yield from self.compose_filter()
-        yield Footer()
+    async def fetch(self) -> tuple[list[K2KApp], int | None]:
+        return await self.app.client.list_k2k()
 
-    def on_mount(self) -> None:
-        self.title = "K2K apps"
-        self.run_worker(self.load(), exclusive=True, group="load")
+    def key(self, item: K2KApp) -> str:
+        return item.metadata.name
 
-    async def load(self) -> None:
-        try:
-            items, last_event_id = await self.app.client.list_k2k()
-        except (APIError, Unreachable) as exc:
-            self._show_message(f"Cannot load K2K apps: {exc}")
-            self.app.follow(K2K_FEED, None)
-            return
-        self.apps = {a.metadata.name: a for a in items}
-        self.table.replace_all((name, row(a, self.metrics.get(name))) for name, a in self.apps.items())
-        self._show_empty_hint()
-        self.app.follow(K2K_FEED, last_event_id)
+    def row(self, item: K2KApp) -> tuple[Any, ...]:
+        return row(item, self.metrics.get(item.metadata.name))
 
-    def _show_message(self, text: str) -> None:
-        empty = self.query_one("#empty", Static)
-        empty.update(text)
-        empty.set_class(bool(text), "-shown")
+    def detail_arguments(self, item: K2KApp) -> tuple[Any, ...]:
+        return (item, self.metrics.get(item.metadata.name))
 
-    def _show_empty_hint(self) -> None:
-        if self.apps:
-            self._show_message("")
-        else:
-            self._show_message("No K2K apps yet." + ("" if self.app.read_only else " Press n to create one."))
-
-    def on_live_change(self, message: LiveChange) -> None:
-        kind, _, verb = message.event.partition(".")
-        if message.event == "resync":
-            self.run_worker(self.load(), exclusive=True, group="load")
-            return
-        if kind != "k2k":
-            return
-        name = message.data.get("name") or message.data.get("metadata", {}).get("name")
-        if verb == "deleted":
-            self.apps.pop(name, None)
-            self.metrics.pop(name, None)
-            self.table.remove(name)
-        elif verb == "metrics":
-            self.metrics[name] = K2KMetrics.model_validate(message.data["metrics"])
-        else:
-            self.apps[name] = K2KApp.model_validate(message.data)
-        if name in self.apps:
-            self.table.upsert(name, row(self.apps[name], self.metrics.get(name)))
-        self._show_empty_hint()
-
-    def _selected(self) -> K2KApp | None:
-        selected = self.apps.get(self.table.selected_key or "")
-        if selected is None:
-            self.notify("No K2K app selected.", severity="warning", timeout=2)
-        return selected
+    def apply(self, change: FeedEvent) -> str | None:
+        if change.kind is Kind.k2k_metrics:
+            self.metrics[change.name] = change.payload  # type: ignore[assignment]
+            return change.name
+        if change.deleted:
+            self.metrics.pop(change.name, None)
+        return super().apply(change)
 
     # actions
-
-    def on_data_table_row_selected(self, _: DataTable.RowSelected) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        from console.screens.k2k_detail import K2KDetailScreen
-
-        if selected := self._selected():
-            self.app.push_screen(K2KDetailScreen(selected, self.metrics.get(selected.metadata.name)))
 
     def action_new(self) -> None:
         from console.screens.k2k_editor import K2KEditor
@@ -185,21 +112,21 @@ class K2KAppsScreen(ResourceScreen):
     def action_edit(self) -> None:
         from console.screens.k2k_editor import K2KEditor
 
-        if selected := self._selected():
+        if selected := self.selected():
             self.app.push_screen(K2KEditor(selected))
 
     def action_pause(self) -> None:
-        if selected := self._selected():
+        if selected := self.selected():
             toggle_pause(self, selected)
 
     def action_offsets(self) -> None:
         from console.screens.offsets import open_offsets_editor
 
-        if selected := self._selected():
+        if selected := self.selected():
             open_offsets_editor(self, selected, self.metrics.get(selected.metadata.name))
 
     def action_delete(self) -> None:
-        selected = self._selected()
+        selected = self.selected()
         if selected is None:
             return
         name = selected.metadata.name
@@ -212,18 +139,3 @@ class K2KAppsScreen(ResourceScreen):
             failed="Delete failed",
             done=lambda _: self.notify(f"K2K app {name!r} deleted.", timeout=3),
         )
-
-
-def toggle_pause(screen: Any, app: K2KApp) -> None:
-    """p: pause a running app, resume a paused one (a merge patch of spec.paused)."""
-    name, paused = app.metadata.name, app.spec.paused
-
-    async def flip() -> None:
-        try:
-            await screen.app.client.patch_k2k(name, {"spec": {"paused": not paused}})
-        except (APIError, Unreachable) as exc:
-            screen.notify(f"{'Resume' if paused else 'Pause'} failed: {exc}", severity="error", timeout=6)
-            return
-        screen.notify(f"{name}: {'resuming' if paused else 'pausing'}…", timeout=3)
-
-    screen.run_worker(flip(), group="pause")

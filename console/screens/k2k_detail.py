@@ -15,9 +15,12 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from backend.k2k.models import K2KApp, K2KMetrics
 from console.client import APIError, Unreachable
+from console.client.events import Kind
 from console.format import MISSING, count
-from console.messages import LiveChange
-from console.screens.k2k import per_second, state_text, toggle_pause
+from console.messages import LiveChange, Refetch
+from console.screens.k2k_actions import toggle_pause
+from console.screens.registry import detail_of
+from console.screens.rows import per_second, state_text
 from console.widgets.status_header import StatusHeader
 
 HISTORY = 60  # samples: three minutes at one metrics event every 3 s
@@ -45,7 +48,9 @@ def summary(app: K2KApp) -> Text:
     return lines
 
 
+@detail_of(Kind.k2k)
 class K2KDetailScreen(Screen):
+    FEED_KINDS = frozenset({Kind.k2k, Kind.k2k_metrics})
     BINDINGS = [
         Binding("o", "offsets", "Offsets", id="k2k_detail.offsets"),
         Binding("p", "pause", "Pause/resume", id="k2k_detail.pause"),
@@ -100,6 +105,7 @@ class K2KDetailScreen(Screen):
         self._show_app()
         self._show_metrics(sample=True)
         partitions.focus()
+        self.app.feeds.follow(self.FEED_KINDS)
         if self.metrics is None:  # the list had only a summary: the full figures come with the app
             self.run_worker(self._load(), group="load")
 
@@ -166,21 +172,22 @@ class K2KDetailScreen(Screen):
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
+    def on_refetch(self, _: Refetch) -> None:
+        self.run_worker(self._load(), group="load")
+
     def on_live_change(self, message: LiveChange) -> None:
-        kind, _, verb = message.event.partition(".")
-        if kind != "k2k":
-            return
-        name = message.data.get("name") or message.data.get("metadata", {}).get("name")
+        change = message.change
+        name = change.name
         if name != self.k2k.metadata.name:
             return
-        if verb == "deleted":
+        if change.deleted:
             self.notify(f"K2K app {name!r} was deleted.", severity="warning", timeout=4)
             self.app.pop_screen()
-        elif verb == "metrics":
-            self.metrics = K2KMetrics.model_validate(message.data["metrics"])
+        elif change.kind is Kind.k2k_metrics:
+            self.metrics = change.payload  # type: ignore[assignment]
             self._show_metrics(sample=True)
         else:
-            self.k2k = K2KApp.model_validate(message.data)
+            self.k2k = change.payload  # type: ignore[assignment]
             self._show_app()
 
     def _selected_topic(self) -> str | None:

@@ -6,7 +6,9 @@ matches the rendered text, sorting uses the raw values. Live changes are coalesc
 of events is applied in one pass a moment later, so the table redraws once, not per event.
 A pass that keeps the visible rows and their order only rewrites the changed rows' cells, so
 cursor, scroll, sort and filter survive; a pass that only reorders them re-points the row
-order; anything else rebuilds the rows and puts the cursor back on the same key.
+order; anything else rebuilds the rows and puts the cursor back on the same key. After a pass
+that changed how many rows are shown, of how many, or under which filter, the table posts
+`Counted` (for the title over it); `escape` clears an active filter.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -50,7 +53,26 @@ class ResourceTable(DataTable):
     BINDINGS = [
         Binding("s", "cycle_sort", "Sort", show=False, id="table.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
+        # Only while a filter is active (check_action): otherwise escape is the screen's (back).
+        Binding("escape", "clear_filter", "Clear filter", id="table.clear_filter"),
     ]
+
+    class Counted(Message):
+        """The table now shows `shown` of its `total` rows, under `filter_text` ("": none)."""
+
+        def __init__(self, table: ResourceTable, shown: int, total: int, filter_text: str) -> None:
+            super().__init__()
+            self.table = table
+            self.shown = shown
+            self.total = total
+            self.filter_text = filter_text
+
+        @property
+        def control(self) -> ResourceTable:
+            return self.table
+
+    class FilterCleared(Message):
+        """escape cleared the filter (the screen's filter bar follows)."""
 
     DEFAULT_CSS = """
     ResourceTable {
@@ -71,6 +93,7 @@ class ResourceTable(DataTable):
         self._shown: list[str] = []
         self._dirty: set[str] = set()
         self._sync_pending = False
+        self._counted: tuple[int, int, str] | None = None
         self.filter_text = ""
         self.sort_column: int | None = None
         self.sort_reverse = False
@@ -117,8 +140,20 @@ class ResourceTable(DataTable):
             self.set_timer(COALESCE_SECONDS, self._sync)
 
     def set_filter(self, text: str) -> None:
+        was_filtered = bool(self.filter_text)
         self.filter_text = text.strip().lower()
+        if was_filtered != bool(self.filter_text):
+            self.refresh_bindings()  # escape switches between clearing the filter and the screen's
         self._sync()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.filter_text)
+        return super().check_action(action, parameters)
+
+    def action_clear_filter(self) -> None:
+        self.set_filter("")
+        self.post_message(self.FilterCleared())
 
     def action_cycle_sort(self) -> None:
         self.sort_column = 0 if self.sort_column is None else (self.sort_column + 1) % len(self.spec)
@@ -196,7 +231,15 @@ class ResourceTable(DataTable):
         dirty, self._dirty = self._dirty, set()
         if wanted == self._shown:
             self._update_in_place(dirty & set(wanted))
-            return
+        else:
+            self._show(wanted, dirty)
+        counts = (len(wanted), len(self._values), self.filter_text)
+        if counts != self._counted:
+            self._counted = counts
+            self.post_message(self.Counted(self, *counts))
+
+    def _show(self, wanted: list[str], dirty: set[str]) -> None:
+        """Shows `wanted` (other rows, or the same in another order), the cursor on its row."""
         selected = self.selected_key
         if set(wanted) == set(self._shown):
             # Same rows in a new order (a live change moved a row under a sort): write the

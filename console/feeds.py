@@ -1,0 +1,57 @@
+"""The console's live feeds: each SSE feed starts once, when a screen first asks for one of its
+kinds, and every typed event goes to the screens on the stack that follow its kind.
+
+A screen says what it follows with a `FEED_KINDS` class attribute and asks for the feeds with
+`app.feeds.follow(kinds)`. Nothing else hears an event: a screen that shows environments never
+handles a K2K app's metrics, and no screen has to start a feed for another one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual.app import App
+from textual.screen import Screen
+
+from console.client import FeedState, HQClient, LiveFeed
+from console.client.events import FEED_PATHS, FeedEvent, Kind, Resync
+from console.messages import LiveChange, Refetch
+
+NOTHING: frozenset[Kind] = frozenset()
+
+
+def followed_by(screen: Screen) -> frozenset[Kind]:
+    return getattr(screen, "FEED_KINDS", NOTHING)
+
+
+class Feeds:
+    def __init__(self, app: App, client: HQClient, on_state: Callable[[FeedState, str], None]) -> None:
+        self._app = app
+        self._client = client
+        self._on_state = on_state
+        self._running: dict[str, LiveFeed] = {}
+
+    @property
+    def following(self) -> frozenset[str]:
+        """The paths of the feeds running."""
+        return frozenset(self._running)
+
+    def follow(self, kinds: Iterable[Kind], last_event_id: int | None = None) -> None:
+        """Starts the feeds that carry `kinds`, those not running yet, resuming from
+        `last_event_id`: the position of the list the caller just read."""
+        for path in sorted({FEED_PATHS[kind] for kind in kinds}):
+            if path in self._running:
+                continue
+            feed = LiveFeed(self._client, path, self._deliver, self._on_state)
+            feed.last_event_id = last_event_id
+            self._running[path] = feed
+            self._app.run_worker(feed.run(), group="feeds", name=f"feed {path}")
+
+    def _deliver(self, event: FeedEvent | Resync) -> None:
+        if isinstance(event, Resync):
+            for screen in self._app.screen_stack:
+                if wanted := event.kinds & followed_by(screen):
+                    screen.post_message(Refetch(wanted))
+            return
+        for screen in self._app.screen_stack:
+            if event.kind in followed_by(screen):
+                screen.post_message(LiveChange(event))
