@@ -23,7 +23,7 @@ class FilterBar(Input):
 
     DEFAULT_CSS = """
     FilterBar {
-        dock: bottom;
+        /* In the flow under the table, not docked: docked at the bottom it sat under the Footer */
         display: none;
         border: none;
         height: 1;
@@ -36,7 +36,8 @@ class FilterBar(Input):
     """
 
     def __init__(self) -> None:
-        super().__init__(placeholder="filter: type to narrow the table, enter to keep, esc to clear")
+        # compact: a bordered Input in a 1-line bar has no line left for the text typed
+        super().__init__(placeholder="filter: type to narrow the table, enter to keep, esc to clear", compact=True)
 
     def action_clear(self) -> None:
         self.value = ""

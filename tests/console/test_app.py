@@ -63,7 +63,7 @@ async def test_user_themes_are_loaded_and_broken_ones_reported(hq, console, tmp_
     (themes / "broken.yaml").write_text("primary: '#ff8800'\nsparkle: true\n")
     async with console().run_test(size=SIZE) as pilot:
         assert "night-shift" in pilot.app.available_themes
-        assert any("sparkle" in n.message for n in pilot.app._notifications)
+        assert any("sparkle" in notice for notice in pilot.app.notices)
 
 
 async def test_keys_are_rebindable_by_binding_id(hq, console, tmp_path):

@@ -1,0 +1,55 @@
+"""Feed events are parsed once, into the model of their kind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from backend.environments.models import Environment, KafkaConnection
+from backend.k2k.models import K2KMetrics
+from console.client.events import ENVIRONMENTS_FEED, FEED_PATHS, K2K_FEED, Kind, Resync, parse_event
+from tests.console.k2k_fixtures import metrics
+
+ENVIRONMENT = {"name": "prod-eu", "display_name": "Production EU", "lrn": "environments:environment/prod-eu",
+               "id": "1", "created_at": "2026-11-02T09:30:00Z", "tier": "production"}
+
+
+def test_an_environment_event_carries_the_environment():
+    event = parse_event("environment.updated", json.dumps(ENVIRONMENT))
+    assert (event.kind, event.verb, event.name, event.environment) == (Kind.environment, "updated", "prod-eu", None)
+    assert isinstance(event.payload, Environment) and event.payload.tier.value == "production"
+
+
+def test_a_resource_of_an_environment_says_which_environment():
+    data = {"environment": "prod-eu", "name": "main", "override_broker_addresses": ["b:9092"]}
+    event = parse_event("kafka-connection.created", json.dumps(data))
+    assert (event.kind, event.name, event.environment) == (Kind.kafka_connection, "main", "prod-eu")
+    assert isinstance(event.payload, KafkaConnection)
+
+
+def test_a_deletion_carries_its_key_and_no_payload():
+    event = parse_event("kafka-connection.deleted", json.dumps({"environment": "prod-eu", "name": "main"}))
+    assert event.deleted and (event.name, event.environment, event.payload) == ("main", "prod-eu", None)
+    assert parse_event("k2k.deleted", json.dumps({"name": "orders-dr"})).name == "orders-dr"
+
+
+def test_k2k_metrics_are_a_kind_of_their_own():
+    figures = metrics(["orders"], 10.0, 2)
+    data = {"name": "orders-dr", "metrics": figures.model_dump(mode="json"), "metrics_summary": {"ignored": True}}
+    event = parse_event("k2k.metrics", json.dumps(data))
+    assert (event.kind, event.name) == (Kind.k2k_metrics, "orders-dr")
+    assert isinstance(event.payload, K2KMetrics) and event.payload == figures
+
+
+def test_a_kind_this_console_does_not_know_is_skipped_and_a_bad_payload_refused():
+    assert parse_event("topic.created", json.dumps({"name": "t"})) is None
+    with pytest.raises(ValidationError):
+        parse_event("environment.updated", json.dumps({"name": "x"}))
+
+
+def test_each_kind_has_one_feed_and_a_resync_names_the_kinds_of_its_feed():
+    assert set(FEED_PATHS) == set(Kind)
+    assert Resync(K2K_FEED).kinds == {Kind.k2k, Kind.k2k_metrics}
+    assert Kind.environment in Resync(ENVIRONMENTS_FEED).kinds
