@@ -10,8 +10,8 @@ Metric events are published by hand through the HQ's own metrics collector (the 
 controller is off: 500 apps of workers do not fit this machine); they travel the real path,
 change feed -> SSE -> LiveFeed -> screen. An update counts as shown when the first screen
 render after the table took the new figure has returned (ResourceTable._write_cells and
-Screen._refresh_layout are wrapped, in this process only, to note when they ran). Prints
-figures, asserts nothing.
+Screen._compositor_refresh, which sends every frame to the terminal, layout pass or not, are
+wrapped, in this process only, to note when they ran). Prints figures, asserts nothing.
 
     .venv/bin/python bench/console_k2k.py [--apps 500] [--partitions 20] [--seconds 20] [--rate 50]
 """
@@ -110,7 +110,8 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
     written: dict[str, list[tuple[float, str]]] = {}
     renders: list[float] = []
     reached: dict[int, float] = {}
-    write_cells, refresh = ResourceTable._write_cells, Screen._refresh_layout
+    # Not Screen._refresh_layout: a frame that only repaints changed cells makes no layout pass.
+    write_cells, refresh = ResourceTable._write_cells, Screen._compositor_refresh
     cursor = ResourceTable.watch_cursor_coordinate
 
     def noting_update(self, keys):
@@ -130,7 +131,7 @@ def watch_table_and_renders() -> tuple[dict[str, list[tuple[float, str]]], list[
         return cursor(self, old, new)
 
     ResourceTable._write_cells = noting_update
-    Screen._refresh_layout = noting_refresh
+    Screen._compositor_refresh = noting_refresh
     ResourceTable.watch_cursor_coordinate = noting_cursor
     return written, renders, reached
 
