@@ -68,13 +68,13 @@ async def test_create_pause_rewind_partition_0_and_resume_from_the_console(hq_so
         await until(pilot, lambda: name in table_keys(pilot), "the new app in the list", tries=500)
 
         screen = pilot.app.screen
-        running = lambda: screen.apps[name].status.state.value == "running"  # noqa: E731
+        running = lambda: screen.items[name].status.state.value == "running"  # noqa: E731
         await until(pilot, running, "the app running", tries=3000)
         reader = TargetReader(target, topic, partitions=2)
         reader.wait_for(100, timeout=120)
 
         await pilot.press("p")  # pause
-        await until(pilot, lambda: screen.apps[name].status.state.value == "paused", "the app paused", tries=3000)
+        await until(pilot, lambda: screen.items[name].status.state.value == "paused", "the app paused", tries=3000)
         await pilot.press("o")
         await until(pilot, lambda: isinstance(pilot.app.screen, OffsetsEditor)
                     and len(pilot.app.screen.entries) == 2, "the offsets editor", tries=1000)
