@@ -186,3 +186,15 @@ async def test_no_screen_starts_a_feed_for_another(k2k, console):
         assert pilot.app.feeds.following == {ENVIRONMENTS_FEED}, "home follows environments only"
         await pilot.press("enter")  # dr-eu's detail lists the K2K apps that touch it: it follows them
         await until(pilot, lambda: pilot.app.feeds.following == {ENVIRONMENTS_FEED, K2K_FEED}, "the K2K feed")
+
+
+async def test_a_list_that_could_not_be_read_is_read_when_hq_answers(hq, console):
+    seed_fleet(hq.store)
+    hq.stop()
+    async with console().run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "Cannot load environments" in str(pilot.app.screen.query_one("#empty").render()),
+                    "the list's error")
+        hq.restart()
+        await until(pilot, lambda: table_keys(pilot) == ["dev-local", "prod-eu", "staging-eu"],
+                    "the list, once HQ answers", tries=600)
+        assert title(pilot) == "Environments [3]"
