@@ -1,4 +1,4 @@
-"""Who may call the HQ, and the one error shape every failure takes (DESIGN §3, §4)."""
+"""Who may call the HQ, and the one error shape every failure takes (docs/architecture.md §2)."""
 
 from __future__ import annotations
 

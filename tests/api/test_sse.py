@@ -1,4 +1,4 @@
-"""The environments live feed (DESIGN §5): events, pings, Last-Event-ID replay, resync."""
+"""The environments live feed (docs/architecture.md §4): events, pings, Last-Event-ID replay, resync."""
 
 from __future__ import annotations
 
