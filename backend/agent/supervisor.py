@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -123,6 +123,11 @@ class AgentSupervisor:
 
     def connected(self, environment: str) -> bool:
         return environment in self._connected
+
+    def watches(self) -> list[Watch]:
+        """What the agent probes, each as it stood after the last round: copies, so a reader
+        (diagnostics, a test) sees the readings and due times and can change nothing."""
+        return [replace(watch) for watch in list(self._watches.values())]
 
     def _run(self) -> None:
         while not self._stop.is_set():

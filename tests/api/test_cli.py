@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ import httpx
 
 from backend.settings import Settings
 from tests.api.hq import running_hq
+from tests.waiting import until
 
 STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
 ADMIN_TOKEN = re.compile(r"shq_admin_[A-Za-z0-9_-]+")
@@ -54,11 +54,9 @@ def serving(home: Path, log: Path) -> Iterator[str]:
         process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port)],
                                    stdout=subprocess.DEVNULL, stderr=stderr, env=_env())
     try:
-        deadline = time.monotonic() + STARTUP_LIMIT
-        while not _answers(url):
-            assert process.poll() is None, f"serve exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"serve never answered:\n{log.read_text()}"
-            time.sleep(0.05)
+        until(lambda: process.poll() is not None or _answers(url), STARTUP_LIMIT,
+              lambda: f"serve to answer:\n{log.read_text()}")
+        assert process.poll() is None, f"serve exited:\n{log.read_text()}"
         yield url
     finally:
         process.kill()

@@ -23,6 +23,7 @@ from backend.sandbox.downloads import KAFKA_VERSION, kafka_libs
 from backend.store import AppRecord, SQLiteStore
 from tests.kafka.conftest import create_topic, plaintext, scram
 from tests.kafka.replication import produce_sequences
+from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
 
@@ -44,8 +45,9 @@ def agents(service):
 
 
 def read(agents: AgentSupervisor) -> None:
-    """One agent round in which every watch is due (the interval has passed)."""
-    time.sleep(agents.interval * 2)
+    """One agent round in which every watch is due (its interval, or a failing one's backoff,
+    has passed)."""
+    until(lambda: all(w.due <= time.monotonic() for w in agents.watches()), 60, "every watch to be due")
     agents.tick()
 
 
@@ -92,7 +94,7 @@ def test_figures_are_what_the_cluster_itself_reports(service, agents, source):
     assert metrics.data.topic_data_total_bytes >= 500 * 200
     assert metrics.data.data_in_messages_per_sec > 0
     assert metrics.data.data_in_bytes_per_sec > 0
-    watch = next(w for w in agents._watches.values() if w.label.startswith("Kafka"))
+    watch = next(w for w in agents.watches() if w.label.startswith("Kafka"))
     assert watch.reading.log_end_total - watch.previous.log_end_total == 500
     assert seen.agent.agent.capabilities.metrics
     assert seen.agent.issues == []
@@ -149,7 +151,7 @@ def test_environments_on_one_cluster_share_one_watch(service, agents, source):
     for name in ("shared-a", "shared-b", "shared-c"):
         environment(service, name, plaintext(source))
     read(agents)
-    assert sum(1 for w in agents._watches.values() if w.label.startswith("Kafka")) == 1
+    assert sum(1 for w in agents.watches() if w.label.startswith("Kafka")) == 1
     assert all(status(service, n).agent_connected for n in ("shared-a", "shared-b", "shared-c"))
 
 
@@ -198,16 +200,16 @@ def test_a_stopped_broker_flips_the_environment_and_back_after_restart(service, 
     try:
         env = environment(service, "flaky", plaintext(cluster.summary()))
         agents.start()
-        wait_for(lambda: status(service, env).agent_connected, "connected")
+        until(lambda: status(service, env).agent_connected, 60, "the environment connected")
         from backend.sandbox.processes import stop
 
         stopped = time.monotonic()
         stop(cluster.process)
-        wait_for(lambda: not status(service, env).agent_connected, "disconnected after the broker stopped")
+        until(lambda: not status(service, env).agent_connected, 60, "a disconnect after the broker stopped")
         print(f"flipped to disconnected {time.monotonic() - stopped:.1f}s after the broker stopped")
         restarted = time.monotonic()
         cluster.start(libs, timeout=180)
-        wait_for(lambda: status(service, env).agent_connected, "connected after the restart")
+        until(lambda: status(service, env).agent_connected, 120, "the environment connected again after the restart")
         print(f"flipped back {time.monotonic() - restarted:.1f}s after the broker was healthy again")
     finally:
         agents.stop()
@@ -217,9 +219,3 @@ def test_a_stopped_broker_flips_the_environment_and_back_after_restart(service, 
             stop(cluster.process)
 
 
-def wait_for(condition, what: str, attempts: int = 600) -> None:
-    for _ in range(attempts):
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never {what}")

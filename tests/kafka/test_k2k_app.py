@@ -4,8 +4,7 @@ YAML example, run by the controller's worker processes, paused, offsets edited, 
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from backend.k2k.manifest import CONFIG_DIR, SECRETS_DIR, manifests
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
 from tests.kafka.replication import PARTITIONS, STREAMHQ, TargetReader, new_topic, produce_sequences, unique
+from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
 
@@ -32,16 +32,6 @@ def hq(tmp_path: Path) -> Iterator[RunningHQ]:
     settings = Settings(home=tmp_path / "hq", admin_token=ADMIN_TOKEN, builtin_agent=False)
     with running_hq(settings) as running:
         yield running
-
-
-def wait_until(check: Callable[[], object], what: str, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def register(api: httpx.Client, source: dict, target: dict) -> tuple[str, str]:
@@ -78,10 +68,10 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
                        headers={"Content-Type": "application/yaml"})
     assert created.status_code == 201, created.text
     assert app["spec"]["paused"] is True  # the seed's example starts paused
-    wait_until(lambda: state(api, name) == "paused", "the paused state")
+    until(lambda: state(api, name) == "paused", 120, "the paused state")
 
     api.patch(f"/api/v0/apps/k2k/{name}", json={"spec": {"paused": False}}).raise_for_status()
-    wait_until(lambda: state(api, name) == "running", "the running state")
+    until(lambda: state(api, name) == "running", 120, "the running state")
     reader = TargetReader(target, topic, partitions=3)
     reader.wait_for(300, timeout=120)
 
@@ -92,7 +82,7 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
         lags = [p["lag"] for t in metrics["destination_topics"] for p in t["offsets"]["partitions"]]
         return metrics if lags and not any(lags) else None
 
-    metrics = wait_until(caught_up, "metrics showing no lag")
+    metrics = until(caught_up, 120, "metrics showing no lag")
     assert [p["log_end_offset"] for p in metrics["source_topics"][0]["offsets"]["partitions"]] == [100, 100, 100]
     listed = api.get("/api/v0/apps/k2k").json()["items"]
     summary = next(a for a in listed if a["metadata"]["name"] == name)["metrics_summary"]
@@ -104,7 +94,7 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
     assert busy.status_code == 409
 
     api.patch(f"/api/v0/apps/k2k/{name}", json={"spec": {"paused": True}}).raise_for_status()
-    wait_until(lambda: state(api, name) == "paused", "the paused state")
+    until(lambda: state(api, name) == "paused", 120, "the paused state")
     positions = api.get(f"/api/v0/apps/k2k/{name}/offsets/{topic}").json()["partitions"]
     assert [(p["committed"], p["earliest"], p["latest"]) for p in positions] == [(100, 0, 100)] * 3
     edited = api.patch(f"/api/v0/apps/k2k/{name}/offsets/{topic}",
@@ -120,7 +110,7 @@ def test_seed_example_app_copies_pauses_rewinds_and_resumes(hq, source, target):
 
     deleted = api.delete(f"/api/v0/apps/k2k/{name}")
     assert deleted.json()["status"]["state"] == "deleting"
-    wait_until(lambda: not services_of(hq.app).k2k.controller.workers_alive(name), "the workers to stop")
+    until(lambda: not services_of(hq.app).k2k.controller.workers_alive(name), 120, "the workers to stop")
 
 
 def test_an_app_missing_its_target_topic_fails_with_the_reason(hq, source, target):
@@ -131,7 +121,7 @@ def test_an_app_missing_its_target_topic_fails_with_the_reason(hq, source, targe
     api.post("/api/v0/apps/k2k", json={"metadata": {"name": name}, "spec": {
         "sourceKafkaLRN": source_lrn, "targetKafkaLRN": target_lrn, "topics": [topic],
         "replicator": {"autoCreateControlTopics": True}}}).raise_for_status()
-    wait_until(lambda: state(api, name) == "failed", "the failed state")
+    until(lambda: state(api, name) == "failed", 120, "the failed state")
     status = api.get(f"/api/v0/apps/k2k/{name}").json()["status"]
     assert "autoCreateTopics" in status["statusMessage"]
     assert status["deployment"]["pods"][0]["lastTermination"]["message"].startswith("exit code 2")
@@ -157,7 +147,7 @@ def test_an_app_between_two_listeners_of_one_cluster_fails_and_starts_no_worker(
         "targetKafkaLRN": "environments:kafka-connection/dst/scram", "topics": ["orders"]}})
 
     assert created.status_code == 201, created.text
-    wait_until(lambda: state(api, name) == "failed", "the failed state")
+    until(lambda: state(api, name) == "failed", 120, "the failed state")
     status = api.get(f"/api/v0/apps/k2k/{name}").json()["status"]
     assert "same Kafka cluster" in status["statusMessage"]
     assert status["deployment"]["pods"] == []
@@ -189,7 +179,7 @@ def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secre
     assert pod["serviceAccountName"] == "k2k"
     assert all(d["metadata"]["namespace"] == "replication" for d in docs.values())
     assert not services_of(hq.app).k2k.controller.workers_alive(name)  # Kubernetes runs them, not HQ
-    wait_until(lambda: state(api, name) == "deploying", "deploying: no pod has reported yet")
+    until(lambda: state(api, name) == "deploying", 120, "deploying: no pod has reported yet")
 
     pods = run_as_kubernetes_would(docs, name, tmp_path / "pod")
     try:
@@ -199,7 +189,7 @@ def test_kubernetes_manifests_run_the_worker_command_with_credentials_in_a_secre
         except AssertionError as exc:
             logs = "\n".join(f.read_text()[-2000:] for f in sorted((tmp_path / "pod").glob("*.log")))
             raise AssertionError(f"{exc}\n{logs}") from None
-        wait_until(lambda: state(api, name) == "running", "running, from the pods' heartbeats")
+        until(lambda: state(api, name) == "running", 120, "running, from the pods' heartbeats")
         status = api.get(f"/api/v0/apps/k2k/{name}").json()["status"]
     finally:
         for pod in pods:

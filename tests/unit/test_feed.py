@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from backend.feed import ChangeFeed, Resync
+from backend.feed import ChangeFeed, Event, Resync, Subscription
 from backend.store import EnvironmentRecord, SQLiteStore
 from backend.store.changes import Change
 
@@ -19,6 +19,16 @@ def change(n: int) -> Change:
 
 def publish(feed: ChangeFeed, count: int) -> list[int]:
     return [feed.publish(change(n)).id for n in range(count)]
+
+
+async def received(subscription: Subscription, count: int) -> list[Event]:
+    """The events delivered to `subscription` once `count` of them have arrived (the feed hands
+    them to the event loop, which queues them when it runs), with any more already queued
+    behind them, so that an event too many shows in the test's assertion."""
+    events = [await asyncio.wait_for(subscription.queue.get(), 5) for _ in range(count)]
+    while not subscription.queue.empty():
+        events.append(subscription.queue.get_nowait())
+    return events
 
 
 async def test_ids_start_from_the_clock_and_count_up_by_one():
@@ -120,10 +130,11 @@ async def test_resuming_from_before_a_restart_raises_resync():
 async def test_a_closed_subscription_receives_nothing_more():
     feed = ChangeFeed()
     subscription, _ = feed.subscribe()
+    witness, _ = feed.subscribe()  # stays open: once it has both events, a delivery to the other would be in too
 
     subscription.close()
     publish(feed, 2)
-    await asyncio.sleep(0)
+    await received(witness, 2)
 
     assert subscription.queue.empty()
 
@@ -175,9 +186,8 @@ async def test_live_subscribers_receive_every_measurement():
     subscription, _ = feed.subscribe()
     for n in range(3):
         feed.publish(measurement("a", n))
-    await asyncio.sleep(0)
 
-    assert [subscription.queue.get_nowait().change.data for _ in range(3)] == [0, 1, 2]
+    assert [e.change.data for e in await received(subscription, 3)] == [0, 1, 2]
 
 
 async def test_a_measurement_of_a_deleted_key_is_dropped_until_it_is_created_again():
@@ -188,9 +198,8 @@ async def test_a_measurement_of_a_deleted_key_is_dropped_until_it_is_created_aga
     assert feed.publish(measurement("a", 1)) is None  # a metrics round that finished after the delete
     feed.publish(Change("k2k", "created", ("a",), None))
     feed.publish(measurement("a", 2))
-    await asyncio.sleep(0)
 
-    live = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    live = await received(subscription, 3)
     _, missed = feed.subscribe(start)
 
     assert [(e.name, e.change.data) for e in live] == [("k2k.deleted", None), ("k2k.created", None),
@@ -211,9 +220,8 @@ async def test_subscribers_receive_events_in_id_order_while_threads_publish_at_o
         thread.start()
     for thread in threads:
         thread.join()
-    await asyncio.sleep(0)
 
-    ids = [subscription.queue.get_nowait().id for _ in range(subscription.queue.qsize())]
+    ids = [e.id for e in await received(subscription, 8_000)]
     assert len(ids) == 8_000
     assert ids == sorted(ids)
 
