@@ -12,10 +12,12 @@ T = TypeVar("T")
 POLL_SECONDS = 0.1  # how often the condition is asked again; it only costs CPU when shorter
 
 
-def until(condition: Callable[[], T], timeout: float, message: str | Callable[[], str]) -> T:
+def until(condition: Callable[[], T], timeout: float, message: str | Callable[[], str], *,
+          every: float = POLL_SECONDS) -> T:
     """Returns `condition()`'s first truthy answer. `timeout` is an upper bound (generous: the
     machine is shared), not an expectation; past it the test fails with `message`, which may be
-    a function for text that is only worth building then (a worker's log)."""
+    a function for text that is only worth building then (a worker's log). A condition that
+    itself blocks while it waits (a consumer's poll) is asked again at once with `every=0`."""
     deadline = time.monotonic() + timeout
     while True:
         answer = condition()
@@ -24,4 +26,5 @@ def until(condition: Callable[[], T], timeout: float, message: str | Callable[[]
         if time.monotonic() > deadline:
             text = message() if callable(message) else message
             raise AssertionError(f"waited {timeout:.0f}s for {text}")
-        time.sleep(POLL_SECONDS)
+        if every:
+            time.sleep(every)

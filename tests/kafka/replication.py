@@ -9,18 +9,22 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from backend.replicator.config import WorkerConfig, consumer_group
+from backend.replicator.offsets import Cluster
 from tests.kafka.conftest import create_topic
+from tests.waiting import until
 
 STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
 PARTITIONS = 6
+ROUND = 1000  # records per partition that the producer sends at a time
 
 
 def unique(prefix: str) -> str:
@@ -47,24 +51,29 @@ class Workers:
         self.file.write_text(json.dumps(config.model_dump()))
         self.processes: dict[str, subprocess.Popen] = {}
         self.restarts = 0
-        self._supervising = threading.Event()
-        if restart:
-            self._supervising.set()
-            threading.Thread(target=self._supervise, daemon=True).start()
+        self._supervising = restart
+        self._lock = threading.Lock()  # a restart and stop_all never cross
 
-    def _supervise(self) -> None:
-        while self._supervising.is_set():
-            for slot, process in list(self.processes.items()):
-                if process.poll() is not None and self._supervising.is_set():
-                    self.restarts += 1
-                    self.start(slot)
-            time.sleep(0.5)
+    def _restart_when_it_exits(self, slot: str, process: subprocess.Popen) -> None:
+        process.wait()
+        with self._lock:
+            # kill() takes a process out of `processes` before it dies: only one that exited on
+            # its own is still there.
+            if self._supervising and self.processes.get(slot) is process:
+                self.restarts += 1
+                self._start(slot)
 
     def start(self, slot: str) -> subprocess.Popen:
+        with self._lock:
+            return self._start(slot)
+
+    def _start(self, slot: str) -> subprocess.Popen:
         log = (self.directory / f"worker-{slot}.log").open("ab")
         process = subprocess.Popen([STREAMHQ, "worker", "--app", self.config.app, "--config", str(self.file),
                                     "--worker-id", slot], stdout=log, stderr=subprocess.STDOUT)
         self.processes[slot] = process
+        if self._supervising:
+            threading.Thread(target=self._restart_when_it_exits, args=(slot, process), daemon=True).start()
         return process
 
     def kill(self, slot: str) -> None:
@@ -73,7 +82,8 @@ class Workers:
         process.wait()
 
     def stop_all(self) -> None:
-        self._supervising.clear()
+        with self._lock:
+            self._supervising = False
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGCONT)
@@ -90,6 +100,36 @@ class Workers:
     def logs(self) -> str:
         return "\n".join(f.read_text()[-3000:] for f in sorted(self.directory.glob("worker-*.log")))
 
+    def log(self, slot: str) -> str:
+        return (self.directory / f"worker-{slot}.log").read_text()
+
+
+class Progress:
+    """How far an app has got, as the clusters themselves say: the partitions each worker slot
+    owns in the app's group on the source, and the positions committed on the target."""
+
+    def __init__(self, source: dict, target: dict, config: WorkerConfig) -> None:
+        self.group = config.group
+        self.source_admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
+        self.target = Cluster({"bootstrap.servers": target["bootstrap"]})
+
+    def owners(self) -> dict[str, set[int]]:
+        """Partitions by worker slot, once the group has settled (empty while it rebalances).
+        A worker killed with -9 stays a member, holding its partitions, until its session expires."""
+        description = self.source_admin.describe_consumer_groups(
+            [self.group], request_timeout=10)[self.group].result(30)
+        if description.state != ConsumerGroupState.STABLE:
+            return {}
+        return {member.group_instance_id.removeprefix(f"{self.group}-"):
+                {tp.partition for tp in member.assignment.topic_partitions} for member in description.members}
+
+    def committed(self) -> dict[int, int]:
+        """Records committed on the target (copied for good), by partition; the test topic is the app's only one."""
+        return {p: offset for (_, p), offset in self.target.committed(self.group).items()}
+
+    def copied(self) -> int:
+        return sum(self.committed().values())
+
 
 def new_topic(cluster: dict, prefix: str = "seq", partitions: int = PARTITIONS) -> str:
     topic = unique(prefix)
@@ -98,22 +138,33 @@ def new_topic(cluster: dict, prefix: str = "seq", partitions: int = PARTITIONS) 
 
 
 def produce_sequences(cluster: dict, topic: str, per_partition: int, partitions: int = PARTITIONS,
-                      pace: float = 0.0) -> None:
-    """Partition p gets values b"0" … b"{per_partition-1}" in order; `pace` seconds between rounds of 1,000."""
+                      before_round: Callable[[int], object] = lambda start: None) -> None:
+    """Partition p gets values b"0" … b"{per_partition-1}" in order, in rounds of ROUND;
+    `before_round(start)` runs before the round whose first value is `start`."""
     producer = Producer({"bootstrap.servers": cluster["bootstrap"], "linger.ms": 5, "enable.idempotence": True})
-    for start in range(0, per_partition, 1000):
-        for seq in range(start, min(per_partition, start + 1000)):
+    for start in range(0, per_partition, ROUND):
+        before_round(start)
+        for seq in range(start, min(per_partition, start + ROUND)):
             for p in range(partitions):
                 producer.produce(topic, str(seq).encode(), f"k{seq}".encode(), partition=p,
                                  headers=[("seq", str(seq).encode())])
             producer.poll(0)
-        if pace:
-            time.sleep(pace)
     producer.flush(60)
 
 
-def produce_in_background(cluster: dict, topic: str, per_partition: int, pace: float) -> threading.Thread:
-    thread = threading.Thread(target=produce_sequences, args=(cluster, topic, per_partition), kwargs={"pace": pace})
+def produce_in_background(cluster: dict, topic: str, per_partition: int,
+                          in_step_with: Progress | None = None) -> threading.Thread:
+    """`in_step_with` an app, a round is only sent once the round before it has been copied on
+    every partition, so records keep arriving (and the copy stays in flight) through every step
+    of a test however fast or slow the machine is: each step happens to a copy under way, and
+    a partition that nobody copies (its owner dead) holds the producer back until it moves."""
+    def in_step(start: int) -> None:
+        if in_step_with is not None and start:
+            until(lambda: all(in_step_with.committed().get(p, 0) >= start for p in range(PARTITIONS)), 240,
+                  f"the round before {start} copied on every partition")
+
+    thread = threading.Thread(target=produce_sequences, args=(cluster, topic, per_partition),
+                              kwargs={"before_round": in_step}, daemon=True)
     thread.start()
     return thread
 
@@ -125,11 +176,11 @@ class TargetReader:
         self.consumer = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": unique("reader"),
                                   "isolation.level": "read_committed", "enable.auto.commit": False,
                                   "enable.partition.eof": True})
+        self.cluster = Cluster({"bootstrap.servers": cluster["bootstrap"]})
         self.topic, self.partitions = topic, partitions
         self.assigned = False
         self.values: dict[int, list[int]] = defaultdict(list)
-        self.messages: list = []
-        self.keep_messages = False
+        self.reached: dict[int, int] = {}  # per partition, the offset at which it last reported its end
 
     def _assign(self) -> bool:
         if not self.assigned:
@@ -140,36 +191,40 @@ class TargetReader:
             self.assigned = True
         return True
 
-    def drain(self, seconds: float = 1.0) -> int:
+    def read(self) -> int:
+        """What has arrived, waiting a moment for more when nothing has."""
         if not self._assign():
-            time.sleep(seconds)
             return 0
         read = 0
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            for message in self.consumer.consume(10_000, 0.2):
-                if message.error() is not None:
-                    if message.error().code() != KafkaError._PARTITION_EOF:
-                        raise AssertionError(message.error().str())
-                    continue
-                self.values[message.partition()].append(int(message.value()))
-                if self.keep_messages:
-                    self.messages.append(message)
-                read += 1
+        for message in self.consumer.consume(10_000, 0.2):
+            if message.error() is not None:
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    raise AssertionError(message.error().str())
+                self.reached[message.partition()] = message.offset()
+                continue
+            self.values[message.partition()].append(int(message.value()))
+            read += 1
         return read
 
     @property
     def total(self) -> int:
         return sum(len(v) for v in self.values.values())
 
+    def wait_until(self, condition: Callable[[], object], timeout: float, what: str,
+                   workers: Workers | None = None) -> None:
+        until(lambda: self.read() >= 0 and condition(), timeout,
+              lambda: f"{what}: {self.total} records copied\n{workers.logs() if workers else ''}", every=0)
+
     def wait_for(self, total: int, timeout: float, workers: Workers | None = None) -> None:
-        deadline = time.monotonic() + timeout
-        while self.total < total:
-            if time.monotonic() > deadline:
-                logs = workers.logs() if workers else ""
-                raise AssertionError(f"{self.total} of {total} records copied after {timeout:.0f}s\n{logs}")
-            self.drain()
-        self.drain(2.0)  # anything beyond the expected total (duplicates) shows up too
+        self.wait_until(lambda: self.total >= total, timeout, f"{total} records", workers)
+        self.read_to_end()  # anything beyond the expected total (duplicates) shows up too
+
+    def read_to_end(self, timeout: float = 120) -> None:
+        """Reads every partition up to its end as the target has it now (with read_committed, once
+        any transaction open now has been committed or aborted)."""
+        ends = self.cluster.latest([(self.topic, p) for p in range(self.partitions)])
+        self.wait_until(lambda: all(self.reached.get(p, -1) >= end for (_, p), end in ends.items()), timeout,
+                        f"the end of every partition ({ends})")
 
     def close(self) -> None:
         self.consumer.close()

@@ -4,6 +4,7 @@ get wrong: crashes mid-copy (kill -9), rebalances, a zombie worker, a target bro
 from __future__ import annotations
 
 import random
+import re
 import signal
 import time
 
@@ -16,6 +17,7 @@ from backend.replicator.worker import EXIT_CONFIG
 from backend.sandbox.processes import stop
 from tests.kafka.replication import (
     PARTITIONS,
+    Progress,
     TargetReader,
     Workers,
     assert_exactly_once,
@@ -26,15 +28,21 @@ from tests.kafka.replication import (
     unique,
     worker_config,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
 
 PER_PARTITION = 200_000 // PARTITIONS + 1  # 200,004 records in all
 
 
-def kill_three_times(workers: Workers, slot: str, rng: random.Random) -> None:
+def kill_three_times(workers: Workers, slot: str, progress: Progress, total: int, rng: random.Random) -> None:
+    """Each kill lands once the copy has gone a random 5 to 20 % of the records further than at the
+    kill before (so at most 60 % in: always mid-copy, and every restarted worker has copied
+    something before it dies in turn), at whatever point of a transaction the worker is then."""
     for _ in range(3):
-        time.sleep(rng.uniform(1.0, 4.0))
+        goal = progress.copied() + int(total * rng.uniform(0.05, 0.2))
+        until(lambda goal=goal: progress.copied() >= goal, 240,
+              lambda goal=goal: f"{goal} records committed\n{workers.logs()}")
         workers.kill(slot)
         workers.start(slot)
 
@@ -42,16 +50,21 @@ def kill_three_times(workers: Workers, slot: str, rng: random.Random) -> None:
 @pytest.mark.parametrize("exactly_once", [True, False], ids=["exactly-once", "at-least-once"])
 def test_kill_9_three_times_mid_copy(source, target, tmp_path, exactly_once):
     topic = new_topic(source)
-    workers = Workers(worker_config(source, target, [topic], exactly_once=exactly_once), tmp_path)
+    config = worker_config(source, target, [topic], exactly_once=exactly_once)
+    workers = Workers(config, tmp_path)
     reader = TargetReader(target, topic)
-    producing = produce_in_background(source, topic, PER_PARTITION, pace=0.05)
+    seed = random.randrange(2**32)
+    print(f"kill moments seeded with {seed}")
+    producing = produce_in_background(source, topic, PER_PARTITION)
     try:
         workers.start("0")
-        kill_three_times(workers, "0", random.Random())
+        kill_three_times(workers, "0", Progress(source, target, config), PER_PARTITION * PARTITIONS,
+                         random.Random(seed))
         producing.join()
         reader.wait_for(PER_PARTITION * PARTITIONS, timeout=240, workers=workers)
     finally:
         workers.stop_all()
+    reader.read_to_end()
     if exactly_once:
         assert_exactly_once(reader, PER_PARTITION)
     else:
@@ -62,20 +75,27 @@ def test_kill_9_three_times_mid_copy(source, target, tmp_path, exactly_once):
 
 def test_rebalance_two_workers_one_killed_one_added_is_exactly_once(source, target, tmp_path):
     topic = new_topic(source)
-    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    config = worker_config(source, target, [topic], exactly_once=True)
+    workers = Workers(config, tmp_path)
     reader = TargetReader(target, topic)
-    producing = produce_in_background(source, topic, 30_000, pace=0.1)
+    progress = Progress(source, target, config)
+    producing = produce_in_background(source, topic, 30_000, in_step_with=progress)
     try:
         workers.start("0")
         workers.start("1")
-        time.sleep(4)
+        until(lambda: progress.owners().keys() == {"0", "1"} and all(progress.owners().values())
+              and progress.copied() > 0, 120, lambda: f"both workers copying\n{workers.logs()}")
         workers.kill("1")  # its partitions move once its session expires
-        time.sleep(2)
+        until(lambda: progress.owners() == {"0": set(range(PARTITIONS))}, 120,
+              lambda: f"worker 0 owning every partition\n{workers.logs()}")
         workers.start("2")  # and the group rebalances again
+        until(lambda: progress.owners().keys() == {"0", "2"} and all(progress.owners().values()), 120,
+              lambda: f"workers 0 and 2 sharing the partitions\n{workers.logs()}")
         producing.join()
         reader.wait_for(30_000 * PARTITIONS, timeout=240, workers=workers)
     finally:
         workers.stop_all()
+    reader.read_to_end()
     assert_exactly_once(reader, 30_000)
     reader.close()
 
@@ -86,42 +106,61 @@ def test_a_zombie_worker_is_fenced_and_never_commits_again(source, target, tmp_p
     Whatever it had open is fenced; it may only rejoin the group and take partitions anew
     (from their committed positions, fencing in turn)."""
     topic = new_topic(source)
-    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path)
+    config = worker_config(source, target, [topic], exactly_once=True)
+    workers = Workers(config, tmp_path)
     reader = TargetReader(target, topic)
-    producing = produce_in_background(source, topic, 20_000, pace=0.1)
+    progress = Progress(source, target, config)
+    producing = produce_in_background(source, topic, 20_000)
     try:
         zombie = workers.start("0")
-        time.sleep(3)
+        until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
         zombie.send_signal(signal.SIGSTOP)
+        print(f"worker 0 frozen with {progress.copied()} of {20_000 * PARTITIONS} records committed")
         workers.start("1")
-        time.sleep(15)  # past session.timeout.ms: worker 1 owns and has fenced every partition
+        # Once its session has expired: worker 1 owns every partition, and has fenced each (it
+        # logs its assignment after init_transactions on all of them).
+        until(lambda: progress.owners() == {"1": set(range(PARTITIONS))}
+              and assigned_last(workers.log("1"), topic) == set(range(PARTITIONS)), 120,
+              lambda: f"worker 1 owning and fencing every partition\n{workers.logs()}")
         zombie.send_signal(signal.SIGCONT)
         producing.join()
         reader.wait_for(20_000 * PARTITIONS, timeout=240, workers=workers)
     finally:
         workers.stop_all()
+    reader.read_to_end()
     woke_up = (tmp_path / "worker-0.log").read_text()
     assert "lost " in woke_up or "fenced" in woke_up.lower(), "the zombie went on as if it still owned its partitions"
     assert_exactly_once(reader, 20_000)
     reader.close()
 
 
+def assigned_last(log: str, topic: str) -> set[int]:
+    """The partitions of `topic` in a worker's latest "assigned" log line (each rebalance assigns anew)."""
+    lines = [line for line in log.splitlines() if " assigned " in line]
+    return {int(p) for p in re.findall(rf"{re.escape(topic)}\[(\d+)\]", lines[-1])} if lines else set()
+
+
 def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, tmp_path):
     topic = new_topic(source)
     workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path, restart=True)
     cluster = sandbox.clusters["target"]
-    producing = produce_in_background(source, topic, 20_000, pace=0.1)
+    config = workers.config
+    progress = Progress(source, target, config)
+    refused = f"{target['bootstrap']} failed: Connection refused"
+    producing = produce_in_background(source, topic, 20_000)
     try:
         workers.start("0")
-        time.sleep(3)
+        until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
         stop(cluster.process)
-        time.sleep(3)
+        # Down until the worker has found it down, so the restart comes to a copy that failed.
+        until(lambda: refused in workers.logs(), 120, lambda: f"{refused!r} in the worker log\n{workers.logs()}")
         sandbox.up()  # restarts what is down, on the same port and data
         producing.join()
         reader = TargetReader(target, topic)
         reader.wait_for(20_000 * PARTITIONS, timeout=300, workers=workers)
     finally:
         workers.stop_all()
+    reader.read_to_end()
     print(f"worker restarts after the target broker restart: {workers.restarts}")
     assert_exactly_once(reader, 20_000)
     reader.close()
@@ -149,16 +188,17 @@ def test_records_are_copied_byte_for_byte(source, target, tmp_path, keep):
     consumer = Consumer({"bootstrap.servers": target["bootstrap"], "group.id": unique("reader"),
                          "isolation.level": "read_committed", "fetch.max.bytes": 5_000_000})
     copied = []
+
+    def all_copied() -> bool:
+        copied.extend(m for m in consumer.consume(10, 1.0) if m.error() is None)
+        return len(copied) >= len(records)
+
     try:
         workers.start("0")
-        deadline = time.monotonic() + 120
-        while len(copied) < len(records) and time.monotonic() < deadline:
-            if not copied:
-                time.sleep(1)
-                if topic not in consumer.list_topics(timeout=10).topics:
-                    continue
-                consumer.assign([TopicPartition(topic, p, 0) for p in range(2)])
-            copied += [m for m in consumer.consume(10, 1.0) if m.error() is None]
+        until(lambda: topic in consumer.list_topics(timeout=10).topics, 120,
+              lambda: f"the topic on the target\n{workers.logs()}")
+        consumer.assign([TopicPartition(topic, p, 0) for p in range(2)])
+        until(all_copied, 120, lambda: f"{len(records)} records copied\n{workers.logs()}", every=0)
     finally:
         workers.stop_all()
         consumer.close()
@@ -248,24 +288,24 @@ def test_a_record_the_target_refuses_is_retried_never_skipped_and_the_worker_sta
     total, refused = 300, 10
     producer = Producer({"bootstrap.servers": source["bootstrap"], "enable.idempotence": True, "linger.ms": 0})
 
-    def produce(seqs: range, pace: float) -> None:
+    def produce(seqs: range) -> None:
+        # A flush per record: they arrive one round trip apart, each behind the failing copies.
         for seq in seqs:
             value = str(seq).rjust(4_000, "0") if seq == refused else str(seq)  # still reads as 10
             producer.produce(topic, value.encode(), partition=0)
             producer.produce(topic, str(seq).encode(), partition=1)
             producer.flush(30)
-            time.sleep(pace)
 
-    produce(range(20), pace=0)
+    produce(range(20))
     config = worker_config(source, target, [topic], exactly_once=exactly_once)
     workers = Workers(config, tmp_path)
     reader = TargetReader(target, topic, partitions=2)
     try:
         process = workers.start("0")
         wait_for_log(workers, "aborted" if exactly_once else "not delivered")
-        produce(range(20, total), pace=0.02)  # arriving while partition 0's copies fail
-        reader.wait_for(total, timeout=120, workers=workers)  # partition 1 whole
-        reader.drain(2.0)
+        produce(range(20, total))  # arriving while partition 0's copies fail
+        reader.wait_until(lambda: len(reader.values[1]) >= total, 120, "partition 1 whole", workers)
+        reader.read_to_end()
         assert set(reader.values[1]) == set(range(total))
         assert Cluster({"bootstrap.servers": target["bootstrap"]}).committed(config.group).get(
             (topic, 0), 0) <= refused, "the position passed a record that never reached the target"
@@ -275,11 +315,11 @@ def test_a_record_the_target_refuses_is_retried_never_skipped_and_the_worker_sta
         assert process.poll() is None, f"the worker exited on a refused record\n{workers.logs()}"
 
         set_topic_config(target, topic, "max.message.bytes", "1000000")
-        while set(reader.values[0]) != set(range(total)):
-            reader.wait_for(reader.total + 1, timeout=120, workers=workers)
+        reader.wait_until(lambda: set(reader.values[0]) == set(range(total)), 240, "partition 0 whole", workers)
         assert process.poll() is None, "the same worker copied the rest"
     finally:
         workers.stop_all()
+    reader.read_to_end()
     if exactly_once:
         assert reader.values[0] == list(range(total))
         assert reader.values[1] == list(range(total))
@@ -299,8 +339,4 @@ def set_topic_config(cluster: dict, topic: str, name: str, value: str) -> None:
 
 
 def wait_for_log(workers: Workers, text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in workers.logs():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {text!r} in the worker log after {timeout:.0f}s\n{workers.logs()}")
-        time.sleep(0.5)
+    until(lambda: text in workers.logs(), timeout, lambda: f"{text!r} in the worker log\n{workers.logs()}")
