@@ -149,7 +149,7 @@ def produce_sequences(cluster: dict, topic: str, per_partition: int, partitions:
                 producer.produce(topic, str(seq).encode(), f"k{seq}".encode(), partition=p,
                                  headers=[("seq", str(seq).encode())])
             producer.poll(0)
-    producer.flush(60)
+        producer.flush(60)  # a round delivered before the next: the local queue never overflows
 
 
 def produce_in_background(cluster: dict, topic: str, per_partition: int,
