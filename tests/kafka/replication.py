@@ -14,7 +14,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, KafkaError, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupState,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 
 from backend.replicator.config import WorkerConfig, consumer_group
@@ -130,6 +138,14 @@ class Progress:
     def copied(self) -> int:
         return sum(self.committed().values())
 
+    def copied_everywhere(self, records: int) -> bool:
+        """Whether every partition has `records` committed; False while the target does not answer."""
+        try:
+            committed = self.committed()
+        except KafkaException:
+            return False
+        return all(committed.get(p, 0) >= records for p in range(PARTITIONS))
+
 
 def new_topic(cluster: dict, prefix: str = "seq", partitions: int = PARTITIONS) -> str:
     topic = unique(prefix)
@@ -152,16 +168,16 @@ def produce_sequences(cluster: dict, topic: str, per_partition: int, partitions:
         producer.flush(60)  # a round delivered before the next: the local queue never overflows
 
 
-def produce_in_background(cluster: dict, topic: str, per_partition: int,
-                          in_step_with: Progress | None = None) -> threading.Thread:
-    """`in_step_with` an app, a round is only sent once the round before it has been copied on
-    every partition, so records keep arriving (and the copy stays in flight) through every step
-    of a test however fast or slow the machine is: each step happens to a copy under way, and
-    a partition that nobody copies (its owner dead) holds the producer back until it moves."""
+def produce_in_background(cluster: dict, topic: str, per_partition: int, in_step_with: Progress,
+                          rounds_ahead: int = 1) -> threading.Thread:
+    """Sends a round only once the copy, on every partition, is at most `rounds_ahead` rounds
+    behind it, so records keep arriving (and the copy stays in flight) through every step of a
+    test however fast or slow the machine: each step happens to a copy under way, and a
+    partition that nobody copies (its owner dead or frozen, the target down) holds the producer
+    back until it moves again."""
     def in_step(start: int) -> None:
-        if in_step_with is not None and start:
-            until(lambda: all(in_step_with.committed().get(p, 0) >= start for p in range(PARTITIONS)), 240,
-                  f"the round before {start} copied on every partition")
+        until(lambda: in_step_with.copied_everywhere(start - rounds_ahead * ROUND), 300,
+              f"the copy {rounds_ahead} round(s) behind the round from {start}")
 
     thread = threading.Thread(target=produce_sequences, args=(cluster, topic, per_partition),
                               kwargs={"before_round": in_step}, daemon=True)

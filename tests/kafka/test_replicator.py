@@ -55,11 +55,12 @@ def test_kill_9_three_times_mid_copy(source, target, tmp_path, exactly_once):
     reader = TargetReader(target, topic)
     seed = random.randrange(2**32)
     print(f"kill moments seeded with {seed}")
-    producing = produce_in_background(source, topic, PER_PARTITION)
+    progress = Progress(source, target, config)
+    # At most 2 rounds (6 %) ahead: the copy can never finish before the third kill.
+    producing = produce_in_background(source, topic, PER_PARTITION, in_step_with=progress, rounds_ahead=2)
     try:
         workers.start("0")
-        kill_three_times(workers, "0", Progress(source, target, config), PER_PARTITION * PARTITIONS,
-                         random.Random(seed))
+        kill_three_times(workers, "0", progress, PER_PARTITION * PARTITIONS, random.Random(seed))
         producing.join()
         reader.wait_for(PER_PARTITION * PARTITIONS, timeout=240, workers=workers)
     finally:
@@ -110,7 +111,7 @@ def test_a_zombie_worker_is_fenced_and_never_commits_again(source, target, tmp_p
     workers = Workers(config, tmp_path)
     reader = TargetReader(target, topic)
     progress = Progress(source, target, config)
-    producing = produce_in_background(source, topic, 20_000)
+    producing = produce_in_background(source, topic, 20_000, in_step_with=progress)
     try:
         zombie = workers.start("0")
         until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
@@ -142,12 +143,12 @@ def assigned_last(log: str, topic: str) -> set[int]:
 
 def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, tmp_path):
     topic = new_topic(source)
-    workers = Workers(worker_config(source, target, [topic], exactly_once=True), tmp_path, restart=True)
+    config = worker_config(source, target, [topic], exactly_once=True)
+    workers = Workers(config, tmp_path, restart=True)
     cluster = sandbox.clusters["target"]
-    config = workers.config
     progress = Progress(source, target, config)
     refused = f"{target['bootstrap']} failed: Connection refused"
-    producing = produce_in_background(source, topic, 20_000)
+    producing = produce_in_background(source, topic, 20_000, in_step_with=progress)
     try:
         workers.start("0")
         until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
