@@ -118,6 +118,7 @@ class Progress:
 
     def __init__(self, source: dict, target: dict, config: WorkerConfig) -> None:
         self.group = config.group
+        self.topic = config.topics[0]  # the tests' apps copy one topic
         self.source_admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
         self.target = Cluster({"bootstrap.servers": target["bootstrap"]})
 
@@ -132,11 +133,19 @@ class Progress:
                 {tp.partition for tp in member.assignment.topic_partitions} for member in description.members}
 
     def committed(self) -> dict[int, int]:
-        """Records committed on the target (copied for good), by partition; the test topic is the app's only one."""
+        """Records committed on the target (copied for good), by partition."""
         return {p: offset for (_, p), offset in self.target.committed(self.group).items()}
 
     def copied(self) -> int:
         return sum(self.committed().values())
+
+    def written(self) -> int:
+        """Records written to the target's copy, committed or not (and, exactly-once, the
+        transactions' markers): it grows between commits, while `copied` jumps at each."""
+        try:
+            return sum(self.target.latest([(self.topic, p) for p in range(PARTITIONS)]).values())
+        except KafkaException:
+            return 0  # the copy is not created yet
 
     def copied_everywhere(self, records: int) -> bool:
         """Whether every partition has `records` committed; False while the target does not answer."""

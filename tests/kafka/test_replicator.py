@@ -36,13 +36,14 @@ PER_PARTITION = 200_000 // PARTITIONS + 1  # 200,004 records in all
 
 
 def kill_three_times(workers: Workers, slot: str, progress: Progress, total: int, rng: random.Random) -> None:
-    """Each kill lands once the copy has gone a random 5 to 20 % of the records further than at the
-    kill before (so at most 60 % in: always mid-copy, and every restarted worker has copied
-    something before it dies in turn), at whatever point of a transaction the worker is then."""
+    """Each kill lands once the worker has written a random 5 to 20 % of the records more to the
+    target than at the kill before (so at most 60 % in: always mid-copy, and every restarted
+    worker has copied something before it dies in turn). Written, not committed: the kill then
+    falls between two commits, with copies the worker has sent but not yet committed."""
     for _ in range(3):
-        goal = progress.copied() + int(total * rng.uniform(0.05, 0.2))
-        until(lambda goal=goal: progress.copied() >= goal, 240,
-              lambda goal=goal: f"{goal} records committed\n{workers.logs()}")
+        goal = progress.written() + int(total * rng.uniform(0.05, 0.2))
+        until(lambda goal=goal: progress.written() >= goal, 240,
+              lambda goal=goal: f"{goal} records written to the target\n{workers.logs()}")
         workers.kill(slot)
         workers.start(slot)
 
