@@ -19,7 +19,7 @@ from console.config import ConsoleConfig
 from console.screens.k2k import K2KAppsScreen
 from console.screens.k2k_editor import K2KEditor
 from console.screens.offsets import OffsetsEditor
-from tests.console.helpers import table_keys, until
+from tests.console.helpers import live, table_keys, until
 from tests.kafka.replication import TargetReader, new_topic, produce_sequences, unique
 
 pytestmark = pytest.mark.kafka
@@ -55,7 +55,7 @@ async def test_create_pause_rewind_partition_0_and_resume_from_the_console(hq_so
         await register(pilot.app.client, source, target)
         await pilot.press("k")
         await until(pilot, lambda: isinstance(pilot.app.screen, K2KAppsScreen), "the K2K screen")
-        await pilot.pause(0.3)
+        await live(pilot)  # the list loaded and its feed followed
         await pilot.press("n")
         await until(pilot, lambda: isinstance(pilot.app.screen, K2KEditor)
                     and "my-replication" in pilot.app.screen.query_one(TextArea).text, "the template", tries=500)
