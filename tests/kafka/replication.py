@@ -114,7 +114,10 @@ class Workers:
 
 class Progress:
     """How far an app has got, as the clusters themselves say: the partitions each worker slot
-    owns in the app's group on the source, and the positions committed on the target."""
+    owns in the app's group on the source, and what the workers have written to the target.
+    Written rather than committed: it grows between two commits, where the committed positions
+    jump at each, and asking for the positions of a group before its first commit is how a run
+    on a fresh cluster crashed this confluent-kafka (a segfault, as in confluent-kafka-python#1982)."""
 
     def __init__(self, source: dict, target: dict, config: WorkerConfig) -> None:
         self.group = config.group
@@ -132,28 +135,23 @@ class Progress:
         return {member.group_instance_id.removeprefix(f"{self.group}-"):
                 {tp.partition for tp in member.assignment.topic_partitions} for member in description.members}
 
-    def committed(self) -> dict[int, int]:
-        """Records committed on the target (copied for good), by partition."""
-        return {p: offset for (_, p), offset in self.target.committed(self.group).items()}
-
-    def copied(self) -> int:
-        return sum(self.committed().values())
+    def written_by_partition(self) -> dict[int, int]:
+        """Records written to each partition of the target's copy, committed or not (and, with
+        exactly-once, the transactions' markers); none while the copy or the target is not there."""
+        try:
+            ends = self.target.latest([(self.topic, p) for p in range(PARTITIONS)])
+        except KafkaException:
+            return {}
+        return {p: end for (_, p), end in ends.items()}
 
     def written(self) -> int:
-        """Records written to the target's copy, committed or not (and, exactly-once, the
-        transactions' markers): it grows between commits, while `copied` jumps at each."""
-        try:
-            return sum(self.target.latest([(self.topic, p) for p in range(PARTITIONS)]).values())
-        except KafkaException:
-            return 0  # the copy is not created yet
+        return sum(self.written_by_partition().values())
 
-    def copied_everywhere(self, records: int) -> bool:
-        """Whether every partition has `records` committed; False while the target does not answer."""
-        try:
-            committed = self.committed()
-        except KafkaException:
-            return False
-        return all(committed.get(p, 0) >= records for p in range(PARTITIONS))
+    def written_everywhere(self, records: int) -> bool:
+        if records <= 0:
+            return True
+        written = self.written_by_partition()
+        return all(written.get(p, 0) >= records for p in range(PARTITIONS))
 
 
 def new_topic(cluster: dict, prefix: str = "seq", partitions: int = PARTITIONS) -> str:
@@ -185,7 +183,7 @@ def produce_in_background(cluster: dict, topic: str, per_partition: int, in_step
     partition that nobody copies (its owner dead or frozen, the target down) holds the producer
     back until it moves again."""
     def in_step(start: int) -> None:
-        until(lambda: in_step_with.copied_everywhere(start - rounds_ahead * ROUND), 300,
+        until(lambda: in_step_with.written_everywhere(start - rounds_ahead * ROUND), 300,
               f"the copy {rounds_ahead} round(s) behind the round from {start}")
 
     thread = threading.Thread(target=produce_sequences, args=(cluster, topic, per_partition),

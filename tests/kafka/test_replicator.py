@@ -86,7 +86,7 @@ def test_rebalance_two_workers_one_killed_one_added_is_exactly_once(source, targ
         workers.start("0")
         workers.start("1")
         until(lambda: progress.owners().keys() == {"0", "1"} and all(progress.owners().values())
-              and progress.copied() > 0, 120, lambda: f"both workers copying\n{workers.logs()}")
+              and progress.written() > 0, 120, lambda: f"both workers copying\n{workers.logs()}")
         workers.kill("1")  # its partitions move once its session expires
         until(lambda: progress.owners() == {"0": set(range(PARTITIONS))}, 120,
               lambda: f"worker 0 owning every partition\n{workers.logs()}")
@@ -115,9 +115,9 @@ def test_a_zombie_worker_is_fenced_and_never_commits_again(source, target, tmp_p
     producing = produce_in_background(source, topic, 20_000, in_step_with=progress)
     try:
         zombie = workers.start("0")
-        until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
+        until(lambda: progress.written() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
         zombie.send_signal(signal.SIGSTOP)
-        print(f"worker 0 frozen with {progress.copied()} of {20_000 * PARTITIONS} records committed")
+        print(f"worker 0 frozen with {progress.written()} of {20_000 * PARTITIONS} records written")
         workers.start("1")
         # Once its session has expired: worker 1 owns every partition, and has fenced each (it
         # logs its assignment after init_transactions on all of them).
@@ -152,7 +152,7 @@ def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, t
     producing = produce_in_background(source, topic, 20_000, in_step_with=progress)
     try:
         workers.start("0")
-        until(lambda: progress.copied() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
+        until(lambda: progress.written() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
         stop(cluster.process)
         # Down until the worker has found it down, so the restart comes to a copy that failed.
         until(lambda: refused in workers.logs(), 120, lambda: f"{refused!r} in the worker log\n{workers.logs()}")
