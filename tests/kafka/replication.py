@@ -176,14 +176,15 @@ def produce_sequences(cluster: dict, topic: str, per_partition: int, partitions:
 
 
 def produce_in_background(cluster: dict, topic: str, per_partition: int, in_step_with: Progress,
-                          rounds_ahead: int = 1) -> threading.Thread:
+                          rounds_ahead: int = 1, released: threading.Event | None = None) -> threading.Thread:
     """Sends a round only once the copy, on every partition, is at most `rounds_ahead` rounds
     behind it, so records keep arriving (and the copy stays in flight) through every step of a
     test however fast or slow the machine: each step happens to a copy under way, and a
-    partition that nobody copies (its owner dead or frozen, the target down) holds the producer
-    back until it moves again."""
+    partition that nobody copies (its owner dead or frozen) holds the producer back until it
+    moves again. Once `released` is set, the rest is sent as fast as the source takes it."""
     def in_step(start: int) -> None:
-        until(lambda: in_step_with.written_everywhere(start - rounds_ahead * ROUND), 300,
+        until(lambda: (released is not None and released.is_set())
+              or in_step_with.written_everywhere(start - rounds_ahead * ROUND), 300,
               f"the copy {rounds_ahead} round(s) behind the round from {start}")
 
     thread = threading.Thread(target=produce_sequences, args=(cluster, topic, per_partition),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -149,11 +150,13 @@ def test_target_broker_restart_mid_copy_loses_nothing(sandbox, source, target, t
     cluster = sandbox.clusters["target"]
     progress = Progress(source, target, config)
     refused = f"{target['bootstrap']} failed: Connection refused"
-    producing = produce_in_background(source, topic, 20_000, in_step_with=progress)
+    target_down = threading.Event()  # from then on, the records pile up on the source
+    producing = produce_in_background(source, topic, 20_000, in_step_with=progress, released=target_down)
     try:
         workers.start("0")
         until(lambda: progress.written() > 0, 120, lambda: f"worker 0 copying\n{workers.logs()}")
         stop(cluster.process)
+        target_down.set()
         # Down until the worker has found it down, so the restart comes to a copy that failed.
         until(lambda: refused in workers.logs(), 120, lambda: f"{refused!r} in the worker log\n{workers.logs()}")
         sandbox.up()  # restarts what is down, on the same port and data
