@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from backend.environments.service import EnvironmentService
 from backend.store import SQLiteStore
 from backend.store.changes import Change
 from tests.api.test_cli import free_port
+from tests.waiting import until
 
 
 def status(*, at: str = "2026-12-01T08:00:00.000Z", roundtrip: float | None = 3, rate: float = 7012.5,
@@ -55,12 +55,14 @@ def test_each_environment_has_its_own_heartbeat_and_a_forgotten_one_publishes_ag
 
 
 def tick_until(agents: AgentSupervisor, condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+    """Agent rounds until `condition` holds."""
+    def held_or_ticked() -> bool:
+        if condition():
+            return True
         agents.tick()
-        time.sleep(0.05)
+        return False
+
+    until(held_or_ticked, timeout, what, every=0.05)
 
 
 @pytest.fixture
