@@ -105,6 +105,11 @@ class ResourceTable(DataTable):
     # data
 
     @property
+    def settled(self) -> bool:
+        """No coalesced pass is waiting to be applied (tests wait on it before a snapshot)."""
+        return not self._sync_pending
+
+    @property
     def selected_key(self) -> str | None:
         if not self._shown or self.cursor_row < 0 or self.cursor_row >= len(self._shown):
             return None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 from console.screens.base import ResourceScreen
+from console.widgets.resource_table import ResourceTable
 
 
 async def until(pilot: Pilot, condition: Callable[[], object], what: str, *, tries: int = 300) -> None:
@@ -16,6 +17,13 @@ async def until(pilot: Pilot, condition: Callable[[], object], what: str, *, tri
             return
         await pilot.pause(0.02)
     raise AssertionError(f"the console never showed: {what}")
+
+
+async def settle(pilot: Pilot) -> None:
+    """Lets every table of the screen apply its coalesced changes, then the app go idle."""
+    await until(pilot, lambda: all(t.settled for t in pilot.app.screen.query(ResourceTable)), "the tables settled")
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 async def live(pilot: Pilot) -> None:

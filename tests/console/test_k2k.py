@@ -15,7 +15,7 @@ from console.screens.k2k_detail import K2KDetailScreen
 from console.screens.k2k_editor import K2KEditor, line_of
 from console.screens.offsets import OffsetsEditor, resolve
 from tests.console.conftest import SIZE
-from tests.console.helpers import live, table_keys, until
+from tests.console.helpers import live, settle, table_keys, until
 from tests.console.k2k_fixtures import positions, publish_metrics, seed_k2k
 
 
@@ -261,7 +261,7 @@ def run_to(keys: tuple[str, ...], ready):
         await open_k2k(pilot)
         await pilot.press(*keys)
         await until(pilot, lambda: ready(pilot), "the screen")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     return steps
 
@@ -286,7 +286,7 @@ def test_k2k_editor_with_error_snapshot(k2k, console, snap_compare):
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "invalid_format" in str(pilot.app.screen.query_one("#errors").render())
                     or "metadata.name" in str(pilot.app.screen.query_one("#errors").render()), "the error")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=steps)
 
@@ -296,7 +296,7 @@ def test_offsets_editor_snapshot(k2k, console, snap_compare):
         await live(pilot)
         await open_offsets(pilot, k2k)
         await pilot.press("space", *"earliest", "enter", "down", *"12", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=steps)
 
@@ -306,7 +306,7 @@ def test_offsets_diff_snapshot(k2k, console, snap_compare):
         await live(pilot)
         await open_offsets(pilot, k2k)
         await pilot.press("a", *"-100", "enter", "ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=steps)
 
