@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
 from backend.deps import Services
 from backend.environments.routes import router as environments_router
-from backend.environments.service import EnvironmentService
+from backend.environments.service import EnvironmentService, rendered_collections
 from backend.errors import RequestIdMiddleware, install_error_handlers
 from backend.feed import ChangeFeed
 from backend.k2k.controller import K2KController
@@ -20,6 +20,7 @@ from backend.k2k.routes import add_input_schema
 from backend.k2k.routes import live_router as k2k_live_router
 from backend.k2k.routes import router as k2k_router
 from backend.k2k.service import K2KService
+from backend.rendered import RenderedCache
 from backend.settings import Settings
 from backend.store import SQLiteStore, Store
 
@@ -57,27 +58,30 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         redoc_url=None,
         lifespan=lifespan,
     )
+    authenticator = Authenticator(store, settings.session_token)
+    feed.observe(authenticator.observe)
+    rendered = RenderedCache(*rendered_collections(store))
+    feed.observe(rendered.apply)
     app.state.services = Services(
         settings=settings,
         feed=feed,
         store=store,
-        authenticator=Authenticator(store, settings.session_token),
+        authenticator=authenticator,
         environments=EnvironmentService(store),
         k2k=K2KService(store, k2k),
         agents=agents,
+        rendered=rendered,
     )
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["meta"], summary="Liveness; needs no token")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok", "version": VERSION}
 
     for prefix in ENVIRONMENT_PREFIXES:
-        versioned = APIRouter(prefix=prefix)
-        versioned.include_router(environments_router)
-        app.include_router(versioned)
+        app.include_router(environments_router, prefix=prefix)
     app.include_router(k2k_router)
     app.include_router(k2k_live_router)
 

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from backend.errors import Unauthorized
 from backend.store import Store
+from backend.store.changes import TOKEN_KIND, Change
 
 ADMIN = "admin"
 SERVICE_ACCOUNT = "service_account"
@@ -50,18 +51,34 @@ def create_service_account_token(store: Store, name: str) -> str:
 
 
 class Authenticator:
-    """The FastAPI dependency every protected route uses."""
+    """The FastAPI dependency every protected route uses.
+
+    Known tokens are remembered (hash -> principal), so a request costs a hash and a dict lookup
+    rather than a store read. Only tokens found are remembered: one another process just created
+    (`streamhq token create`) is looked up afresh. A replaced token (the store publishes a
+    `token` change for it) makes the authenticator forget them all, so an old token stops working
+    before the write that replaced it returns."""
 
     def __init__(self, store: Store, session_token: str | None) -> None:
         self._store = store
         self._session_hash = hash_secret(session_token) if session_token else None
+        self._known: dict[str, str] = {}
 
     def principal(self, token: str) -> str | None:
         digest = hash_secret(token)
         if self._session_hash and hmac.compare_digest(digest, self._session_hash):
             return "session"
-        record = self._store.token_for_hash(digest)
-        return record.name if record else None
+        principal = self._known.get(digest)
+        if principal is None:
+            record = self._store.token_for_hash(digest)
+            if record is None:
+                return None
+            principal = self._known[digest] = record.name
+        return principal
+
+    def observe(self, change: Change) -> None:
+        if change.kind == TOKEN_KIND:
+            self._known.clear()
 
     def __call__(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
 from backend.environments.service import EnvironmentService
 from backend.feed import ChangeFeed
 from backend.k2k.service import K2KService
+from backend.rendered import RenderedCache
 from backend.settings import Settings
 from backend.store import Store
 
@@ -33,6 +34,7 @@ class Services:
     environments: EnvironmentService
     k2k: K2KService
     agents: AgentSupervisor
+    rendered: RenderedCache
 
 
 def services_of(app: FastAPI) -> Services:
@@ -59,6 +61,12 @@ async def environments_service(services: ServicesDep) -> EnvironmentService:
     return services.environments
 
 
+async def rendered(request: Request) -> RenderedCache:
+    # Straight from the app, not through ServicesDep: the cached GETs that take it are cheap enough
+    # that a second solved dependency would cost them a tenth of their time.
+    return services_of(request.app).rendered
+
+
 async def k2k_service(services: ServicesDep) -> K2KService:
     return services.k2k
 
@@ -72,12 +80,20 @@ FeedDep = Annotated[ChangeFeed, Depends(feed)]
 EnvironmentsDep = Annotated[EnvironmentService, Depends(environments_service)]
 K2KDep = Annotated[K2KService, Depends(k2k_service)]
 AgentsDep = Annotated[AgentSupervisor, Depends(agents)]
+RenderedDep = Annotated[RenderedCache, Depends(rendered)]
+
+
+class _BearerPrincipal(HTTPBearer):
+    """The caller's identity, as one dependency: being an HTTPBearer it puts the bearer scheme in
+    the OpenAPI, and its call authenticates. (An HTTPBearer and the services as sub-dependencies
+    of an authenticating function triple FastAPI's dependency solving, the largest part of a
+    cached GET.)"""
+
+    async def __call__(self, request: Request) -> str:  # type: ignore[override]
+        # async: a hash and a dict lookup (the authenticator remembers tokens) are not worth a thread hop.
+        return services_of(request.app).authenticator(request)
+
 
 # auto_error=False: a missing bearer is our 401 in the HQ shape, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="An admin, service-account or session token.")
-
-
-def require_principal(
-    request: Request, services: ServicesDep, _: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> str:
-    return services.authenticator(request)
+require_principal = _BearerPrincipal(auto_error=False, scheme_name="HTTPBearer",
+                                     description="An admin, service-account or session token.")

@@ -8,7 +8,7 @@ missing bearer, HTML-ish 404s) are replaced here so that a client sees one shape
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from contextvars import ContextVar
 
 from fastapi import FastAPI, Request
@@ -117,7 +117,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else os.urandom(16).hex()
         token = request_id_var.set(request_id)
 
         started = False

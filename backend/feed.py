@@ -20,6 +20,7 @@ import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backend.store.changes import CREATED, DELETED, Change
@@ -69,6 +70,13 @@ class ChangeFeed:
         self._newest: dict[tuple[str, tuple[str, ...]], Event] = {}  # superseding changes, per key
         self._deleted: set[tuple[str, tuple[str, ...]]] = set()  # keys whose measurements are dropped
         self._subscribers: set[Subscription] = set()
+        self._observers: list[Callable[[Change], None]] = []
+
+    def observe(self, observer: Callable[[Change], None]) -> None:
+        """Calls `observer` with every change as it is published, in feed order, before the change
+        is numbered: whoever reads `last_id` finds every change up to it already observed (a list
+        answered from the rendered cache with that id as its resume point misses nothing)."""
+        self._observers.append(observer)
 
     @property
     def last_id(self) -> int:
@@ -81,6 +89,8 @@ class ChangeFeed:
             key = (change.kind, change.key)
             if change.supersedes and key in self._deleted:
                 return None
+            for observer in self._observers:
+                observer(change)
             self._last_id += 1
             event = Event(self._last_id, change)
             if change.supersedes:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from backend.deps import AgentsDep, EnvironmentsDep, require_principal
+from backend.deps import AgentsDep, EnvironmentsDep, RenderedDep, require_principal
 from backend.environments.models import (
     Environment,
     EnvironmentCreate,
@@ -20,6 +20,7 @@ from backend.environments.service import to_environment, to_public
 from backend.errors import AgentNotConnected, NotFound
 from backend.feed import Event
 from backend.models import ErrorBody
+from backend.rendered import RenderedCache, json_response
 from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import ENVIRONMENT_KIND
 
@@ -43,10 +44,14 @@ def render_change(event: Event) -> dict:
     return {"environment": environment, **to_public(RESOURCE_KINDS[change.kind], change.data).model_dump(mode="json")}
 
 
+# The GETs answer from the rendered cache: no store read, no model built, so no worker thread
+# either (they are async: FastAPI runs a plain `def` on a thread pool, a hop that costs more than
+# the answer). `response_model` still documents the shape in the OpenAPI.
+
+
 @router.get("", response_model=EnvironmentList, summary="Lists all environments")
-def list_environments(response: Response, position: FeedPositionDep, svc: EnvironmentsDep):
-    position.stamp(response)
-    return EnvironmentList(items=svc.list())
+async def list_environments(position: FeedPositionDep, cache: RenderedDep):
+    return position.stamp(json_response(cache[ENVIRONMENT_KIND].listing()))
 
 
 @router.post("", response_model=EnvironmentWithKey, status_code=201, summary="Creates a new environment")
@@ -58,8 +63,11 @@ live_route(router, "/live/sse", FEED_KINDS, render_change, "Server-Sent Events f
 
 
 @router.get("/{name}", response_model=Environment, summary="Retrieves a single environment by name")
-def get_environment(name: str, svc: EnvironmentsDep):
-    return svc.get(name)
+async def get_environment(name: str, cache: RenderedDep):
+    body = cache[ENVIRONMENT_KIND].get((name,))
+    if body is None:
+        raise NotFound(f"Environment {name!r} not found.")
+    return json_response(body)
 
 
 @router.patch("/{name}", response_model=Environment, summary="Updates an environment")
@@ -79,6 +87,11 @@ def renew_key(name: str, svc: EnvironmentsDep):
     return svc.renew_key(name)
 
 
+def known_environment(cache: RenderedCache, name: str) -> None:
+    if not cache[ENVIRONMENT_KIND].contains((name,)):
+        raise NotFound(f"Environment {name!r} not found.")
+
+
 def add_resource_routes(kind: ResourceKind) -> None:
     """list / get / put (upsert) / delete of one kind of environment resource."""
     base = f"/{{env_name}}/{kind.path}"
@@ -86,11 +99,16 @@ def add_resource_routes(kind: ResourceKind) -> None:
     ItemName = Annotated[str, Path(alias=kind.name_param)]
     label = kind.label[0].lower() + kind.label[1:]
 
-    def list_items(env_name: str, svc: EnvironmentsDep):
-        return kind.listing(items=svc.list_resources(env_name, kind))
+    async def list_items(env_name: str, cache: RenderedDep):
+        known_environment(cache, env_name)
+        return json_response(cache[kind.kind].listing((env_name,)))
 
-    def get_item(env_name: str, item_name: ItemName, svc: EnvironmentsDep):
-        return svc.get_resource(env_name, kind, item_name)
+    async def get_item(env_name: str, item_name: ItemName, cache: RenderedDep):
+        known_environment(cache, env_name)
+        body = cache[kind.kind].get((env_name, item_name))
+        if body is None:
+            raise NotFound(f"{kind.label} {item_name!r} not found in environment {env_name!r}.")
+        return json_response(body)
 
     def put_item(env_name: str, body: kind.spec, response: Response, item_name: ItemName,
                  svc: EnvironmentsDep):

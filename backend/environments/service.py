@@ -18,12 +18,14 @@ from backend.environments.models import (
     EnvironmentWithKey,
     OneOfAuth,
 )
-from backend.environments.resources import ResourceKind
+from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.lrn import environment_lrn
 from backend.models import NAME_RULE, is_valid_name
+from backend.rendered import RenderedCollection
 from backend.store import EnvironmentRecord, ResourceRecord, Store
 from backend.store.base import StoreConflict
+from backend.store.changes import ENVIRONMENT_KIND
 
 
 def to_environment(record: EnvironmentRecord) -> Environment:
@@ -43,6 +45,25 @@ def to_public(kind: ResourceKind, record: ResourceRecord) -> BaseModel:
     """The public view of a resource: write-only secrets masked."""
     spec = kind.spec.model_validate(record.spec)
     return kind.public.model_validate({**spec.model_dump(), "name": record.name, "auth": spec.auth.masked()})
+
+
+def rendered_collections(store: Store) -> list[RenderedCollection]:
+    """Environments and the resources they reach, as GETs answer them, for the rendered cache.
+    A resource's key is (environment, name), so an environment's resources are a key prefix."""
+
+    def environments() -> list[tuple[tuple[str, ...], EnvironmentRecord]]:
+        return [((record.name,), record) for record in store.list_environments()]
+
+    def resources(kind: ResourceKind) -> RenderedCollection:
+        return RenderedCollection(
+            kind.kind,
+            lambda: [((r.environment, r.name), r) for r in store.list_resources(None, kind.kind)],
+            lambda record: to_public(kind, record).model_dump_json().encode(),
+            parent=ENVIRONMENT_KIND,
+        )
+
+    return [RenderedCollection(ENVIRONMENT_KIND, environments, lambda r: to_environment(r).model_dump_json().encode()),
+            *(resources(kind) for kind in RESOURCE_KINDS.values())]
 
 
 def _check_name(field: str, name: str) -> None:

@@ -18,6 +18,8 @@ METRICS = "metrics"  # a measurement, not a write: published with supersedes=Tru
 
 ENVIRONMENT_KIND = "environment"
 K2K_KIND = "k2k"
+# A token's change carries no data (never a hash): it tells whoever remembers tokens to forget them.
+TOKEN_KIND = "token"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,17 @@ from typing import Any
 
 from backend.clock import utc_now_iso
 from backend.store.base import AppRecord, EnvironmentRecord, ResourceRecord, StoreConflict, TokenRecord
-from backend.store.changes import CREATED, DELETED, ENVIRONMENT_KIND, K2K_KIND, UPDATED, Change, Publisher, discard
+from backend.store.changes import (
+    CREATED,
+    DELETED,
+    ENVIRONMENT_KIND,
+    K2K_KIND,
+    TOKEN_KIND,
+    UPDATED,
+    Change,
+    Publisher,
+    discard,
+)
 
 MIGRATIONS: list[str] = [
     """
@@ -367,6 +377,7 @@ class SQLiteStore:
                 " created_at = excluded.created_at",
                 (name, kind, token_hash, utc_now_iso()),
             )
+            db.emit(Change(TOKEN_KIND, UPDATED, (name,), None))
 
     def token_for_hash(self, token_hash: str) -> TokenRecord | None:
         row = self._read().execute(
