@@ -1,5 +1,7 @@
 """HQ API read throughput: list and single-environment GETs under concurrent clients, against
-"the floor" — the same list read and serialised in-process with no HTTP at all.
+two floors: the same server's `GET /health` (no token, no store: what HTTP alone costs in this
+server, measured in the same run with the same clients) for single GETs, and for the list the
+same list read and serialised in-process with no HTTP at all.
 
 Runs the real server as users do (`streamhq serve` in its own process, on loopback), fills it
 with environments over the API, then drives it from one asyncio process with N concurrent
@@ -7,7 +9,7 @@ clients, each on its own keep-alive connection, twice: with httpx.AsyncClient (w
 uses) and with a minimal HTTP/1.1 client on asyncio streams, whose own cost is small enough
 that the figures are the server's rather than the client's. "client CPU" shows which is which.
 
-    .venv/bin/python bench/api.py [--environments 1000] [--clients 50] [--list-requests 400]
+    .venv/bin/python bench/api.py [--environments 1000] [--clients 20 50] [--list-requests 2000]
                                   [--single-requests 5000] [--floor-seconds 5]
 """
 
@@ -168,19 +170,21 @@ async def fill(url: str, token: str, names: list[str], clients: int) -> int:
 async def over_http(url: str, token: str, server: psutil.Process,
                     args: argparse.Namespace) -> tuple[list[Figures], int]:
     names = [f"bench-env-{n:05d}" for n in range(args.environments)]
-    list_size = await fill(url, token, names, args.clients)
+    list_size = await fill(url, token, names, max(args.clients))
     phases = (
-        ("list", args.list_requests, lambda n: "/v1/environments"),
+        ("health", args.single_requests, lambda n: "/health"),
         ("single", args.single_requests, lambda n: f"/v1/environments/{names[n % len(names)]}"),
+        ("list", args.list_requests, lambda n: "/v1/environments"),
     )
     figures = []
-    for client_name, client in CLIENTS.items():
-        for phase, total, paths in phases:
-            # A fresh client per phase: uvicorn drops connections idle for 5 s, which the slow
-            # tail of the list phase can leave behind, and a reused one would race that close.
-            async with client(url, token, args.clients) as get:
-                figures.append(await measured(f"{phase:<8} ({client_name} client)", server, args.clients,
-                                              total, get, paths))
+    for clients in args.clients:
+        for client_name, client in CLIENTS.items():
+            for phase, total, paths in phases:
+                # A fresh client per phase: uvicorn drops connections idle for 5 s, which the slow
+                # tail of the list phase can leave behind, and a reused one would race that close.
+                async with client(url, token, clients) as get:
+                    figures.append(await measured(f"{phase} ({client_name}, {clients} clients)", server,
+                                                  clients, total, get, paths))
     return figures, list_size
 
 
@@ -200,32 +204,44 @@ def floor(home: Path, seconds: float) -> Figures:
 
 
 def report(figures: list[Figures], floor_figures: Figures, args: argparse.Namespace, list_size: int) -> None:
+    load = os.getloadavg()
     print(f"machine: {machine()}")
+    print(f"load:    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15-minute load average at the end)")
     print(f"setup:   {args.environments} environments, list answer {list_size / 1024:.0f} KiB;"
-          f" {args.clients} concurrent clients in one asyncio process;"
+          f" {' and '.join(map(str, args.clients))} concurrent keep-alive clients in one asyncio process;"
           " server: `streamhq serve` (one uvicorn process) on loopback")
     print()
-    header = (f"{'GET /v1/environments...':<26} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    header = (f"{'GET':<30} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
               f" {'server CPU':>11} {'client CPU':>11}")
     print(header)
     print("-" * len(header))
     for f in figures:
-        print(f"{f.name:<26} {f.requests:>9} {f.per_second:>8.1f} {f.percentile(50) * 1000:>8.1f}"
+        print(f"{f.name:<30} {f.requests:>9} {f.per_second:>8.1f} {f.percentile(50) * 1000:>8.1f}"
               f" {f.percentile(99) * 1000:>8.1f} {f.server_cpu:>11.0%} {f.client_cpu:>11.0%}")
-    print(f"{'floor (in-process list)':<26} {floor_figures.requests:>9} {floor_figures.per_second:>8.1f}"
+    print(f"{'floor (in-process list)':<30} {floor_figures.requests:>9} {floor_figures.per_second:>8.1f}"
           "  lists/s: EnvironmentService(store).list() + EnvironmentList(...).model_dump_json()")
     print()
+    print("Ratios are the server's where its CPU is near 100 % and the client's is not: the httpx runs are")
+    print("bound by httpx itself (client CPU near one core), so read the raw client's.")
+    by_name = {f.name: f for f in figures}
     for f in figures:
-        if f.name.startswith("list"):
-            print(f"{f.name.split('(')[1].rstrip(')')}: list throughput / floor ="
-                  f" {f.per_second / floor_figures.per_second:.2f}")
+        phase, _, which = f.name.partition(" ")
+        if phase == "single":
+            health = by_name[f"health {which}"]
+            print(f"single GET / GET /health {which}: {f.per_second / health.per_second:.2f}"
+                  f" ({f.per_second:.0f} / {health.per_second:.0f} req/s; target >= 0.7)")
+    for f in figures:
+        phase, _, which = f.name.partition(" ")
+        if phase == "list":
+            print(f"list / in-process floor {which}: {f.per_second / floor_figures.per_second:.2f}"
+                  f" ({f.per_second:.1f} / {floor_figures.per_second:.1f} lists/s; target >= 1.0)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environments", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--list-requests", type=int, default=400)
+    parser.add_argument("--clients", type=int, nargs="+", default=[20, 50])
+    parser.add_argument("--list-requests", type=int, default=2000)
     parser.add_argument("--single-requests", type=int, default=5000)
     parser.add_argument("--floor-seconds", type=float, default=5.0)
     args = parser.parse_args()
