@@ -7,9 +7,12 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
-from fastapi import FastAPI
+# uvicorn and FastAPI are imported where a server is made: the embedded console binds its socket
+# through this module before its first frame, and the server comes after (console/cli.py).
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def unix_socket(path: Path) -> socket.socket:
@@ -43,6 +46,8 @@ class ServerThread:
     """uvicorn serving `app` on `sock` from a daemon thread; `start()` returns once it accepts."""
 
     def __init__(self, app: FastAPI, sock: socket.socket) -> None:
+        import uvicorn
+
         self.sock = sock
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)

@@ -3,9 +3,11 @@ peak RSS of the console process, and the delay of a live update from a PATCH to 
 
 First paint is measured two ways: in-process (`App.run_test` at 160x45, the embedded HQ started as
 `streamhq` starts it) and as a real `streamhq --home DIR` process in a detached 160x45 tmux session,
-read back with `tmux capture-pane`. Live updates are measured in-process (PATCH over the HQ API, poll
-the DataTable cell) and, as seen on a terminal, in tmux against `streamhq serve` (an embedded HQ's
-session token never leaves its process, so nothing outside it can PATCH it).
+read back with `tmux capture-pane`. Beside the real process, in the same run and alternating with it, the
+floor: bench/first_paint_floor.py, a minimal Textual app showing one DataTable of the same rows (the HQ's
+list answer, saved to a file) with no HQ, spotted on screen the same way. Live updates are measured
+in-process (PATCH over the HQ API, poll the DataTable cell) and, as seen on a terminal, in tmux against
+`streamhq serve` (an embedded HQ's session token never leaves its process, so nothing outside it can PATCH it).
 
 In-process, a few console and Textual methods are wrapped (class-wide, in this process, only while measuring)
 to record when they ran, which splits each figure into its steps. ResourceTable coalesces live changes: `upsert`
@@ -15,7 +17,7 @@ first screen render that re-renders the table's lines after that `_sync` has ret
 The environments are created over the HQ API. This prints figures; it asserts nothing. About a minute.
 
     .venv/bin/python bench/console.py [--environments 1000] [--runs 5] [--updates 50] [--moves 10]
-                                      [--screen-updates 20]
+                                      [--screen-updates 20] [--tmux-first-paint-only]
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ from console.widgets.resource_table import ResourceTable
 SIZE = (160, 45)
 TIERS = ("development", "staging", "production")
 TARGET_FIRST_PAINT = 1.5  # seconds, from the issue
+TARGET_FLOOR_RATIO = 2.0  # the real process's first screen of rows at most this many times the floor's
+FLOOR_APP = Path(__file__).resolve().with_name("first_paint_floor.py")
 TARGET_LIVE_UPDATE = 0.250
 
 
@@ -121,6 +125,9 @@ class Figures:
     tmux_rows: Series = field(default_factory=Series)
     tmux_cpu: Series = field(default_factory=Series)  # the process's CPU time (user + system) until then
     tmux_to_last: Series = field(default_factory=Series)  # ctrl+end -> the last environment on screen
+    tmux_floor_first_frame: Series = field(default_factory=Series)  # bench/first_paint_floor.py, same run
+    tmux_floor_rows: Series = field(default_factory=Series)
+    tmux_floor_cpu: Series = field(default_factory=Series)
     tmux_hwm_kib: list[int] = field(default_factory=list)
     tmux_rss_kib: list[int] = field(default_factory=list)
     # live updates
@@ -198,8 +205,9 @@ def shown_after(table_renders: Calls, screen_renders: Calls, moment: float) -> t
 # --- the HQ -------------------------------------------------------------------------------------------------------
 
 
-async def create_environments(url: str, token: str, count: int, clients: int = 16) -> float:
-    """POSTs `count` environments; returns the seconds it took."""
+async def create_environments(url: str, token: str, count: int, listing: Path, clients: int = 16) -> float:
+    """POSTs `count` environments and saves the list answer to `listing` (the floor app's rows);
+    returns the seconds the POSTs took."""
     queue = list(range(count))
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
@@ -214,7 +222,9 @@ async def create_environments(url: str, token: str, count: int, clients: int = 1
                     raise SystemExit(f"POST /v1/environments: {response.status_code} {response.text}")
 
         await asyncio.gather(*(worker() for _ in range(clients)))
-    return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        listing.write_bytes((await http.get("/v1/environments")).raise_for_status().content)
+    return seconds
 
 
 # --- in-process: App.run_test ---------------------------------------------------------------------------------------
@@ -480,6 +490,21 @@ def tmux_first_paint(home: Path, workdir: Path, run: int, count: int, figures: F
     figures.tmux_rss_kib.append(rss)
 
 
+def tmux_floor_first_paint(listing: Path, workdir: Path, run: int, figures: Figures) -> None:
+    tmux = Tmux(workdir, f"floor{run}")
+    try:
+        started = time.perf_counter()
+        tmux.start([sys.executable, str(FLOOR_APP), str(listing)], {"COLORTERM": "truecolor"})
+        first = tmux.wait(lambda lines: any("streamhq" in line for line in lines), "the floor's first frame")
+        rows = tmux.wait(rows_painted, "the floor's first screen of rows")
+        cpu = sum(psutil.Process(tmux.pid).cpu_times()[:2])
+    finally:
+        tmux.close()
+    figures.tmux_floor_first_frame.add(first - started)
+    figures.tmux_floor_rows.add(rows - started)
+    figures.tmux_floor_cpu.add(cpu)
+
+
 def tmux_remote_live(url: str, token: str, workdir: Path, updates: int, figures: Figures) -> None:
     """`streamhq --server URL` in tmux; PATCH a visible row's display name; time until tmux shows it."""
     tmux = Tmux(workdir, "remote")
@@ -531,6 +556,8 @@ def report(figures: Figures, args: argparse.Namespace, seed_seconds: float, load
         print("-" * (len(text) + 18))
 
     def line(label: str, series: Series, target: float | None = None) -> None:
+        if not series.values:  # not measured in this run
+            return
         tail = f"  {verdict(series.median, target)}" if target else ""
         print(f"{label:<{width}} {ms(series.median):>9} {ms(min(series.values)):>9} {ms(max(series.values)):>9}{tail}")
 
@@ -555,6 +582,17 @@ def report(figures: Figures, args: argparse.Namespace, seed_seconds: float, load
     line("  spawn -> first screen of rows, complete", figures.tmux_rows, TARGET_FIRST_PAINT)
     line("    CPU time the process used by then (user + system)", figures.tmux_cpu)
     line(f"  then ctrl+end -> {env_name(n - 1)} on screen (all rows are there)", figures.tmux_to_last)
+    print("(b') the floor in tmux, same run, alternating: bench/first_paint_floor.py (Textual, one DataTable, no HQ)")
+    line("  spawn -> first frame", figures.tmux_floor_first_frame)
+    line("  spawn -> first screen of rows, complete", figures.tmux_floor_rows)
+    line("    CPU time the process used by then (user + system)", figures.tmux_floor_cpu)
+    ratio = figures.tmux_rows.median / figures.tmux_floor_rows.median
+    ratios = sorted(r / f for r, f in zip(figures.tmux_rows.values, figures.tmux_floor_rows.values, strict=True))
+    print(f"  first screen of rows, real process / floor: {ratio:.2f} (medians;"
+          f" per run {ratios[0]:.2f}-{ratios[-1]:.2f})  <= {TARGET_FLOOR_RATIO:.1f}:"
+          f" {'met' if ratio <= TARGET_FLOOR_RATIO else 'MISSED'}")
+    print(f"  CPU time by then, real process / floor: {figures.tmux_cpu.median / figures.tmux_floor_cpu.median:.2f}"
+          " (medians; less moved by other work on the machine than wall times)")
     print()
     mib = 1024
     hwm = figures.tmux_hwm_kib
@@ -603,6 +641,8 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=50, help="live updates measured in-process")
     parser.add_argument("--moves", type=int, default=10, help="live updates that move a row of a sorted table")
     parser.add_argument("--screen-updates", type=int, default=20, help="live updates measured on screen in tmux")
+    parser.add_argument("--tmux-first-paint-only", action="store_true",
+                        help="measure only the first paint in tmux and its floor (a quicker run)")
     args = parser.parse_args()
     if args.environments < 50:
         parser.error("--environments must be at least 50 (the checks look at a full screen of rows)")
@@ -616,17 +656,21 @@ def main() -> None:
     previous_config_dir = os.environ.get("STREAMHQ_CONFIG_DIR")
     os.environ["STREAMHQ_CONFIG_DIR"] = str(workdir / "config")  # no user config (theme, keymap) interferes
     home = workdir / "home"
+    listing = workdir / "environments.json"
+    inprocess = not args.tmux_first_paint_only
     try:
         with hq_server(home, token) as (url, _):
-            seed_seconds = asyncio.run(create_environments(url, token, args.environments))
-            if args.screen_updates:
+            seed_seconds = asyncio.run(create_environments(url, token, args.environments, listing))
+            if args.screen_updates and inprocess:
                 tmux_remote_live(url, token, workdir, args.screen_updates, figures)
         # The served HQ has stopped; from here on each console embeds its own HQ on the same home.
-        for _ in range(args.runs):
-            asyncio.run(inproc_first_paint(home, args.environments, figures))
-        asyncio.run(list_alone(home, args.runs, figures))
-        asyncio.run(inproc_live_updates(home, args.environments, args.updates, args.moves, figures))
+        if inprocess:
+            for _ in range(args.runs):
+                asyncio.run(inproc_first_paint(home, args.environments, figures))
+            asyncio.run(list_alone(home, args.runs, figures))
+            asyncio.run(inproc_live_updates(home, args.environments, args.updates, args.moves, figures))
         for run in range(args.runs):
+            tmux_floor_first_paint(listing, workdir, run, figures)
             tmux_first_paint(home, workdir, run, args.environments, figures)
     finally:
         if previous_config_dir is None:

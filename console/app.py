@@ -49,15 +49,19 @@ class StreamHQApp(App):
     focus_tier: reactive[str] = reactive("")
 
     def __init__(
-        self, client: HQClient, config: ConsoleConfig, *, read_only: bool = False, settle_heap: bool = False
+        self, client: HQClient, config: ConsoleConfig, *, read_only: bool = False, settle_heap: bool = False,
+        after_first_frame: Callable[[], object] | None = None,
     ) -> None:
         """`settle_heap`: freeze the start-up heap once the first screen is up (console.heap);
-        for the process that runs the console, not for tests that run many apps in one."""
+        for the process that runs the console, not for tests that run many apps in one.
+        `after_first_frame`: called once the first frame is on the terminal (the embedded HQ
+        starts then, so that its imports do not hold the first frame back)."""
         super().__init__()
         self.client = client
         self.config = config
         self.read_only = read_only
         self.settle_heap = settle_heap
+        self.after_first_frame = after_first_frame
         self.feeds = Feeds(self, client, self._feed_changed)
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # what the user was told, newest last
 
@@ -74,6 +78,10 @@ class StreamHQApp(App):
         self.push_screen(EnvironmentsScreen())
         if self.settle_heap:
             self.set_timer(heap.SETTLE_AFTER_SECONDS, heap.settle)
+
+    def on_ready(self) -> None:  # Textual's Ready: the first frame has been displayed
+        if self.after_first_frame:
+            self.after_first_frame()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -11,6 +11,8 @@ import getpass
 import json
 import secrets
 import sys
+import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -205,12 +207,13 @@ def sandbox(home: Path, action: str, *, json_output: bool) -> int:
 
 
 def console(args: argparse.Namespace) -> int:
+    heap.hold()  # until the app settles the heap, after its first screen
     from console.app import StreamHQApp
 
     config = ConsoleConfig.load()
     if args.theme:
         config.theme = args.theme
-    embedded: ServerThread | None = None
+    embedded: EmbeddedHQ | None = None
     if args.server:
         try:
             client = HQClient(args.server, find_token(args.server))
@@ -218,15 +221,22 @@ def console(args: argparse.Namespace) -> int:
             print(f"streamhq: {exc}", file=sys.stderr)
             return 2
     else:
-        embedded, client = start_embedded(args.home)
-    demo = start_demo(embedded, args.home) if args.sandbox and embedded else None
+        embedded = EmbeddedHQ(args.home)
+        client = embedded.client
+    demo = None
+    if args.sandbox and embedded:
+        demo = start_demo(embedded.start(), args.home)  # it registers the sandbox through the running HQ
     try:
-        StreamHQApp(client, config, read_only=args.read_only, settle_heap=True).run()
+        StreamHQApp(client, config, read_only=args.read_only, settle_heap=True,
+                    after_first_frame=embedded.start_in_background if embedded else None).run()
     finally:
         if demo:
             demo.stop()
         if embedded:
             embedded.stop()
+    if embedded and embedded.failure:
+        print(f"streamhq: the embedded HQ did not start: {embedded.failure!r}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -249,17 +259,68 @@ def start_demo(embedded: ServerThread, home: Path) -> OrderStream | None:
     return stream
 
 
+class EmbeddedHQ:
+    """An HQ for this console alone, on a background thread, listening on a 0600 UNIX socket in the
+    state directory with a token that lives only as long as this process.
+
+    The socket is bound and listening from the start, so the console can draw its first frame and
+    send its first requests before the server exists: the kernel queues their connections in the
+    socket's backlog until the server, started after that frame (`start_in_background`), accepts
+    them. FastAPI, uvicorn and the agent's Kafka clients are then imported off the first frame's path.
+    """
+
+    def __init__(self, home: Path) -> None:
+        from backend.server import unix_socket
+
+        self.home = home
+        self._token = secrets.token_urlsafe(32)
+        socket_path = home / "hq.sock"
+        self.sock = unix_socket(socket_path)
+        self.client = HQClient(f"embedded ({home})", self._token, uds=str(socket_path))
+        self.server: ServerThread | None = None
+        self.failure: Exception | None = None  # why `start_in_background` could not start it
+        self._starting: threading.Thread | None = None
+
+    def start(self) -> ServerThread:
+        """Starts the server (once); returns when it accepts."""
+        if self.server is None:
+            from backend.app import create_app
+            from backend.server import ServerThread
+            from backend.settings import Settings
+
+            try:
+                app = create_app(Settings(home=self.home, session_token=self._token))
+                self.server = ServerThread(app, self.sock).start()
+            except Exception as exc:
+                self.failure = exc
+                self.sock.close()  # the console's requests fail now (it says so) rather than wait in the backlog
+                raise
+        return self.server
+
+    def start_in_background(self) -> None:
+        if self._starting is None and self.server is None:
+            self._starting = threading.Thread(target=self._start_recording_failure, name="streamhq-hq-start",
+                                              daemon=True)
+            self._starting.start()
+
+    def _start_recording_failure(self) -> None:
+        # Not raised here: a thread's traceback would be printed over the console's screen.
+        with suppress(Exception):
+            self.start()
+
+    def stop(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+        if self.server is not None:
+            self.server.stop()
+        else:
+            self.sock.close()
+
+
 def start_embedded(home: Path) -> tuple[ServerThread, HQClient]:
-    """An HQ on a background thread, listening on a 0600 UNIX socket with a token that
-    lives only as long as this process."""
-    from backend.app import create_app
-    from backend.server import ServerThread, unix_socket
-    from backend.settings import Settings
-    token = secrets.token_urlsafe(32)
-    app = create_app(Settings(home=home, session_token=token))
-    socket_path = home / "hq.sock"
-    server = ServerThread(app, unix_socket(socket_path)).start()
-    return server, HQClient(f"embedded ({home})", token, uds=str(socket_path))
+    """An embedded HQ, started before it returns (tests, benchmarks)."""
+    embedded = EmbeddedHQ(home)
+    return embedded.start(), embedded.client
 
 
 if __name__ == "__main__":

@@ -13,7 +13,14 @@ import gc
 SETTLE_AFTER_SECONDS = 2.0  # start-up and the first paint are over; the user is reading
 
 
+def hold() -> None:
+    """No automatic collections until `settle`, which the console runs once its first screen is up."""
+    gc.disable()
+
+
 def settle() -> None:
-    """Collects what start-up left behind, then freezes everything still alive."""
+    """Collects what start-up left behind, freezes everything still alive, and lets the
+    collector run again."""
     gc.collect()
     gc.freeze()
+    gc.enable()

@@ -12,13 +12,18 @@ import ssl
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
-from kafka import KafkaAdminClient, TopicPartition
-from kafka.admin import OffsetSpec
 
 from backend.environments.models import KafkaConnectionSpec
+
+# kafka-python takes ~90 ms to import, and every HQ imports this module: it is imported by the
+# first probe instead, so an HQ with no Kafka connection (a console's embedded HQ serving its
+# first list) never waits for it.
+if TYPE_CHECKING:
+    from kafka import KafkaAdminClient
 
 # Both clients log every refused connection; the agent reports them as issues instead.
 logging.getLogger("kafka").setLevel(logging.CRITICAL)
@@ -137,7 +142,16 @@ class ClusterSnapshot:
     problems: list[str] = field(default_factory=list)
 
 
+def admin_client(spec: KafkaConnectionSpec, timeout_ms: int) -> KafkaAdminClient:
+    from kafka import KafkaAdminClient
+
+    return KafkaAdminClient(**admin_config(spec, timeout_ms))
+
+
 def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:
+    from kafka import TopicPartition
+    from kafka.admin import OffsetSpec
+
     started = time.monotonic()
     cluster = admin.describe_cluster()
     roundtrip_ms = (time.monotonic() - started) * 1000

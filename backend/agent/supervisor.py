@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from kafka import KafkaAdminClient
+from typing import TYPE_CHECKING, Any
 
 from backend.agent.http_services import check_ready, count_connectors
-from backend.agent.kafka import ClusterSnapshot, admin_config, diagnose, read_cluster
+from backend.agent.kafka import ClusterSnapshot, admin_client, diagnose, read_cluster
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
 from backend.clock import utc_now_iso
@@ -31,6 +29,9 @@ from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec,
 from backend.lrn import parse_resource_lrn
 from backend.replicator.config import consumer_group
 from backend.store import ResourceRecord, Store
+
+if TYPE_CHECKING:
+    from kafka import KafkaAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,12 @@ class KafkaWatch:
     def __init__(self, spec: KafkaConnectionSpec, timeout: float) -> None:
         self.spec = spec
         self.timeout_ms = int(timeout * 1000)
-        self.admin: KafkaAdminClient | None = None
+        self.admin: KafkaAdminClient | None = None  # kafka-python's, made by the first probe
 
     def probe(self) -> ClusterSnapshot:
         try:
             if self.admin is None:
-                self.admin = KafkaAdminClient(**admin_config(self.spec, self.timeout_ms))
+                self.admin = admin_client(self.spec, self.timeout_ms)
             return read_cluster(self.admin)
         except Exception as exc:
             self.close()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 
 import httpx
 import pytest
 
-from console.cli import start_embedded
-from console.client import credentials
+from backend.settings import Settings
+from console.cli import EmbeddedHQ, start_embedded
+from console.client import Unreachable, credentials
 from console.client.credentials import NoToken, find_token, store_token
 
 
@@ -25,6 +27,33 @@ async def test_the_embedded_hq_listens_on_a_private_socket_and_wants_its_session
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_requests_sent_before_the_embedded_hq_starts_are_answered_once_it_does(tmp_path):
+    embedded = EmbeddedHQ(tmp_path)  # the socket listens; no server yet, as before the first frame
+    try:
+        # Sent as the server starts: it connects at once (the backlog) and waits for the answer.
+        listing = asyncio.create_task(embedded.client.list_environments())
+        embedded.start_in_background()
+        environments, _ = await listing
+        assert environments == []
+        assert embedded.failure is None
+    finally:
+        await embedded.client.aclose()
+        embedded.stop()
+
+
+async def test_an_embedded_hq_that_cannot_start_makes_the_console_unreachable_not_wait(tmp_path):
+    Settings(home=tmp_path).database.mkdir(parents=True)  # a directory where the database file goes
+    embedded = EmbeddedHQ(tmp_path)
+    try:
+        embedded.start_in_background()
+        with pytest.raises(Unreachable):
+            await embedded.client.list_environments()
+    finally:
+        await embedded.client.aclose()
+        embedded.stop()
+    assert embedded.failure is not None
 
 
 @pytest.fixture
