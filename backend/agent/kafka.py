@@ -46,13 +46,13 @@ def release_of(level: int) -> str:
     return f"newer than {RELEASES[max(RELEASES)]}" if level > max(RELEASES) else f"metadata.version {level}"
 
 
-def admin_config(spec: KafkaConnectionSpec, timeout_ms: int) -> dict:
+def admin_config(spec: KafkaConnectionSpec, timeout_ms: int, client_id: str = "streamhq-agent") -> dict:
     """kafka-python settings for a kafka-connection: brokers and its one auth type."""
     auth = spec.auth
     settings = auth.settings
     config: dict = {
         "bootstrap_servers": list(spec.override_broker_addresses),
-        "client_id": "streamhq-agent",
+        "client_id": client_id,
         "request_timeout_ms": timeout_ms,
         "bootstrap_timeout_ms": timeout_ms,
         "reconnect_backoff_max_ms": 5000,

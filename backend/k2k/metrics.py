@@ -22,6 +22,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from backend.clock import utc_now_iso
+from backend.environments.models import KafkaConnectionSpec
 from backend.k2k.models import (
     DestinationOffsets,
     DestinationPartition,
@@ -34,9 +35,10 @@ from backend.k2k.models import (
     SourceTopic,
     Throughput,
 )
+from backend.k2k.references import SpecProblem, resolve_kafka
 from backend.lrn import kafka_topic_lrn
 from backend.replicator.config import WorkerConfig, control_topic
-from backend.replicator.offsets import TP, Cluster
+from backend.replicator.offsets import TP, Cluster, GroupPositions
 from backend.store import AppRecord, Store
 from backend.store.changes import K2K_KIND, METRICS, Change, Publisher
 
@@ -73,6 +75,7 @@ class MetricsCollector:
         self.interval = interval
         self._apps: dict[str, tuple[AppRecord, WorkerConfig | None]] = {}
         self._clusters: dict[str, Cluster] = {}
+        self._positions: dict[str, GroupPositions] = {}
         self._heartbeats: dict[str, Heartbeats] = {}
         self._latest: dict[str, K2KMetrics] = {}
         self._samples: dict[str, tuple[float, dict[str, int], dict[str, int], int, int]] = {}
@@ -123,6 +126,9 @@ class MetricsCollector:
                 except KafkaException as exc:
                     metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
                                          error_message=f"cannot read the app's clusters: {exc.args[0].str()}")
+                except SpecProblem as exc:  # its target connection went away since the controller's round
+                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
+                                         error_message=exc.title)
                 except Exception as exc:  # a metrics round must never take HQ down
                     log.exception("k2k metrics of %s", name)
                     metrics = K2KMetrics(state="unknown", updated_at=utc_now_iso(), error_message=str(exc))
@@ -133,12 +139,20 @@ class MetricsCollector:
             self._stopping.wait(max(0.0, self.interval - (time.monotonic() - started)))
         for beats in self._heartbeats.values():
             beats.close()
+        for positions in self._positions.values():
+            positions.close()
 
     def _cluster(self, config: dict[str, Any]) -> Cluster:
         key = json.dumps(config, sort_keys=True)
         if key not in self._clusters:
             self._clusters[key] = Cluster(config)
         return self._clusters[key]
+
+    def _group_positions(self, connection: KafkaConnectionSpec) -> GroupPositions:
+        key = connection.model_dump_json()
+        if key not in self._positions:
+            self._positions[key] = GroupPositions(connection)
+        return self._positions[key]
 
     def _collect(self, record: AppRecord, config: WorkerConfig) -> K2KMetrics:
         spec = K2KSpec.model_validate(record.spec)
@@ -152,7 +166,8 @@ class MetricsCollector:
         target_counts = target.partitions(topics)
         target_tps = [(t, p) for t, p in tps if p < target_counts.get(t, 0)]
         target_end = target.latest(target_tps)
-        committed = target.committed(config.group)
+        target_connection = resolve_kafka(self.store, "spec.targetKafkaLRN", spec.targetKafkaLRN).spec
+        committed = self._group_positions(target_connection).committed(config.group)
 
         stamp, clock = utc_now_iso(), time.monotonic()
         current = [b for b in beats.values() if b.get("generation") == config.generation]

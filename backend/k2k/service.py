@@ -5,6 +5,7 @@ controller (status, metrics) and, for offsets, Kafka through `replicator.offsets
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from backend.agent.kafka import librdkafka_config
 from backend.clock import utc_now_iso
+from backend.environments.models import KafkaConnectionSpec
 from backend.errors import BadRequest, Conflict, HQError, NotFound
 from backend.k2k.clusters import share_an_address
 from backend.k2k.controller import K2KController
@@ -32,7 +34,7 @@ from backend.k2k.references import SpecProblem, check_namespace, resolve_kafka, 
 from backend.lrn import k2k_app_lrn
 from backend.models import InvalidField, invalid_fields_from
 from backend.replicator.config import consumer_group
-from backend.replicator.offsets import Cluster
+from backend.replicator.offsets import Cluster, GroupPositions
 from backend.store import AppRecord, Store
 from backend.store.base import StoreConflict
 
@@ -218,14 +220,15 @@ class K2KService:
 
     # offsets
 
-    def _clusters(self, record: AppRecord) -> tuple[K2KSpec, Cluster, Cluster]:
+    def _connections(self, record: AppRecord) -> tuple[K2KSpec, KafkaConnectionSpec, KafkaConnectionSpec]:
+        """The app's spec, and its source and target connections."""
         spec = K2KSpec.model_validate(record.spec)
         try:
             source = resolve_kafka(self.store, "spec.sourceKafkaLRN", spec.sourceKafkaLRN)
             target = resolve_kafka(self.store, "spec.targetKafkaLRN", spec.targetKafkaLRN)
         except SpecProblem as exc:
             raise Conflict(f"The app cannot reach its clusters: {exc.title}") from None
-        return spec, Cluster(librdkafka_config(source.spec)), Cluster(librdkafka_config(target.spec))
+        return spec, source.spec, target.spec
 
     def _partition_count(self, spec: K2KSpec, source: Cluster, name: str, topic: str) -> int:
         if topic not in source.matching(spec.topics):
@@ -234,11 +237,13 @@ class K2KService:
 
     def topic_offsets(self, name: str, topic: str, at: datetime | None) -> TopicOffsets:
         record = self._record(name)
-        spec, source, target = self._clusters(record)
+        spec, source_connection, target_connection = self._connections(record)
+        source = Cluster(librdkafka_config(source_connection))
         try:
             tps = [(topic, p) for p in range(self._partition_count(spec, source, name, topic))]
             earliest, latest = source.earliest(tps), source.latest(tps)
-            committed = target.committed(consumer_group(name))
+            with closing(GroupPositions(target_connection)) as positions:
+                committed = positions.committed(consumer_group(name))
             found = source.at(tps, int(at.timestamp() * 1000)) if at else {}
         except KafkaException as exc:
             raise KafkaUnavailable(f"Kafka did not answer: {exc.args[0].str()}") from None
@@ -251,7 +256,8 @@ class K2KService:
         record = self._record(name)
         if not K2KSpec.model_validate(record.spec).paused or self.controller.workers_alive(name):
             raise Conflict(f"K2K app {name!r} must be paused (and its workers stopped) before its offsets are edited.")
-        spec, source, target = self._clusters(record)
+        spec, source_connection, target_connection = self._connections(record)
+        source, target = Cluster(librdkafka_config(source_connection)), Cluster(librdkafka_config(target_connection))
         try:
             count = self._partition_count(spec, source, name, topic)
             tps = [(topic, p) for p in range(count)]

@@ -1,6 +1,20 @@
 """What HQ asks Kafka about an app's positions, without running a worker: log-end and earliest
 offsets, offsets for a time, the positions stored in the app's target-side group, and
-editing those positions (only while no worker runs)."""
+editing those positions (only while no worker runs).
+
+The stored positions are read with kafka-python (`GroupPositions`), not confluent-kafka's
+`AdminClient.list_consumer_group_offsets`: when its OffsetFetch is answered NOT_COORDINATOR
+(a group coordinator still loading or moving), librdkafka asks the client's consumer group to
+look the coordinator up again, and an admin client has none: `rd_kafka_cgrp_op(rkcg=NULL, …)`
+from `rd_kafka_handle_OffsetFetch` segfaults the whole process (HQ and its console with it).
+https://github.com/confluentinc/librdkafka/issues/5040,
+https://github.com/confluentinc/confluent-kafka-python/issues/1982; seen with confluent-kafka
+2.16.1 (librdkafka 2.16.0). Reproduced by starting a fresh one-broker cluster and, as soon as
+its port opens, asking the offsets of new group ids in a loop: the process died with SIGSEGV in
+most runs, the backtrace `rd_kafka_cgrp_op` < `rd_kafka_handle_OffsetFetch` <
+`rd_kafka_ListConsumerGroupOffsetsResponse_parse`. A worker's `Consumer.committed` is not
+affected (a consumer with a group.id has that group), nor is `alter_consumer_group_offsets`
+(its OffsetCommit handler checks for the group before asking), so `Cluster.commit` stays."""
 
 from __future__ import annotations
 
@@ -11,7 +25,11 @@ from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
+from kafka import KafkaAdminClient
+from kafka import errors as kafka_python_errors
 
+from backend.agent.kafka import admin_config
+from backend.environments.models import KafkaConnectionSpec
 from backend.k2k.models import REGEX_PREFIX
 
 TP = tuple[str, int]
@@ -77,20 +95,6 @@ class Cluster:
         ends = self.latest([tp for tp, offset in found.items() if offset < 0])
         return {tp: offset if offset >= 0 else ends[tp] for tp, offset in found.items()}
 
-    def committed(self, group: str) -> dict[TP, int]:
-        """The group's committed offsets. Not `require_stable`: an exactly-once app always has a
-        transaction open, and the broker would answer UNSTABLE_OFFSET_COMMIT until the timeout;
-        without it, the answer is the last committed offset, which is what lag is measured from."""
-        request = [ConsumerGroupTopicPartitions(group)]
-        try:
-            answer = self.admin.list_consumer_group_offsets(request, require_stable=False,
-                                                            request_timeout=self.timeout)[group].result(self.timeout)
-        except KafkaException as exc:
-            if exc.args[0].code() in (16, 69):  # GROUP_ID_NOT_FOUND / NOT_COORDINATOR racing with a new group
-                return {}
-            raise
-        return {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions or [] if tp.offset >= 0}
-
     def commit(self, group: str, offsets: dict[TP, int]) -> None:
         partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
         request = [ConsumerGroupTopicPartitions(group, partitions)]
@@ -99,3 +103,39 @@ class Cluster:
         failed = [tp for tp in answer.topic_partitions if tp.error is not None]
         if failed:
             raise KafkaException(failed[0].error)
+
+
+class GroupPositions:
+    """The positions committed in one cluster's consumer groups, through one kafka-python admin
+    client, opened at the first question (opening one waits for a broker). Its failures are
+    confluent-kafka's KafkaException, as `Cluster`'s are, so that callers handle one kind."""
+
+    def __init__(self, connection: KafkaConnectionSpec, timeout: float = TIMEOUT) -> None:
+        self.settings = admin_config(connection, int(timeout * 1000), client_id="streamhq-hq")
+        self._admin: KafkaAdminClient | None = None
+
+    def committed(self, group: str) -> dict[TP, int]:
+        """The group's committed offsets. Not `require_stable` (kafka-python sends OffsetFetch v8
+        with RequireStable false): an exactly-once app always has a transaction open, and the
+        broker would answer UNSTABLE_OFFSET_COMMIT until it ends; without it, the answer is the
+        last committed offset, which is what lag is measured from. A group without commits has
+        none to answer."""
+        try:
+            if self._admin is None:
+                self._admin = KafkaAdminClient(**self.settings)
+            answer = self._admin.list_group_offsets({group: None})[group]
+        except (kafka_python_errors.GroupIdNotFoundError, kafka_python_errors.NotCoordinatorError):
+            # A new group, or its coordinator moving. kafka-python keeps a group's coordinator
+            # for good once found: the next question starts from a fresh lookup.
+            self.close()
+            return {}
+        except kafka_python_errors.KafkaError as exc:
+            self.close()
+            code = getattr(exc, "errno", None)
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT if code is None else code, str(exc))) from None
+        return {(tp.topic, tp.partition): position.offset for tp, position in answer.items() if position.offset >= 0}
+
+    def close(self) -> None:
+        if self._admin is not None:
+            admin, self._admin = self._admin, None
+            admin.close()
