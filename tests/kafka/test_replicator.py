@@ -13,9 +13,10 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-from backend.replicator.offsets import Cluster
+from backend.replicator.offsets import GroupPositions
 from backend.replicator.worker import EXIT_CONFIG
 from backend.sandbox.processes import stop
+from tests.kafka.conftest import plaintext
 from tests.kafka.replication import (
     PARTITIONS,
     Progress,
@@ -312,7 +313,7 @@ def test_a_record_the_target_refuses_is_retried_never_skipped_and_the_worker_sta
         reader.wait_until(lambda: len(reader.values[1]) >= total, 120, "partition 1 whole", workers)
         reader.read_to_end()
         assert set(reader.values[1]) == set(range(total))
-        assert Cluster({"bootstrap.servers": target["bootstrap"]}).committed(config.group).get(
+        assert GroupPositions(plaintext(target)).committed(config.group).get(
             (topic, 0), 0) <= refused, "the position passed a record that never reached the target"
         if exactly_once:
             copied = reader.values[0]  # up to the refused record at most: it may share a rejected batch
