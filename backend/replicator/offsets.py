@@ -3,15 +3,16 @@ offsets, offsets for a time, the positions stored in the app's target-side group
 editing those positions (only while no worker runs).
 
 The stored positions are read with kafka-python (`GroupPositions`), not confluent-kafka's
-`AdminClient.list_consumer_group_offsets`: when its OffsetFetch is answered NOT_COORDINATOR
-(a group coordinator still loading or moving), librdkafka asks the client's consumer group to
-look the coordinator up again, and an admin client has none: `rd_kafka_cgrp_op(rkcg=NULL, …)`
-from `rd_kafka_handle_OffsetFetch` segfaults the whole process (HQ and its console with it).
+`AdminClient.list_consumer_group_offsets`: when its OffsetFetch is answered NOT_COORDINATOR or
+COORDINATOR_NOT_AVAILABLE (a group coordinator still starting or moving), librdkafka asks the
+client's consumer group to look the coordinator up again, and an admin client has none:
+`rd_kafka_cgrp_op(rk->rk_cgrp = NULL, …)` from `rd_kafka_handle_OffsetFetch` segfaults the
+whole process (HQ and its console with it).
 https://github.com/confluentinc/librdkafka/issues/5040,
 https://github.com/confluentinc/confluent-kafka-python/issues/1982; seen with confluent-kafka
 2.16.1 (librdkafka 2.16.0). Reproduced by starting a fresh one-broker cluster and, as soon as
 its port opens, asking the offsets of new group ids in a loop: the process died with SIGSEGV in
-most runs, the backtrace `rd_kafka_cgrp_op` < `rd_kafka_handle_OffsetFetch` <
+5 runs of 6, the backtrace `rd_kafka_cgrp_op` < `rd_kafka_handle_OffsetFetch` <
 `rd_kafka_ListConsumerGroupOffsetsResponse_parse`. A worker's `Consumer.committed` is not
 affected (a consumer with a group.id has that group), nor is `alter_consumer_group_offsets`
 (its OffsetCommit handler checks for the group before asking), so `Cluster.commit` stays."""
