@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from backend.agent.link import BuiltInLinks
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
 from backend.deps import Services
+from backend.environments.proxy import describe_agent_routes
+from backend.environments.proxy import router as proxy_router
 from backend.environments.routes import router as environments_router
 from backend.environments.service import EnvironmentService, rendered_collections
 from backend.errors import RequestIdMiddleware, install_error_handlers
@@ -49,6 +52,7 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
             k2k.stop()
         if settings.builtin_agent:
             agents.stop()
+        await agents.upstreams.aclose()
         store.close()
 
     app = FastAPI(
@@ -72,6 +76,7 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         agents=agents,
         rendered=rendered,
     )
+    app.state.agent_links = BuiltInLinks(agents.agent_context) if settings.builtin_agent else None
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
@@ -82,12 +87,14 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
 
     for prefix in ENVIRONMENT_PREFIXES:
         app.include_router(environments_router, prefix=prefix)
+        app.include_router(proxy_router, prefix=prefix)
     app.include_router(k2k_router)
     app.include_router(k2k_live_router)
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            app.openapi_schema = add_input_schema(get_openapi(title=app.title, version=app.version, routes=app.routes))
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            app.openapi_schema = describe_agent_routes(add_input_schema(schema), ENVIRONMENT_PREFIXES)
         return app.openapi_schema
 
     app.openapi = openapi

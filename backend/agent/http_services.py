@@ -1,40 +1,24 @@
 """Probing the HTTP services an environment reaches: Kafka Connect clusters (how many
-connectors) and Redpanda Connect instances (ready or not)."""
+connectors) and Redpanda Connect instances (ready or not), through the agent's upstream client."""
 
 from __future__ import annotations
 
-import httpx
-
-from backend.environments.models import HttpAuth
+from backend.agent.upstream import Upstream, UpstreamError
 
 
-def http_auth(auth: HttpAuth) -> dict:
-    """httpx arguments for an HttpAuth."""
-    settings = auth.settings
-    if auth.kind == "basic":
-        return {"auth": (settings.username, settings.password)}
-    if auth.kind == "bearer":
-        return {"headers": {"Authorization": f"Bearer {settings.token}"}}
-    return {}
-
-
-def count_connectors(urls: list[str], auth: HttpAuth, timeout: float) -> int:
+def count_connectors(connect: Upstream) -> int:
     """Connectors of a Connect cluster, asking its workers in turn until one answers."""
-    errors = []
-    for url in urls:
-        try:
-            response = httpx.get(f"{url}/connectors", timeout=timeout, **http_auth(auth))
-            response.raise_for_status()
-            return len(response.json())
-        except (httpx.HTTPError, ValueError) as exc:
-            errors.append(f"{url}: {exc}")
-    raise ConnectionError("; ".join(errors))
-
-
-def check_ready(url: str, auth: HttpAuth, timeout: float) -> None:
     try:
-        response = httpx.get(f"{url}/ready", timeout=timeout, **http_auth(auth))
-    except httpx.HTTPError as exc:
-        raise ConnectionError(f"{url}: {exc}") from exc
+        return len(connect.get_json("/connectors"))
+    except UpstreamError as error:
+        # The probe's watch already names the upstream; its issue says where and what.
+        raise ConnectionError(error.detail) from error
+
+
+def check_ready(redpanda_connect: Upstream) -> None:
+    try:
+        response = redpanda_connect.request("GET", "/ready")
+    except UpstreamError as error:
+        raise ConnectionError(error.detail) from error
     if response.status_code != 200:
-        raise ConnectionError(f"{url}/ready answered {response.status_code}")
+        raise ConnectionError(f"{response.url} answered {response.status_code}")

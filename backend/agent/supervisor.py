@@ -20,12 +20,20 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from backend.agent.context import AgentContext, AgentResources
 from backend.agent.http_services import check_ready, count_connectors
 from backend.agent.kafka import ClusterSnapshot, admin_client, diagnose, read_cluster
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
+from backend.agent.upstream import UpstreamPool
 from backend.clock import utc_now_iso
-from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec, RedpandaConnectSpec
+from backend.environments.models import (
+    AgentCapabilities,
+    AgentInfo,
+    ConnectClusterSpec,
+    KafkaConnectionSpec,
+    RedpandaConnectSpec,
+)
 from backend.lrn import parse_resource_lrn
 from backend.replicator.config import consumer_group
 from backend.store import ResourceRecord, Store
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AGENT_VERSION = "0.1.0"
+AGENT_CAPABILITIES = AgentCapabilities(metrics=True, k2k=False)
 MAX_BACKOFF = 30.0
 
 
@@ -104,7 +113,8 @@ class AgentSupervisor:
         self.interval = interval
         self.timeout = timeout
         self._publication = StatusPublication(heartbeat)
-        self.hostname = socket.gethostname()
+        self.info = AgentInfo(hostname=socket.gethostname(), version=AGENT_VERSION, capabilities=AGENT_CAPABILITIES)
+        self.upstreams = UpstreamPool(timeout)
         self._watches: dict[str, Watch] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
         self._stop = threading.Event()
@@ -121,6 +131,7 @@ class AgentSupervisor:
         self._pool.shutdown(wait=False, cancel_futures=True)
         for watch in self._watches.values():
             watch.close()
+        self.upstreams.close()
 
     def connected(self, environment: str) -> bool:
         return environment in self._connected
@@ -129,6 +140,25 @@ class AgentSupervisor:
         """What the agent probes, each as it stood after the last round: copies, so a reader
         (diagnostics, a test) sees the readings and due times and can change nothing."""
         return [replace(watch) for watch in list(self._watches.values())]
+
+    def agent_context(self, environment: str) -> AgentContext | None:
+        """What the agent app of an environment is made from; None when the environment has no
+        Kafka connection, so no agent. Reads the store."""
+        if self._resources(environment) is None:
+            return None
+        return AgentContext(environment, self.info, lambda: self._resources(environment), self.upstreams)
+
+    def _resources(self, environment: str) -> AgentResources | None:
+        kafka = self.store.list_resources(environment, "kafka-connection")
+        if not kafka:
+            return None
+        return AgentResources(
+            kafka=KafkaConnectionSpec.model_validate(kafka[0].spec),  # the first by name, as in tick()
+            connect_clusters={r.name: ConnectClusterSpec.model_validate(r.spec)
+                              for r in self.store.list_resources(environment, "connect-cluster")},
+            redpanda_connects={r.name: RedpandaConnectSpec.model_validate(r.spec)
+                               for r in self.store.list_resources(environment, "redpanda-connect")},
+        )
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -157,11 +187,11 @@ class AgentSupervisor:
         for record in (r for records in connects.values() for r in records):
             spec = ConnectClusterSpec.model_validate(record.spec)
             wanted[_key("connect", record.spec)] = lambda s=spec, r=record: Watch(
-                f"Kafka Connect {r.name}", lambda: count_connectors(s.urls, s.auth, self.timeout))
+                f"Kafka Connect {r.name}", lambda: count_connectors(self.upstreams.connect_cluster(r.name, s)))
         for record in (r for records in redpanda_connects.values() for r in records):
             spec = RedpandaConnectSpec.model_validate(record.spec)
             wanted[_key("redpanda_connects", record.spec)] = lambda s=spec, r=record: Watch(
-                f"Redpanda Connect {r.name}", lambda: check_ready(s.url, s.auth, self.timeout))
+                f"Redpanda Connect {r.name}", lambda: check_ready(self.upstreams.redpanda_connect(r.name, s)))
         self._reconcile(wanted)
         self._probe_due()
         out = records_out({key: group_rates(w.reading, w.previous) for key, w in self._watches.items()
@@ -237,8 +267,7 @@ class AgentSupervisor:
         agent: dict[str, Any] = {
             "updated_at": now,
             "roundtrip_duration": round(snapshot.roundtrip_ms) if snapshot else None,
-            "agent": {"hostname": self.hostname, "version": AGENT_VERSION,
-                      "capabilities": {"metrics": True, "k2k": False}},
+            "agent": self.info.model_dump(),
             "issues": issues,
             "metrics": {
                 "connect": {

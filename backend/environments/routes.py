@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from backend.deps import AgentsDep, EnvironmentsDep, RenderedDep, require_principal
+from backend.deps import EnvironmentsDep, RenderedDep, require_principal
 from backend.environments.models import (
     Environment,
     EnvironmentCreate,
@@ -17,7 +17,7 @@ from backend.environments.models import (
 )
 from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.environments.service import to_environment, to_public
-from backend.errors import AgentNotConnected, NotFound
+from backend.errors import NotFound
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.rendered import RenderedCache, json_response
@@ -134,15 +134,3 @@ def add_resource_routes(kind: ResourceKind) -> None:
 for _kind in RESOURCE_KINDS.values():
     add_resource_routes(_kind)
 
-
-def proxy(name: str, path: str, svc: EnvironmentsDep, agents: AgentsDep):
-    svc.get(name)
-    if not agents.connected(name):
-        raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
-    raise NotFound(f"The agent of environment {name!r} serves no /{path}.")
-
-
-# One route per method so that each gets its own OpenAPI operation id.
-for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-    router.add_api_route("/{name}/proxy/{path:path}", proxy, methods=[_method], name=f"proxy_{_method.lower()}",
-                         summary="Proxies HTTP to the environment's agent (a prefix, not one endpoint)")

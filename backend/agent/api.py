@@ -1,0 +1,100 @@
+"""The agent API: one ASGI app that serves everything under an environment's `…/proxy/`
+(the Kafka Connect, event and Redpanda Connect families of the later issues, and `/api/agent`).
+
+It is made from an AgentContext alone and reads nothing of HQ (no store, no HQ app state, no HQ
+token): HQ's built-in agent calls it in-process, a standalone agent will serve the same app over
+its link to HQ. Answers it gives for itself (an unknown path, a failed upstream) take a neutral
+JSON shape; each route family brings its own shape when it arrives."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.agent.context import AgentContext
+from backend.agent.upstream import UpstreamError, UpstreamTimeout
+from backend.environments.models import AgentInfo
+
+log = logging.getLogger(__name__)
+
+
+class AgentErrorBody(BaseModel):
+    """The agent's own error answer, outside any route family."""
+
+    status: int
+    error: str
+    message: str
+
+
+def agent_context(request: Request) -> AgentContext:
+    return request.app.state.agent_context
+
+
+Context = Annotated[AgentContext, Depends(agent_context)]
+
+router = APIRouter(tags=["agent"])
+
+
+@router.get("/api/agent", response_model=AgentInfo, summary="The environment's agent: hostname, version, capabilities")
+async def get_agent(context: Context) -> AgentInfo:
+    return context.info
+
+
+def _error(status: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse(AgentErrorBody(status=status, error=error, message=message).model_dump(), status_code=status)
+
+
+def _agent_path(request: Request) -> str:
+    """The path as the agent routes it: below the prefix it is served under (the root_path)."""
+    return request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path = _agent_path(request)
+        if exc.status_code == 404:
+            return _error(404, "not_found", f"The agent serves no {request.method} {path}.")
+        if exc.status_code == 405:
+            return _error(405, "method_not_allowed", f"The agent's {path} does not take {request.method}.")
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return _error(400, "bad_request", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
+        if isinstance(exc, UpstreamTimeout):
+            return _error(504, "upstream_timeout", str(exc))
+        return _error(502, "upstream_error", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("agent route %s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal_error", "The agent failed on this request; its log has the details.")
+
+
+def create_agent_app(context: AgentContext) -> FastAPI:
+    """The agent API of one environment."""
+    app = FastAPI(title="streamhq agent API", version=context.info.version,
+                  docs_url=None, redoc_url=None, openapi_url=None)  # HQ's /openapi.json describes these routes
+    app.state.agent_context = context
+    app.include_router(router)
+    install_error_handlers(app)
+    return app
+
+
+def openapi_paths() -> dict:
+    """The agent routes' OpenAPI paths and component schemas, relative to the agent's root."""
+    schema = get_openapi(title="streamhq agent API", version="", routes=router.routes)
+    return {"paths": schema["paths"], "schemas": schema.get("components", {}).get("schemas", {})}
