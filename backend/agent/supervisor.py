@@ -119,7 +119,6 @@ class AgentSupervisor:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="streamhq-agents", daemon=True)
-        self._connected: set[str] = set()
 
     def start(self) -> None:
         self._thread.start()
@@ -132,9 +131,6 @@ class AgentSupervisor:
         for watch in self._watches.values():
             watch.close()
         self.upstreams.close()
-
-    def connected(self, environment: str) -> bool:
-        return environment in self._connected
 
     def watches(self) -> list[Watch]:
         """What the agent probes, each as it stood after the last round: copies, so a reader
@@ -197,21 +193,17 @@ class AgentSupervisor:
         out = records_out({key: group_rates(w.reading, w.previous) for key, w in self._watches.items()
                            if isinstance(w.reading, ClusterSnapshot)}, self._k2k_reads(connections))
 
-        connected = set()
         for name, record in kafka.items():
             if name not in environments:
                 continue
             status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []),
                                   out.get(_key("kafka", record.spec)))
-            if status["agent_connected"]:
-                connected.add(name)
             if self._publication.wanted(name, status, time.monotonic()):
                 self.store.update_environment(name, status=status)
         self._publication.keep_only(set(kafka) & set(environments))
         for name, environment in environments.items():
             if name not in kafka and environment.status.get("agent"):
                 self.store.update_environment(name, status={})  # its last connection was removed
-        self._connected = connected
 
     def _k2k_reads(self, connections: list[ResourceRecord]) -> list[K2KRead]:
         """HQ's K2K apps whose two clusters are watched, by watch key."""

@@ -179,10 +179,10 @@ class UpstreamPool:
         return self.upstream(f"Redpanda Connect {name}", [spec.url], spec.auth)
 
     def close(self) -> None:
+        """Closes the threads' client; `aclose` closes the event loop's, on that loop."""
         self.client.close()
 
     async def aclose(self) -> None:
-        self.close()
         async_client, self._async_client = self._async_client, None
         if async_client is not None:
             await async_client.aclose()

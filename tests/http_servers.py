@@ -1,0 +1,99 @@
+"""Real HTTP upstreams for tests, on free loopback ports: a tiny server that answers with what
+a test asks, a port that refuses connections, and one that takes connections and never answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
+
+from backend.agent.upstream import UpstreamPool
+
+T = TypeVar("T")
+
+
+@dataclass
+class Seen:
+    """The requests a tiny server received: method, path and headers of each."""
+
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+# answer(method, path, headers) -> (status, body): bytes are sent as they are, anything else as JSON
+Answer = Callable[[str, str, dict[str, str]], tuple[int, object]]
+
+
+@contextmanager
+def tiny_server(answer: Answer) -> Iterator[tuple[str, Seen]]:
+    """An HTTP server answering every request with `answer`; yields its URL and what it saw."""
+    seen = Seen()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _respond(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            seen.requests.append((self.command, self.path, headers))
+            status, body = answer(self.command, self.path, headers)
+            raw = isinstance(body, bytes)
+            payload = body if raw else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain" if raw else "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _respond
+
+        def log_message(self, *_: object) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def refusing_url() -> Iterator[str]:
+    """A loopback URL whose port refuses connections: bound (so nobody else takes it), not listening."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+@contextmanager
+def silent_url() -> Iterator[str]:
+    """A loopback URL that takes connections (the kernel completes them into the backlog) and
+    never answers a request."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def on_a_loop(upstreams: UpstreamPool, call: Callable[[], Awaitable[T]]) -> T:
+    """Runs an async upstream call on a loop of its own, closing the async client (whose
+    connections belong to that loop) before the loop goes."""
+
+    async def run() -> T:
+        try:
+            return await call()
+        finally:
+            await upstreams.aclose()
+
+    return asyncio.run(run())
