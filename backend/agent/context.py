@@ -33,4 +33,3 @@ class AgentContext:
     # needed. It may block (the built-in agent reads the store): async routes call it off the loop.
     resources: Callable[[], AgentResources | None]
     upstreams: UpstreamPool
-

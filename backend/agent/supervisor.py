@@ -140,7 +140,7 @@ class AgentSupervisor:
     def agent_context(self, environment: str) -> AgentContext | None:
         """What the agent app of an environment is made from; None when the environment has no
         Kafka connection, so no agent. Reads the store."""
-        if self._resources(environment) is None:
+        if not self.store.list_resources(environment, "kafka-connection"):
             return None
         return AgentContext(environment, self.info, lambda: self._resources(environment), self.upstreams)
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.agent.api import openapi_paths
-from backend.agent.link import AgentLink
+from backend.agent.link import AgentLink, AgentLinks
 from backend.deps import EnvironmentsDep, require_principal
 from backend.errors import AgentNotConnected, request_id_var
 from backend.models import ErrorBody
@@ -80,7 +80,7 @@ class AgentResponse(Response):
 
 async def proxy(name: str, path: str, request: Request, svc: EnvironmentsDep) -> Response:
     await run_in_threadpool(svc.get, name)  # an unknown environment is a 404
-    links = request.app.state.agent_links  # None: this HQ runs no built-in agent
+    links: AgentLinks | None = request.app.state.agent_links  # None: this HQ runs no built-in agent
     link = await run_in_threadpool(links.link, name) if links else None  # reads the store
     if link is None:
         raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
