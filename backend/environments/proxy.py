@@ -79,10 +79,10 @@ class AgentResponse(Response):
 
 
 async def proxy(name: str, path: str, request: Request, svc: EnvironmentsDep) -> Response:
-    await run_in_threadpool(svc.get, name)  # an unknown environment is a 404
     links: AgentLinks | None = request.app.state.agent_links  # None: this HQ runs no built-in agent
     link = await run_in_threadpool(links.link, name) if links else None  # reads the store
     if link is None:
+        await run_in_threadpool(svc.get, name)  # an unknown environment is a 404
         raise AgentNotConnected(f"The agent of environment {name!r} is not connected, so /{path} cannot be proxied.")
     return AgentResponse(link, agent_scope(request.scope, path))
 
