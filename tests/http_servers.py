@@ -97,3 +97,37 @@ def on_a_loop(upstreams: UpstreamPool, call: Callable[[], Awaitable[T]]) -> T:
             await upstreams.aclose()
 
     return asyncio.run(run())
+
+
+@dataclass
+class HoldingServer:
+    """Takes every connection and holds it unanswered until `release()`."""
+
+    url: str
+    connections: list[socket.socket] = field(default_factory=list)
+
+    def release(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+
+@contextmanager
+def holding_server() -> Iterator[HoldingServer]:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    server = HoldingServer(f"http://127.0.0.1:{listener.getsockname()[1]}")
+
+    def accept() -> None:
+        while True:
+            try:
+                server.connections.append(listener.accept()[0])
+            except OSError:  # the listener closed: the test is over
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server
+    finally:
+        listener.close()
+        server.release()

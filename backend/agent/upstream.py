@@ -15,7 +15,8 @@ import httpx
 from backend.environments.models import ConnectClusterSpec, HttpAuth, RedpandaConnectSpec
 
 # A worker that does not accept a connection in this time is taken as down, whatever the
-# read timeout: failing over to the next one should not wait a whole request's worth.
+# read timeout: failing over to the next one should not wait a whole request's worth. A request
+# waits as long for a free connection of the pool.
 CONNECT_TIMEOUT = 3.0
 MAX_CONNECTIONS = 32
 MAX_KEEPALIVE_CONNECTIONS = 16
@@ -154,8 +155,10 @@ class UpstreamPool:
     routes), sharing one set of bounds. The pool's size is fixed here, never by a caller: a
     burst of requests waits up to the pool timeout for a connection, then fails naming it."""
 
-    def __init__(self, timeout: float, *, max_connections: int = MAX_CONNECTIONS) -> None:
-        self.timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))
+    def __init__(self, timeout: float, *, max_connections: int = MAX_CONNECTIONS,
+                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        connect_timeout = min(timeout, connect_timeout)
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout, pool=connect_timeout)
         self.limits = httpx.Limits(max_connections=max_connections,
                                    max_keepalive_connections=min(max_connections, MAX_KEEPALIVE_CONNECTIONS),
                                    keepalive_expiry=KEEPALIVE_SECONDS)

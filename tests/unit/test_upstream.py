@@ -5,6 +5,7 @@ the upstream."""
 from __future__ import annotations
 
 import base64
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import pytest
 
@@ -16,7 +17,7 @@ from backend.agent.upstream import (
     UpstreamUnreachable,
 )
 from backend.environments.models import ConnectClusterSpec, HttpAuth, RedpandaConnectSpec
-from tests.http_servers import on_a_loop, refusing_url, silent_url, tiny_server
+from tests.http_servers import holding_server, on_a_loop, refusing_url, silent_url, tiny_server
 
 
 def closing(upstreams: UpstreamPool):
@@ -122,3 +123,32 @@ def test_the_resources_auth_reaches_the_server(pool, auth, authorization):
 
     assert refused.value.response.status_code == 401
     assert [headers.get("authorization") for _, _, headers in seen.requests] == [authorization, authorization, None]
+
+
+def test_callers_beyond_the_pools_size_wait_for_a_connection_and_give_up_naming_the_pool():
+    pool = UpstreamPool(timeout=30.0, max_connections=2, connect_timeout=0.5)
+    with holding_server() as server, ThreadPoolExecutor(max_workers=6) as callers:
+        connect = pool.connect_cluster("main", ConnectClusterSpec(urls=[server.url]))
+        calls = [callers.submit(connect.request, "GET", "/connectors") for _ in range(6)]
+        # Two calls hold the pool's two connections (the server never answers); the others wait.
+        waited = first_errors(calls, 4)
+        accepted = len(server.connections)
+        server.release()
+        held = [error for error in (call.exception(timeout=30) for call in calls) if error not in waited]
+    pool.close()
+
+    assert accepted == 2
+    assert all(isinstance(error, UpstreamTimeout) for error in waited)
+    assert {str(error) for error in waited} == {
+        f"Kafka Connect main at {server.url}: no free connection in the agent's pool within 0.5s"}
+    assert len(held) == 2 and all(isinstance(error, UpstreamError) for error in held)
+
+
+def first_errors(calls: list[Future], count: int) -> list[BaseException]:
+    """The errors of the first `count` calls to finish."""
+    finished = []
+    for call in as_completed(calls, timeout=30):
+        finished.append(call.exception())
+        if len(finished) == count:
+            return finished
+    raise AssertionError(f"only {len(finished)} calls finished")
