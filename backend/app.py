@@ -75,8 +75,8 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         k2k=K2KService(store, k2k),
         agents=agents,
         rendered=rendered,
+        agent_links=BuiltInLinks(agents.agent_context) if settings.builtin_agent else None,
     )
-    app.state.agent_links = BuiltInLinks(agents.agent_context) if settings.builtin_agent else None
 
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPBearer
 
+from backend.agent.link import AgentLinks
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
 from backend.environments.service import EnvironmentService
@@ -35,6 +36,7 @@ class Services:
     k2k: K2KService
     agents: AgentSupervisor
     rendered: RenderedCache
+    agent_links: AgentLinks | None  # None: this HQ runs no built-in agent (and none dials in yet)
 
 
 def services_of(app: FastAPI) -> Services:
@@ -71,15 +73,15 @@ async def k2k_service(services: ServicesDep) -> K2KService:
     return services.k2k
 
 
-async def agents(services: ServicesDep) -> AgentSupervisor:
-    return services.agents
+async def agent_links(services: ServicesDep) -> AgentLinks | None:
+    return services.agent_links
 
 
 SettingsDep = Annotated[Settings, Depends(settings)]
 FeedDep = Annotated[ChangeFeed, Depends(feed)]
 EnvironmentsDep = Annotated[EnvironmentService, Depends(environments_service)]
 K2KDep = Annotated[K2KService, Depends(k2k_service)]
-AgentsDep = Annotated[AgentSupervisor, Depends(agents)]
+AgentLinksDep = Annotated[AgentLinks | None, Depends(agent_links)]
 RenderedDep = Annotated[RenderedCache, Depends(rendered)]
 
 

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.agent.api import openapi_paths
-from backend.agent.link import AgentLink, AgentLinks
-from backend.deps import EnvironmentsDep, require_principal
+from backend.agent.link import AgentLink
+from backend.deps import AgentLinksDep, EnvironmentsDep, require_principal
 from backend.errors import AgentNotConnected, request_id_var
 from backend.models import ErrorBody
 
@@ -78,8 +78,7 @@ class AgentResponse(Response):
         await self.link.forward(self.agent_request, receive, send_end_to_end)
 
 
-async def proxy(name: str, path: str, request: Request, svc: EnvironmentsDep) -> Response:
-    links: AgentLinks | None = request.app.state.agent_links  # None: this HQ runs no built-in agent
+async def proxy(name: str, path: str, request: Request, svc: EnvironmentsDep, links: AgentLinksDep) -> Response:
     link = await run_in_threadpool(links.link, name) if links else None  # reads the store
     if link is None:
         await run_in_threadpool(svc.get, name)  # an unknown environment is a 404
