@@ -14,6 +14,7 @@ import pytest
 from backend.agent.supervisor import AGENT_VERSION
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, assert_error, running_hq
+from tests.waiting import until
 
 AGENT_ERROR_KEYS = {"status", "error", "message"}
 UNREACHABLE_BROKERS = {"override_broker_addresses": ["127.0.0.1:1"]}
@@ -23,7 +24,7 @@ UNREACHABLE_BROKERS = {"override_broker_addresses": ["127.0.0.1:1"]}
 def hq_with_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
     """A real HQ that runs the built-in agent (the session's HQ runs none)."""
     settings = Settings(home=Path(tmp_path_factory.mktemp("hq-agent")), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_timeout_seconds=1.0)
+                        k2k_controller=False, agent_interval_seconds=0.5, agent_timeout_seconds=1.0)
     with running_hq(settings) as running:
         yield running
 
@@ -61,6 +62,16 @@ def test_the_agent_route_answers_though_the_cluster_does_not(client, environment
     assert int(response.headers["content-length"]) == len(response.content)
     assert response.headers["X-Request-ID"]
     assert client.get(f"/v1/environments/{name}").json()["status"]["agent_connected"] is False
+
+
+def test_the_agent_route_names_the_agent_its_status_reports(client, environment):
+    name = environment()
+
+    reported = until(lambda: client.get(f"/v1/environments/{name}").json()["status"].get("agent"), 60,
+                     "the built-in agent to report the environment's status")
+
+    assert client.get(f"/v1/environments/{name}/proxy/api/agent").json() == reported["agent"]
+    assert reported["issues"]  # its cluster does not answer, and the agent says so
 
 
 def test_an_unknown_path_is_the_agents_own_404(client, environment):
