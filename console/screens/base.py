@@ -49,7 +49,9 @@ class ResourceScreen(Screen):
     MUTATING: ClassVar[frozenset[str]] = frozenset()
 
     BINDINGS = [
-        Binding("/", "filter", "Filter", id="table.filter"),
+        # Priority: a binding found as the key bubbles back up runs only after the keys typed behind
+        # it were handed to the table, so a fast `/ord` (or tmux send-keys) fired `o` and `d`.
+        Binding("/", "filter", "Filter", id="table.filter", priority=True),
         Binding("y", "copy_name", "Copy name", show=False, id="table.copy"),
     ]
 
@@ -69,8 +71,13 @@ class ResourceScreen(Screen):
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)
+        if self.focused is bar:  # a priority key reaches the bar as an action: there it is text
+            bar.insert_text_at_cursor("/")
+            return
         bar.add_class("-active")
-        bar.focus()
+        # Now, not on the next turn as Widget.focus() does: the keys queued behind `/` must find
+        # the bar focused.
+        self.set_focus(bar)
 
     def on_resource_table_counted(self, counted: ResourceTable.Counted) -> None:
         for title in self.query(TableTitle):

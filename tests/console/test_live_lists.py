@@ -5,6 +5,7 @@ that reach only the screens that follow their kind."""
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -87,6 +88,19 @@ async def test_the_detail_counts_its_connections(hq, console):
         await live(pilot)
         await pilot.press("down", "enter")
         await until(pilot, lambda: title(pilot) == "Kafka connections [0]", "the section's count")
+
+
+async def test_a_filter_typed_in_one_burst_goes_to_the_filter(k2k, console):
+    """A terminal delivers `/ord` typed fast (or pasted) as keys queued together: the ones after
+    `/` must land in the filter bar, not fire the table's bindings (`o` opens offsets)."""
+    async with console().run_test(size=SIZE) as pilot:
+        screen = await open_k2k(pilot)
+        for key, character in (("slash", "/"), ("o", "o"), ("r", "r"), ("d", "d")):
+            pilot.app.post_message(events.Key(key, character))
+        await until(pilot, lambda: screen.query_one(FilterBar).value == "ord", "the filter typed")
+        assert pilot.app.screen is screen, "a key of the burst opened another screen"
+        await pilot.press("slash")
+        await until(pilot, lambda: screen.query_one(FilterBar).value == "ord/", "a / typed in the filter is text")
 
 
 # escape
