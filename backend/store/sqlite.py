@@ -2,7 +2,8 @@
 
 WAL journal, so readers never wait for the writer and a `kill -9` loses no committed
 transaction; one writer connection behind a lock (SQLite allows one writer at a time
-anyway, and serialising in-process avoids SQLITE_BUSY); one reader connection per thread.
+anyway, and serialising in-process avoids SQLITE_BUSY); readers from a bounded pool
+(backend/store/readers.py), so the threads that read do not decide how many files are open.
 Schema changes are numbered migrations tracked in `PRAGMA user_version`.
 """
 
@@ -29,6 +30,7 @@ from backend.store.changes import (
     Publisher,
     discard,
 )
+from backend.store.readers import ReaderPool
 
 MIGRATIONS: list[str] = [
     """
@@ -125,14 +127,12 @@ class _Transaction:
 
 
 class SQLiteStore:
-    def __init__(self, path: Path, publish: Publisher = discard) -> None:
+    def __init__(self, path: Path, publish: Publisher = discard, readers: int = 8) -> None:
         self.path = path
         self._publish = publish
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self.readers = ReaderPool(self._connect, readers)
         self._writer = self._connect()
         path.chmod(0o600)  # holds connection secrets
         self._migrate()
@@ -170,30 +170,29 @@ class SQLiteStore:
             for change in tx.changes:
                 self._publish(change)
 
-    def _read(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        # Fetched in full before the connection goes back, so no statement keeps a read
+        # snapshot open (an open snapshot stops the WAL from being checkpointed).
+        with self.readers.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _query_one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        rows = self._query(sql, params)
+        return rows[0] if rows else None
 
     def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        self.readers.close()
         with self._write_lock:
             self._writer.close()
 
     # environments
 
     def list_environments(self) -> list[EnvironmentRecord]:
-        rows = self._read().execute(f"SELECT {_ENV_COLUMNS} FROM environments ORDER BY name").fetchall()
+        rows = self._query(f"SELECT {_ENV_COLUMNS} FROM environments ORDER BY name")
         return [_environment(row) for row in rows]
 
     def get_environment(self, name: str) -> EnvironmentRecord | None:
-        row = self._read().execute(f"SELECT {_ENV_COLUMNS} FROM environments WHERE name = ?", (name,)).fetchone()
+        row = self._query_one(f"SELECT {_ENV_COLUMNS} FROM environments WHERE name = ?", (name,))
         return _environment(row) if row else None
 
     def create_environment(self, record: EnvironmentRecord, agent_key_hash: str) -> None:
@@ -250,9 +249,9 @@ class SQLiteStore:
             ).rowcount > 0
 
     def environment_for_agent_key(self, agent_key_hash: str) -> str | None:
-        row = self._read().execute(
+        row = self._query_one(
             "SELECT name FROM environments WHERE agent_key_hash = ?", (agent_key_hash,)
-        ).fetchone()
+        )
         return row["name"] if row else None
 
     # environment resources
@@ -263,15 +262,15 @@ class SQLiteStore:
         params: tuple[str, ...] = (kind,)
         if environment is not None:
             sql, params = f"{sql} AND environment = ?", (kind, environment)
-        rows = self._read().execute(f"{sql} ORDER BY environment, name", params).fetchall()
+        rows = self._query(f"{sql} ORDER BY environment, name", params)
         return [_resource(row) for row in rows]
 
     def get_resource(self, environment: str, kind: str, name: str) -> ResourceRecord | None:
-        row = self._read().execute(
+        row = self._query_one(
             "SELECT environment, kind, name, spec FROM environment_resources"
             " WHERE environment = ? AND kind = ? AND name = ?",
             (environment, kind, name),
-        ).fetchone()
+        )
         return _resource(row) if row else None
 
     def put_resource(self, record: ResourceRecord) -> bool:
@@ -306,10 +305,10 @@ class SQLiteStore:
     # K2K apps
 
     def list_apps(self) -> list[AppRecord]:
-        return [_app(row) for row in self._read().execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps ORDER BY name")]
+        return [_app(row) for row in self._query(f"SELECT {_APP_COLUMNS} FROM k2k_apps ORDER BY name")]
 
     def get_app(self, name: str) -> AppRecord | None:
-        row = self._read().execute(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,)).fetchone()
+        row = self._query_one(f"SELECT {_APP_COLUMNS} FROM k2k_apps WHERE name = ?", (name,))
         return _app(row) if row else None
 
     def insert_app(self, record: AppRecord) -> None:
@@ -380,10 +379,10 @@ class SQLiteStore:
             db.emit(Change(TOKEN_KIND, UPDATED, (name,), None))
 
     def token_for_hash(self, token_hash: str) -> TokenRecord | None:
-        row = self._read().execute(
+        row = self._query_one(
             "SELECT name, kind, created_at FROM tokens WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
+        )
         return TokenRecord(name=row["name"], kind=row["kind"], created_at=row["created_at"]) if row else None
 
     def has_token_of_kind(self, kind: str) -> bool:
-        return self._read().execute("SELECT 1 FROM tokens WHERE kind = ? LIMIT 1", (kind,)).fetchone() is not None
+        return self._query_one("SELECT 1 FROM tokens WHERE kind = ? LIMIT 1", (kind,)) is not None

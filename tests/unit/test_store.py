@@ -8,9 +8,11 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from backend.feed import ChangeFeed, Event
@@ -177,3 +179,48 @@ def test_kill_9_mid_writes_loses_no_committed_row_and_leaves_a_sound_database(db
         assert reopened.get_environment("after-the-crash") is not None
     finally:
         reopened.close()
+
+
+def until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
+def test_reads_on_many_short_lived_threads_leave_no_descriptors_behind(store):
+    """Servers recycle their worker threads: each one that read once must not keep a file open."""
+    process = psutil.Process()
+    store.create_environment(environment("read"), "hash")
+    store.list_environments()  # the pool's first connection: a steady state to measure from
+    before = process.num_fds()
+
+    for _ in range(10):  # bursts, each on threads that start, read and end
+        threads = [threading.Thread(target=lambda: (store.list_environments(), store.get_environment("read")))
+                   for _ in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert store.readers.open_connections <= store.readers.size
+    # A connection holds the database, its WAL and its shared-memory index: three descriptors.
+    assert process.num_fds() - before <= 3 * store.readers.size
+
+
+def test_a_read_waits_for_a_free_connection_when_every_one_is_lent(db_path):
+    store = SQLiteStore(db_path, readers=1)
+    try:
+        store.create_environment(environment("shared"), "hash")
+        results: list[list[str]] = []
+        with store.readers.connection():  # the only connection, lent out
+            reader = threading.Thread(target=lambda: results.append([e.name for e in store.list_environments()]))
+            reader.start()
+            until(lambda: store.readers.waiting == 1)
+            assert results == []
+        reader.join()
+
+        assert results == [["shared"]]
+        assert store.readers.open_connections == 1
+    finally:
+        store.close()
