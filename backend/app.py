@@ -34,7 +34,7 @@ ENVIRONMENT_PREFIXES = ("/v1", "/api/v1")
 
 
 def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed | None = None) -> FastAPI:
-    feed = feed or ChangeFeed(settings.sse_replay_events)
+    feed = feed or ChangeFeed(settings.sse_replay_events, settings.sse_subscriber_queue_events)
     store = store or SQLiteStore(settings.database, publish=feed.publish)
 
     agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds,

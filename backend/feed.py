@@ -12,6 +12,10 @@ replaces the last one for its key. The replay buffer keeps only the newest per k
 compacted topic would, so a client that resumes still gets the current figures, while a steady
 stream of measurements (500 apps every 3 s is 166 events/s) neither pushes the state changes
 out of the buffer nor keeps thousands of stale metric trees alive for the garbage collector to walk.
+
+Each subscriber's queue is bounded: one that stops reading (a stalled client, a full TCP
+window) would otherwise make the server hold every event for it. One that falls a whole queue
+behind is dropped and told to resync, the same way a client that resumes from too far back is.
 """
 
 from __future__ import annotations
@@ -43,16 +47,51 @@ class Resync(Exception):
     """The client's last event has left the replay buffer: it must refetch."""
 
 
+class FellBehind(Resync):
+    """The subscriber's queue filled up: it was dropped and must refetch."""
+
+
+_FELL_BEHIND = object()  # the last item on a dropped subscriber's queue
+
+
 class Subscription:
-    def __init__(self, feed: ChangeFeed, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, feed: ChangeFeed, loop: asyncio.AbstractEventLoop, queue_events: int) -> None:
         self._feed = feed
         self._loop = loop
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[Event | object] = asyncio.Queue(maxsize=queue_events)
         # The feed's last id when this subscription began: every later event arrives on the queue.
         self.position = 0
+        self.dropped = False
+        # Where a dropped subscriber resumes once it has refetched: nothing before it is owed to it.
+        self.dropped_at: int | None = None
 
     def deliver(self, event: Event) -> None:
-        self._loop.call_soon_threadsafe(self.queue.put_nowait, event)
+        """Called under the feed's lock on any thread: it only schedules (never blocks the
+        publisher), and the queue's bound is checked on the subscriber's own loop."""
+        if not self.dropped:
+            self._loop.call_soon_threadsafe(self._enqueue, event)
+
+    def _enqueue(self, event: Event) -> None:
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._drop()
+
+    def _drop(self) -> None:
+        self.dropped, self.dropped_at = True, self._feed.last_id
+        self.close()
+        while not self.queue.empty():  # the events it will never read go now, not when it disconnects
+            self.queue.get_nowait()
+        self.queue.put_nowait(_FELL_BEHIND)
+
+    async def next_event(self) -> Event:
+        """The next event; raises FellBehind once the subscriber was dropped."""
+        item = await self.queue.get()
+        if item is _FELL_BEHIND:
+            raise FellBehind()
+        return item
 
     def close(self) -> None:
         self._feed._unsubscribe(self)
@@ -61,7 +100,8 @@ class Subscription:
 class ChangeFeed:
     """The store's `Publisher`. Thread-safe publish (writes happen on worker threads), asyncio-side subscribe."""
 
-    def __init__(self, replay_events: int = 4096) -> None:
+    def __init__(self, replay_events: int = 4096, subscriber_queue_events: int = 1024) -> None:
+        self._subscriber_queue_events = subscriber_queue_events
         self._lock = threading.Lock()
         self._last_id = time.time_ns() // 1000
         self._buffer: deque[Event] = deque(maxlen=replay_events)
@@ -81,6 +121,10 @@ class ChangeFeed:
     @property
     def last_id(self) -> int:
         return self._last_id
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
 
     def publish(self, change: Change) -> Event | None:
         """Numbers the change and hands it to every subscriber; None when it was dropped: a
@@ -113,7 +157,7 @@ class ChangeFeed:
     def subscribe(self, last_event_id: int | None = None) -> tuple[Subscription, list[Event]]:
         """Subscribe, returning the events after `last_event_id` that the client missed.
         Raises Resync when they are no longer all in the buffer."""
-        subscription = Subscription(self, asyncio.get_running_loop())
+        subscription = Subscription(self, asyncio.get_running_loop(), self._subscriber_queue_events)
         with self._lock:
             missed: list[Event] = []
             if last_event_id is not None and last_event_id != self._last_id:

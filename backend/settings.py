@@ -24,6 +24,8 @@ class Settings:
     session_token: str | None = None
     sse_ping_seconds: float = 15.0
     sse_replay_events: int = 4096
+    # Events held for one subscriber that is not reading; past this it is sent `resync` and dropped.
+    sse_subscriber_queue_events: int = 1024
     # The built-in agent: reads each environment's cluster every `agent_interval_seconds`.
     builtin_agent: bool = True
     agent_interval_seconds: float = 5.0

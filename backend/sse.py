@@ -19,10 +19,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from backend.deps import FeedDep, SettingsDep
-from backend.feed import ChangeFeed, Event, Resync
+from backend.feed import ChangeFeed, Event, FellBehind, Resync
 
 Render = Callable[[Event], dict[str, Any]]
 LAST_EVENT_HEADER = "X-Last-Event-ID"
+
+FELL_BEHIND = "This client fell too far behind the events; fetch the current state again."
 
 
 def _frame(event_id: int, name: str, data: dict[str, Any]) -> bytes:
@@ -65,10 +67,14 @@ def _sse_response(
                     yield event_frame(event, render)
             while True:
                 try:
-                    event = await asyncio.wait_for(subscription.queue.get(), timeout=ping_seconds)
+                    event = await asyncio.wait_for(subscription.next_event(), timeout=ping_seconds)
                 except TimeoutError:
                     yield b": ping\n\n"
                     continue
+                except FellBehind:
+                    # The stream ends here; the client reconnects from this id once it has refetched.
+                    yield _frame(subscription.dropped_at, "resync", {"reason": FELL_BEHIND})
+                    return
                 if event.change.kind in kinds:
                     yield event_frame(event, render)
         finally:

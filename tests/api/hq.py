@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from backend.app import create_app
 from backend.auth import ensure_admin_token
 from backend.deps import services_of
+from backend.feed import ChangeFeed
 from backend.server import ServerThread, tcp_socket
 from backend.settings import Settings
 from backend.store import Store
@@ -32,6 +33,11 @@ class RunningHQ:
     def store(self) -> Store:
         """The server's own store, for checking what an answer does not show (stored secrets)."""
         return services_of(self.app).store
+
+    @property
+    def feed(self) -> ChangeFeed:
+        """The server's own change feed, for publishing faster than any client could write."""
+        return services_of(self.app).feed
 
     def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import time
+from collections.abc import Callable
+from contextlib import closing
 from itertools import pairwise
 
 from backend.settings import Settings
+from backend.store.changes import Change
 from tests.api.hq import ADMIN_TOKEN, running_hq
-from tests.api.sse_reader import live, live_and_ready
+from tests.api.sse_reader import READ_TIMEOUT, live, live_and_ready
 
 SASL_PLAIN = {"sasl_plain": {"username": "svc", "password": "plain-secret"}}
 
@@ -17,6 +23,13 @@ def public(environment: dict) -> dict:
 
 def names_and_keys(frames) -> list[tuple[str, str]]:
     return [(f.event, f.data["name"]) for f in frames]
+
+
+def until(condition: Callable[[], bool], timeout: float = READ_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
 
 
 def assert_increasing(ids: list[int]) -> None:
@@ -179,3 +192,55 @@ def test_resuming_gets_every_edit_and_the_newest_agent_status_however_many_statu
     assert [(e.data["display_name"], e.data["tier"], (e.data["status"]["agent"] or {}).get("issues")) for e in missed] \
         == [("Development", "development", None), ("Development", "staging", ["round 9"]),
             ("Development", "staging", ["round 19"])]
+
+
+def stalled_subscriber(url: str, path: str = "/v1/environments/live/sse") -> socket.socket:
+    """A raw client that subscribes, reads up to its `ready` frame and then reads nothing more,
+    with a small receive window so that the server's writes back up soon."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(READ_TIMEOUT)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\r\n".encode())
+    received = b""
+    while b"event: ready" not in received:
+        received += sock.recv(4096)
+    return sock
+
+
+def read_to_the_end_of_the_stream(sock: socket.socket) -> bytes:
+    received = b""
+    while not received.endswith(b"\r\n0\r\n\r\n"):  # the last chunk of a chunked body
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def test_a_subscriber_that_stops_reading_is_dropped_and_its_stream_ends_with_resync(tmp_path):
+    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, sse_ping_seconds=60, sse_subscriber_queue_events=16,
+                        builtin_agent=False, k2k_controller=False)
+    with running_hq(settings) as small, small.client() as client, live_and_ready(client) as (reading, _):
+        feed = small.feed
+        with closing(stalled_subscriber(small.url)) as sock:
+            until(lambda: feed.subscriber_count == 2)
+            published = 0
+            # In steps smaller than a queue, each read by a client that keeps up: only the one
+            # that stopped reading falls behind, once the socket between it and the server is full.
+            while feed.subscriber_count == 2 and published < 200_000:
+                step = [feed.publish(Change("environment", "deleted", (f"{n:0200}",), None)).id
+                        for n in range(published, published + 8)]
+                assert [reading.next_event().id for _ in step] == step
+                published += len(step)
+            received = read_to_the_end_of_the_stream(sock)
+        subscribed_after_the_drop = feed.subscriber_count
+        after_the_drop = feed.publish(Change("environment", "deleted", ("later",), None)).id
+        still_live = reading.next_event()
+
+    events = re.findall(rb"event: (\S+)", received)
+    assert subscribed_after_the_drop == 1, f"still subscribed after {published} events"
+    assert events[-1] == b"resync"
+    assert len(events) < published  # what the server held for it was bounded, not every event
+    assert still_live.id == after_the_drop

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from backend.feed import ChangeFeed, Event, Resync, Subscription
+from backend.feed import ChangeFeed, Event, FellBehind, Resync, Subscription
 from backend.store import EnvironmentRecord, SQLiteStore
 from backend.store.changes import Change
 
@@ -208,7 +208,7 @@ async def test_a_measurement_of_a_deleted_key_is_dropped_until_it_is_created_aga
 
 
 async def test_subscribers_receive_events_in_id_order_while_threads_publish_at_once():
-    feed = ChangeFeed(replay_events=100_000)
+    feed = ChangeFeed(replay_events=100_000, subscriber_queue_events=8_000)
     subscription, _ = feed.subscribe()
 
     def publisher(n: int) -> None:
@@ -248,3 +248,52 @@ async def test_agent_statuses_supersede_each_other_and_never_push_edits_out(tmp_
     assert [(e.change.data.display_name, e.change.data.tier, e.change.data.status) for e in missed] == [
         ("Development", "development", {}), ("Development", "staging", {"round": 9}),
         ("Development", "staging", {"round": 19})]
+
+
+async def until_delivered(feed: ChangeFeed) -> None:
+    """Lets the loop run the deliveries already scheduled: a marker published last arrives last."""
+    marker, _ = feed.subscribe()
+    feed.publish(change(-1))
+    await asyncio.wait_for(marker.next_event(), 5)
+    marker.close()
+
+
+async def test_a_subscriber_that_keeps_up_gets_a_full_queue_of_events():
+    feed = ChangeFeed(subscriber_queue_events=8)
+    subscription, _ = feed.subscribe()
+
+    ids = publish(feed, 8)
+
+    assert [(await asyncio.wait_for(subscription.next_event(), 5)).id for _ in ids] == ids
+    assert not subscription.dropped
+
+
+async def test_a_subscriber_that_falls_a_queue_behind_is_dropped_told_to_resync_and_holds_nothing():
+    feed = ChangeFeed(subscriber_queue_events=8)
+    stalled, _ = feed.subscribe()
+
+    worker = threading.Thread(target=publish, args=(feed, 10_000))  # publishers never wait for readers
+    worker.start()
+    worker.join()
+    await until_delivered(feed)
+
+    assert stalled.dropped
+    assert stalled.queue.qsize() == 1  # only the word that it fell behind
+    assert feed.subscriber_count == 0
+    assert stalled.dropped_at >= stalled.position + 8
+    with pytest.raises(FellBehind):
+        await asyncio.wait_for(stalled.next_event(), 5)
+
+
+async def test_a_dropped_subscriber_is_dropped_only_once_however_much_more_is_published():
+    feed = ChangeFeed(subscriber_queue_events=2)
+    stalled, _ = feed.subscribe()
+    publish(feed, 3)
+    await until_delivered(feed)
+    dropped_at = stalled.dropped_at
+
+    publish(feed, 100)
+    await until_delivered(feed)
+
+    assert stalled.dropped_at == dropped_at
+    assert stalled.queue.qsize() == 1
