@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from backend.agent.upstream import Upstream, UpstreamError
 
+# Any worker of a Connect cluster answers for all of it; a few cover one that is down, and
+# each unreachable one costs a whole timeout.
+CONNECT_WORKERS_ASKED = 3
+
 
 def count_connectors(connect: Upstream) -> int:
-    """Connectors of a Connect cluster, asking its workers in turn until one answers."""
+    """Connectors of a Connect cluster, asking its workers in turn until one answers (the
+    supervisor hands it the first CONNECT_WORKERS_ASKED of them)."""
     try:
         return len(connect.get_json("/connectors"))
     except UpstreamError as error:

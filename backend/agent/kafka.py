@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
+from backend.agent.bounds import first_distinct, with_first_distinct
 from backend.environments.models import KafkaConnectionSpec
 
 # kafka-python takes ~90 ms to import, and every HQ imports this module: it is imported by the
@@ -46,12 +47,31 @@ def release_of(level: int) -> str:
     return f"newer than {RELEASES[max(RELEASES)]}" if level > max(RELEASES) else f"metadata.version {level}"
 
 
+# Kafka needs one reachable broker to bootstrap: the cluster's metadata names all the others.
+# A few cover a broker that is down; more only cost, and librdkafka starts a thread per address.
+BOOTSTRAP_ADDRESSES = 3
+
+
+def bootstrap_addresses(spec: KafkaConnectionSpec) -> list[str]:
+    """The first BOOTSTRAP_ADDRESSES distinct addresses of a connection. Every client HQ starts
+    for a connection (the agent's, the K2K checks' and workers') gets these and no others, so
+    what a user typed never decides how many threads and sockets HQ opens."""
+    return first_distinct(spec.override_broker_addresses, BOOTSTRAP_ADDRESSES)
+
+
+def stored_kafka_spec(spec: dict) -> KafkaConnectionSpec:
+    """A stored kafka-connection as its clients see it: only the bootstrap addresses are kept,
+    so a list stored before the model bounded it costs nothing to validate and still passes."""
+    return KafkaConnectionSpec.model_validate(
+        with_first_distinct(spec, "override_broker_addresses", BOOTSTRAP_ADDRESSES))
+
+
 def admin_config(spec: KafkaConnectionSpec, timeout_ms: int, client_id: str = "streamhq-agent") -> dict:
     """kafka-python settings for a kafka-connection: brokers and its one auth type."""
     auth = spec.auth
     settings = auth.settings
     config: dict = {
-        "bootstrap_servers": list(spec.override_broker_addresses),
+        "bootstrap_servers": bootstrap_addresses(spec),
         "client_id": client_id,
         "request_timeout_ms": timeout_ms,
         "bootstrap_timeout_ms": timeout_ms,
@@ -74,7 +94,7 @@ def librdkafka_config(spec: KafkaConnectionSpec) -> dict:
     """confluent-kafka (librdkafka) settings for a kafka-connection."""
     auth = spec.auth
     settings = auth.settings
-    config: dict = {"bootstrap.servers": ",".join(spec.override_broker_addresses)}
+    config: dict = {"bootstrap.servers": ",".join(bootstrap_addresses(spec))}
     if auth.kind in ("sasl_plain", "sasl_scram"):
         config |= {
             "security.protocol": "SASL_SSL" if settings.tls else "SASL_PLAINTEXT",

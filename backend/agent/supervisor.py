@@ -20,9 +20,17 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from backend.agent.bounds import with_first_distinct
 from backend.agent.context import AgentContext, AgentResources
-from backend.agent.http_services import check_ready, count_connectors
-from backend.agent.kafka import ClusterSnapshot, admin_client, diagnose, read_cluster
+from backend.agent.http_services import CONNECT_WORKERS_ASKED, check_ready, count_connectors
+from backend.agent.kafka import (
+    ClusterSnapshot,
+    admin_client,
+    bootstrap_addresses,
+    diagnose,
+    read_cluster,
+    stored_kafka_spec,
+)
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
 from backend.agent.upstream import UpstreamPool
@@ -178,10 +186,10 @@ class AgentSupervisor:
 
         wanted: dict[str, Callable[[], Watch]] = {}
         for record in kafka.values():
-            spec = KafkaConnectionSpec.model_validate(record.spec)
+            spec = stored_kafka_spec(record.spec)
             wanted[_key("kafka", record.spec)] = lambda s=spec, r=record: self._kafka_watch(r, s)
         for record in (r for records in connects.values() for r in records):
-            spec = ConnectClusterSpec.model_validate(record.spec)
+            spec = ConnectClusterSpec.model_validate(with_first_distinct(record.spec, "urls", CONNECT_WORKERS_ASKED))
             wanted[_key("connect", record.spec)] = lambda s=spec, r=record: Watch(
                 f"Kafka Connect {r.name}", lambda: count_connectors(self.upstreams.connect_cluster(r.name, s)))
         for record in (r for records in redpanda_connects.values() for r in records):
@@ -219,7 +227,7 @@ class AgentSupervisor:
 
     def _kafka_watch(self, record: ResourceRecord, spec: KafkaConnectionSpec) -> Watch:
         watch = KafkaWatch(spec, self.timeout)
-        brokers = ", ".join(spec.override_broker_addresses) or "(no brokers)"
+        brokers = ", ".join(bootstrap_addresses(spec)) or "(no brokers)"
         return Watch(f"Kafka {brokers}", watch.probe, watch.close)
 
     def _reconcile(self, wanted: dict[str, Callable[[], Watch]]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.agent.kafka import librdkafka_config
+from backend.agent.kafka import librdkafka_config, stored_kafka_spec
 from backend.environments.models import KafkaConnectionSpec
 from backend.environments.resources import KAFKA_CONNECTION
 from backend.k2k.models import K2KSpec
@@ -42,7 +42,7 @@ def resolve_kafka(store: Store, field: str, lrn: str) -> KafkaReference:
     if record is None:
         where = "environment" if store.get_environment(environment) is None else "Kafka connection"
         raise SpecProblem(field, "reference_not_found", f"{field}: {where} of {lrn!r} not found")
-    return KafkaReference(environment, name, KafkaConnectionSpec.model_validate(record.spec))
+    return KafkaReference(environment, name, stored_kafka_spec(record.spec))
 
 
 def check_namespace(store: Store, lrn: str) -> None:

@@ -1,0 +1,90 @@
+"""What a user typed into a connection does not decide how many threads the agent starts
+(backend/agent/bounds.py): a stored connection with thousands of broker addresses, as a
+database from before the models bounded the list holds it, costs what one with three does."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from backend.agent.bounds import first_distinct
+from backend.agent.kafka import BOOTSTRAP_ADDRESSES, admin_config, librdkafka_config, stored_kafka_spec
+from backend.agent.supervisor import AgentSupervisor
+from backend.store import EnvironmentRecord, ResourceRecord, SQLiteStore
+
+# Loopback ports nothing listens on: each refuses at once, so a probe fails fast and in earnest.
+CLOSED_PORTS = range(20_000, 25_000)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "streamhq.db")
+    yield store
+    store.close()
+
+
+def many_addresses() -> list[str]:
+    return [f"127.0.0.1:{port}" for port in CLOSED_PORTS]
+
+
+class PeakThreads:
+    """The most threads this process ran at once while the block ran."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        process = psutil.Process()
+        while not self._done.is_set():
+            self.peak = max(self.peak, process.num_threads())
+
+    def __enter__(self) -> PeakThreads:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
+def test_the_first_few_distinct_entries_are_kept_in_order():
+    assert first_distinct(["b", "a", "b", "c", "a", "d"], 3) == ["b", "a", "c"]
+    assert first_distinct(iter(range(10**9)), 2) == [0, 1]  # stops reading at the limit
+
+
+def test_every_client_of_a_connection_gets_a_few_distinct_bootstrap_addresses():
+    addresses = ["127.0.0.1:20000", "127.0.0.1:20000", *many_addresses()]
+    spec = stored_kafka_spec({"override_broker_addresses": addresses, "auth": {"plaintext": {}}})
+
+    expected = [f"127.0.0.1:{port}" for port in CLOSED_PORTS[:BOOTSTRAP_ADDRESSES]]
+    assert admin_config(spec, 1000)["bootstrap_servers"] == expected
+    assert librdkafka_config(spec)["bootstrap.servers"] == ",".join(expected)
+
+
+def test_an_agent_round_over_a_stored_connection_of_5000_addresses_starts_a_bounded_number_of_threads(store):
+    store.create_environment(EnvironmentRecord(id="id-many", name="many", display_name="many", tier="development",
+                                               metadata={}, created_at="2025-01-01T00:00:00.000Z"), "hash")
+    # Written past the models, as an older server stored it.
+    store.put_resource(ResourceRecord("many", "kafka-connection", "main",
+                                      {"override_broker_addresses": many_addresses(), "auth": {"plaintext": {}}}))
+    agents = AgentSupervisor(store, interval=60, timeout=1.0)
+    before = psutil.Process().num_threads()
+    try:
+        with PeakThreads() as threads:
+            agents.tick()
+    finally:
+        agents.stop()
+
+    status = store.get_environment("many").status
+    assert status["agent_connected"] is False
+    assert status["agent"]["issues"]  # the round ran through and says why the cluster is unreadable
+    # The agent's pool, one librdkafka client (a thread per bootstrap broker and its own few)
+    # and the sampler: tens, where one thread per address was five thousand.
+    assert threads.peak - before <= 50, threads.peak
+    assert len(status["agent"]["issues"][0]) < 1_000  # the issue names a few addresses, not all
