@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from backend.clock import utc_now_iso
 from backend.k2k import kubernetes, manifest
@@ -102,6 +103,14 @@ class Runtime:
     problem: str | None = None  # why the app cannot run (a spec reference gone, one cluster for both)
     waiting: str | None = None  # why its workers do not start yet
     check: ClusterCheck | None = None
+
+
+def open_worker_log(path: Path) -> BinaryIO:
+    """A worker's log for appending, private (0600) like the rest of the home: its lines name
+    hosts, topics and users. One that an older version left world-readable is made private too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def _last_line(log_file: Path) -> str:
@@ -235,7 +244,7 @@ class K2KController:
             return
         command = [*worker_command(), "--app", config.app, "--config", str(runtime.directory / "config.json"),
                    "--worker-id", slot.name.rsplit("-", 1)[1]]
-        with self._log(runtime, slot).open("ab") as out:
+        with open_worker_log(self._log(runtime, slot)) as out:
             slot.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             cwd=runtime.directory, preexec_fn=_stop_with_hq)
         slot.started_at = time.monotonic()

@@ -68,6 +68,7 @@ from confluent_kafka.admin import AdminClient
 from backend.clock import utc_now_iso
 from backend.replicator.config import WorkerConfig, control_topic
 from backend.replicator.topics import TopicProblem, ensure_control_topic, ensure_copies
+from backend.replicator.worker_log import client_log, configure
 
 log = logging.getLogger("streamhq.worker")
 
@@ -121,10 +122,14 @@ class Worker:
         self.failure: str | None = None
         self.abandoning = False
         self.stuck = False
+        self.client_errors = 0  # errors the Kafka clients reported (a refused connection is one)
 
+        # Every client logs through Python logging, where repeats are rate-limited (worker_log).
+        source = {**config.source, "logger": client_log, "error_cb": self._client_error}
+        target = {**config.target, "logger": client_log, "error_cb": self._client_error}
         overrides = config.consumer
         self.source = Consumer({
-            **config.source,
+            **source,
             "group.id": config.group,
             "group.instance.id": f"{config.group}-{worker_id}",
             "client.id": f"{config.group}-{worker_id}",
@@ -139,14 +144,14 @@ class Worker:
         })
         # The positions' home: a group on the target that no consumer ever joins.
         self.target_group = Consumer({
-            **config.target,
+            **target,
             "group.id": config.group,
             "isolation.level": "read_committed",
             "enable.auto.commit": False,
         })
-        self.source_admin = AdminClient(config.source)
-        self.target_admin = AdminClient(config.target)
-        self.status_producer = Producer({**config.target, "linger.ms": 0})
+        self.source_admin = AdminClient(source)
+        self.target_admin = AdminClient(target)
+        self.status_producer = Producer({**target, "linger.ms": 0})
         self.producer: Producer | None = (None if config.exactly_once
                                           else self._producer({"on_delivery": self._delivered}))
         self.transactional: dict[TP, Producer] = {}
@@ -159,6 +164,8 @@ class Worker:
     def _producer(self, extra: dict[str, Any]) -> Producer:
         return Producer({
             **self.config.target,
+            "logger": client_log,
+            "error_cb": self._client_error,
             "client.id": f"{self.config.group}-{self.worker_id}",
             "enable.idempotence": True,
             "acks": "all",
@@ -383,6 +390,18 @@ class Worker:
         self.positions[tp] = position
         self.source.seek(TopicPartition(tp[0], tp[1], position))
 
+    # the clients' own reports
+
+    def _client_error(self, err: KafkaError) -> None:
+        # librdkafka logs the same failure itself; counting it is all that is left to do.
+        self.client_errors += 1
+
+    def serve_clients(self) -> None:
+        """Passes on the log lines and errors of the clients that copying does not poll: a
+        client holds them until it is polled."""
+        for client in (self.source_admin, self.target_admin, self.target_group, *self.transactional.values()):
+            client.poll(0)
+
     # heartbeats
 
     def _note_error(self, message: str) -> None:
@@ -410,6 +429,9 @@ class Worker:
         except TopicProblem as exc:
             log.error("%s", exc)
             return EXIT_CONFIG
+        except KafkaException as exc:  # the target is unreachable: the controller retries, with backoff
+            log.error("the target cluster did not answer: %s", exc.args[0].str())
+            return EXIT_RETRY
         self.source.subscribe(subscription(self.config.topics), on_assign=self._on_assign,
                               on_revoke=self._on_revoke, on_lost=self._on_lost)
         code = 0
@@ -440,6 +462,7 @@ class Worker:
                     self.commit()
                     next_commit = now + interval
                 if now >= next_beat:
+                    self.serve_clients()
                     self.heartbeat("running")
                     next_beat = now + HEARTBEAT_SECONDS
             self.commit()
@@ -459,7 +482,7 @@ def _describe(partitions: list[TopicPartition]) -> str:
 
 def run_worker(config: WorkerConfig, worker_id: str) -> int:
     """Runs until SIGTERM/SIGINT (then commits what it copied and exits 0) or a failure."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {worker_id} %(levelname)s %(message)s")
+    configure(worker_id)
     worker = Worker(config, worker_id)
 
     def stop(*_: object) -> None:
