@@ -76,6 +76,7 @@ class MetricsCollector:
         self._apps: dict[str, tuple[AppRecord, WorkerConfig | None]] = {}
         self._clusters: dict[str, Cluster] = {}
         self._positions: dict[str, GroupPositions] = {}
+        self._positions_used: set[str] = set()  # read through in the current round
         self._heartbeats: dict[str, Heartbeats] = {}
         self._latest: dict[str, K2KMetrics] = {}
         self._samples: dict[str, tuple[float, dict[str, int], dict[str, int], int, int]] = {}
@@ -113,43 +114,72 @@ class MetricsCollector:
             beats = self._heartbeats.get(app)
             return dict(beats.latest) if beats else {}
 
+    @property
+    def open_clients(self) -> int:
+        """Kafka clients held between rounds: one per cluster, per app's control topic and per
+        target connection whose groups are read."""
+        return len(self._clusters) + len(self._heartbeats) + len(self._positions)
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             started = time.monotonic()
-            with self._lock:
-                apps = dict(self._apps)
-            for name, (record, config) in apps.items():
-                if config is None or self._stopping.is_set():
-                    continue
-                try:
-                    metrics = self._collect(record, config)
-                except KafkaException as exc:
-                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
-                                         error_message=f"cannot read the app's clusters: {exc.args[0].str()}")
-                except SpecProblem as exc:  # its target connection went away since the controller's round
-                    metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
-                                         error_message=exc.title)
-                except Exception as exc:  # a metrics round must never take HQ down
-                    log.exception("k2k metrics of %s", name)
-                    metrics = K2KMetrics(state="unknown", updated_at=utc_now_iso(), error_message=str(exc))
-                with self._lock:
-                    deleted = name not in self._apps  # while its metrics were read
-                if not deleted:
-                    self.record(name, metrics)
+            self.collect_round()
             self._stopping.wait(max(0.0, self.interval - (time.monotonic() - started)))
         for beats in self._heartbeats.values():
             beats.close()
         for positions in self._positions.values():
             positions.close()
 
+    def collect_round(self) -> None:
+        """Reads and publishes the metrics of every tracked app, once (on the metrics thread)."""
+        with self._lock:
+            apps = dict(self._apps)
+        self._forget_untracked(apps)
+        self._positions_used = set()
+        for name, (record, config) in apps.items():
+            if config is None or self._stopping.is_set():
+                continue
+            try:
+                metrics = self._collect(record, config)
+            except KafkaException as exc:
+                metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
+                                     error_message=f"cannot read the app's clusters: {exc.args[0].str()}")
+            except SpecProblem as exc:  # its target connection went away since the controller's round
+                metrics = K2KMetrics(state=record.status.get("state", "unknown"), updated_at=utc_now_iso(),
+                                     error_message=exc.title)
+            except Exception as exc:  # a metrics round must never take HQ down
+                log.exception("k2k metrics of %s", name)
+                metrics = K2KMetrics(state="unknown", updated_at=utc_now_iso(), error_message=str(exc))
+            with self._lock:
+                deleted = name not in self._apps  # while its metrics were read
+            if not deleted:
+                self.record(name, metrics)
+        for key in set(self._positions) - self._positions_used:  # no app read through it this round
+            self._positions.pop(key).close()
+
+    def _forget_untracked(self, apps: dict[str, tuple[AppRecord, WorkerConfig | None]]) -> None:
+        """Lets go of what was kept for apps that are gone and clusters no app reads any more:
+        each is a Kafka client with its threads and descriptors, and apps come and go."""
+        configs = [config for _, config in apps.values() if config is not None]
+        clusters = {_cluster_key(side) for config in configs for side in (config.source, config.target)}
+        with self._lock:
+            gone = [self._heartbeats.pop(name) for name in set(self._heartbeats) - set(apps)]
+        for name in set(self._samples) - set(apps):
+            del self._samples[name]
+        for key in set(self._clusters) - clusters:
+            del self._clusters[key]  # an admin client is destroyed with its last reference
+        for beats in gone:
+            beats.close()
+
     def _cluster(self, config: dict[str, Any]) -> Cluster:
-        key = json.dumps(config, sort_keys=True)
+        key = _cluster_key(config)
         if key not in self._clusters:
             self._clusters[key] = Cluster(config)
         return self._clusters[key]
 
     def _group_positions(self, connection: KafkaConnectionSpec) -> GroupPositions:
         key = connection.model_dump_json()
+        self._positions_used.add(key)
         if key not in self._positions:
             self._positions[key] = GroupPositions(connection)
         return self._positions[key]
@@ -223,6 +253,10 @@ class MetricsCollector:
         if beats is None:
             beats = self._heartbeats[config.app] = Heartbeats(config)
         return beats
+
+
+def _cluster_key(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True)
 
 
 def summarize(metrics: K2KMetrics) -> MetricsSummary:
