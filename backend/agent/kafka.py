@@ -163,9 +163,21 @@ class ClusterSnapshot:
 
 
 def admin_client(spec: KafkaConnectionSpec, timeout_ms: int) -> KafkaAdminClient:
+    """A kafka-python admin client, bootstrapped, or closed again when it cannot bootstrap:
+    kafka-python 3.0 starts its I/O thread (with its selector and sockets) before the bootstrap
+    and leaves it running when the bootstrap fails, since the caller never gets a client to
+    close: a thread and three descriptors per failed probe of an unreachable cluster, for ever."""
     from kafka import KafkaAdminClient
 
-    return KafkaAdminClient(**admin_config(spec, timeout_ms))
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)  # held before __init__ can fail
+    try:
+        admin.__init__(**admin_config(spec, timeout_ms))
+    except BaseException:
+        if hasattr(admin, "_net"):  # it got as far as starting the I/O thread
+            admin._closed = False  # close() skips a client it believes it never finished opening
+            admin.close()
+        raise
+    return admin
 
 
 def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:

@@ -127,6 +127,7 @@ class AgentSupervisor:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="streamhq-agents", daemon=True)
+        self.probes_started = 0  # in all, over the supervisor's life
 
     def start(self) -> None:
         self._thread.start()
@@ -243,6 +244,7 @@ class AgentSupervisor:
             if watch.running is None and watch.due <= now:
                 watch.started = now
                 watch.running = self._pool.submit(watch.probe)
+                self.probes_started += 1
         running = [w.running for w in self._watches.values() if w.running is not None]
         wait(running, timeout=self.timeout + 1)
         now = time.monotonic()

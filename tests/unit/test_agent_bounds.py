@@ -4,6 +4,7 @@ database from before the models bounded the list holds it, costs what one with t
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,3 +89,28 @@ def test_an_agent_round_over_a_stored_connection_of_5000_addresses_starts_a_boun
     # and the sampler: tens, where one thread per address was five thousand.
     assert threads.peak - before <= 50, threads.peak
     assert len(status["agent"]["issues"][0]) < 1_000  # the issue names a few addresses, not all
+
+
+def test_probes_of_an_unreachable_cluster_leave_no_threads_or_descriptors_behind(store):
+    store.create_environment(EnvironmentRecord(id="id-down", name="down", display_name="down", tier="development",
+                                               metadata={}, created_at="2025-01-01T00:00:00.000Z"), "hash")
+    store.put_resource(ResourceRecord("down", "kafka-connection", "main",
+                                      {"override_broker_addresses": ["127.0.0.1:20000"], "auth": {"plaintext": {}}}))
+    # A tiny interval: the backoff after each failure has passed by the next round.
+    agents = AgentSupervisor(store, interval=0.001, timeout=1.0)
+    process = psutil.Process()
+    try:
+        while agents.probes_started < 2:  # the first probe's clients are started and gone
+            agents.tick()
+        gc.collect()  # a closed kafka-python client's sockets wait in reference cycles until then
+        before = (process.num_threads(), process.num_fds())
+        while agents.probes_started < 8:
+            agents.tick()
+        gc.collect()
+        after = (process.num_threads(), process.num_fds())
+    finally:
+        agents.stop()
+
+    assert store.get_environment("down").status["agent_connected"] is False
+    # Each failed probe used to leave kafka-python's I/O thread and three descriptors running.
+    assert after[0] - before[0] <= 1 and after[1] - before[1] <= 3, (before, after)
