@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/console_k2k.py
 	$(BIN)/python bench/agent.py
 	$(BIN)/python bench/replicate.py
+	$(BIN)/python bench/soak.py
 
 sandbox-down: install
 	$(BIN)/streamhq sandbox down --home .streamhq

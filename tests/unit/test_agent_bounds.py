@@ -104,7 +104,7 @@ def test_probes_of_an_unreachable_cluster_leave_no_threads_or_descriptors_behind
             agents.tick()
         gc.collect()  # a closed kafka-python client's sockets wait in reference cycles until then
         before = (process.num_threads(), process.num_fds())
-        while agents.probes_started < 8:
+        while agents.probes_started < 6:
             agents.tick()
         gc.collect()
         after = (process.num_threads(), process.num_fds())
