@@ -214,6 +214,10 @@ def report(samples: list[Sample], load: Load, args: argparse.Namespace, loadavg:
         print(f"         {operation:<15} {status}  {n}")
     print(f"growth:  RSS {last.rss_mib - first.rss_mib:+.1f} MiB, fds {last.fds - first.fds:+d},"
           f" threads {last.threads - first.threads:+d} (start -> end)")
+    if len(samples) > 2:  # the first sample has the pools and caches warm: what grows after it is the leak
+        warm = samples[1]
+        print(f"         RSS {last.rss_mib - warm.rss_mib:+.1f} MiB, fds {last.fds - warm.fds:+d},"
+              f" threads {last.threads - warm.threads:+d} (first sample at {warm.at:.0f} s -> end)")
 
 
 def main() -> None:
