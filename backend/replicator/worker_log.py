@@ -32,7 +32,9 @@ def kind_of(record: logging.LogRecord) -> tuple[str, int, str]:
 
 class RepeatFilter(logging.Filter):
     """Passes a line's first occurrence, then holds back repeats of its kind: the first one
-    after `window` seconds passes with a count of those held back, and a new window starts."""
+    after `window` seconds passes with a count of those held back, and a new window starts.
+    The worker's own informational lines (partitions assigned and revoked) always pass: they
+    come with rebalances, not with an outage, and each one's numbers matter."""
 
     def __init__(self, window: float = REPEAT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -43,6 +45,8 @@ class RepeatFilter(logging.Filter):
         self.held_back = 0  # repeats not written, in all: a probe for tests and benchmarks
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING and not record.name.startswith(client_log.name):
+            return True
         kind, now = kind_of(record), self._clock()
         with self._lock:
             window = self._windows.get(kind)

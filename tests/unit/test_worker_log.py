@@ -63,6 +63,14 @@ def test_different_lines_and_levels_are_kinds_of_their_own():
     assert repeats.held_back == 0
 
 
+def test_the_workers_own_informational_lines_always_pass():
+    repeats = RepeatFilter(clock=Clock())
+    assigned = [logging.LogRecord("streamhq.worker", logging.INFO, __file__, 1, "assigned orders[0]@%d", (n,), None)
+                for n in range(3)]
+
+    assert [repeats.filter(line) for line in assigned] == [True, True, True]
+
+
 def test_worker_logs_are_private_even_one_an_older_version_left_readable(tmp_path):
     new, old = tmp_path / "new.log", tmp_path / "old.log"
     old.write_bytes(b"from before\n")
