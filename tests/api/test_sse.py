@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import time
-from collections.abc import Callable
 from contextlib import closing
 from itertools import pairwise
 
@@ -13,6 +11,7 @@ from backend.settings import Settings
 from backend.store.changes import Change
 from tests.api.hq import ADMIN_TOKEN, running_hq
 from tests.api.sse_reader import READ_TIMEOUT, live, live_and_ready
+from tests.waiting import until
 
 SASL_PLAIN = {"sasl_plain": {"username": "svc", "password": "plain-secret"}}
 
@@ -23,13 +22,6 @@ def public(environment: dict) -> dict:
 
 def names_and_keys(frames) -> list[tuple[str, str]]:
     return [(f.event, f.data["name"]) for f in frames]
-
-
-def until(condition: Callable[[], bool], timeout: float = READ_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.01)
 
 
 def assert_increasing(ids: list[int]) -> None:
@@ -225,7 +217,7 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_its_stream_ends_with_res
     with running_hq(settings) as small, small.client() as client, live_and_ready(client) as (reading, _):
         feed = small.feed
         with closing(stalled_subscriber(small.url)) as sock:
-            until(lambda: feed.subscriber_count == 2)
+            until(lambda: feed.subscriber_count == 2, READ_TIMEOUT, "both clients to subscribe", every=0.01)
             published = 0
             # In steps smaller than a queue, each read by a client that keeps up: only the one
             # that stopped reading falls behind, once the socket between it and the server is full.

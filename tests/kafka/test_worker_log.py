@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -14,18 +12,12 @@ from backend.replicator.config import WorkerConfig, consumer_group
 from backend.replicator.worker import Worker
 from backend.replicator.worker_log import RepeatFilter, client_log
 from tests.kafka.replication import unique
+from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
 
 UNREACHABLE = "127.0.0.1:20001"  # nothing listens there: every connection is refused at once
 REFUSALS = 200  # about ten seconds of a client retrying
-
-
-def until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.05)
 
 
 def test_a_worker_facing_an_unreachable_source_logs_each_kind_of_failure_once(target, tmp_path):
@@ -41,9 +33,9 @@ def test_a_worker_facing_an_unreachable_source_logs_each_kind_of_failure_once(ta
     running = threading.Thread(target=worker.run)
     running.start()
     try:
-        until(lambda: "Connection refused" in log_file.read_text(), "the first refusal is logged")
+        until(lambda: "Connection refused" in log_file.read_text(), 120, "the first refusal in the log")
         first = worker.client_errors
-        until(lambda: worker.client_errors >= first + REFUSALS, f"{REFUSALS} more refusals")
+        until(lambda: worker.client_errors >= first + REFUSALS, 120, f"{REFUSALS} more refusals")
     finally:
         worker.stopping.set()
         running.join()

@@ -8,8 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -18,6 +17,7 @@ import pytest
 from backend.feed import ChangeFeed, Event
 from backend.store import EnvironmentRecord, SQLiteStore
 from backend.store import sqlite as sqlite_store
+from tests.waiting import until
 
 
 def environment(name: str, **fields) -> EnvironmentRecord:
@@ -181,13 +181,6 @@ def test_kill_9_mid_writes_loses_no_committed_row_and_leaves_a_sound_database(db
         reopened.close()
 
 
-def until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.01)
-
-
 def test_reads_on_many_short_lived_threads_leave_no_descriptors_behind(store):
     """Servers recycle their worker threads: each one that read once must not keep a file open."""
     process = psutil.Process()
@@ -216,7 +209,7 @@ def test_a_read_waits_for_a_free_connection_when_every_one_is_lent(db_path):
         with store.readers.connection():  # the only connection, lent out
             reader = threading.Thread(target=lambda: results.append([e.name for e in store.list_environments()]))
             reader.start()
-            until(lambda: store.readers.waiting == 1)
+            until(lambda: store.readers.waiting == 1, 10, "the read to wait for the lent connection", every=0.01)
             assert results == []
         reader.join()
 
