@@ -108,7 +108,11 @@ class ChangeFeed:
         # Newest id of a state change no longer in the buffer: a client behind it must resync.
         self._forgotten = self._last_id
         self._newest: dict[tuple[str, tuple[str, ...]], Event] = {}  # superseding changes, per key
-        self._deleted: set[tuple[str, tuple[str, ...]]] = set()  # keys whose measurements are dropped
+        # Keys whose late measurements are dropped, the newest deletions first to stay (a dict
+        # keeps insertion order). A late measurement comes from a round that began before the
+        # delete, seconds earlier; remembering every deletion ever made grew without bound.
+        self._deleted: dict[tuple[str, tuple[str, ...]], None] = {}
+        self._deletions_remembered = replay_events
         self._subscribers: set[Subscription] = set()
         self._observers: list[Callable[[Change], None]] = []
 
@@ -126,6 +130,10 @@ class ChangeFeed:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def remembered_deletions(self) -> int:
+        return len(self._deleted)
+
     def publish(self, change: Change) -> Event | None:
         """Numbers the change and hands it to every subscriber; None when it was dropped: a
         measurement of something already deleted (a metrics round may finish after the delete)."""
@@ -142,9 +150,12 @@ class ChangeFeed:
             else:
                 if change.verb == DELETED:
                     self._newest.pop(key, None)
-                    self._deleted.add(key)
+                    self._deleted.pop(key, None)
+                    self._deleted[key] = None
+                    if len(self._deleted) > self._deletions_remembered:
+                        del self._deleted[next(iter(self._deleted))]
                 elif change.verb == CREATED:
-                    self._deleted.discard(key)
+                    self._deleted.pop(key, None)
                 if len(self._buffer) == self._buffer.maxlen:
                     self._forgotten = self._buffer[0].id
                 self._buffer.append(event)

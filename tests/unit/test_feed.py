@@ -297,3 +297,12 @@ async def test_a_dropped_subscriber_is_dropped_only_once_however_much_more_is_pu
 
     assert stalled.dropped_at == dropped_at
     assert stalled.queue.qsize() == 1
+
+
+async def test_the_feed_remembers_a_bounded_number_of_deletions_the_newest_first():
+    feed = ChangeFeed(replay_events=100)
+    for n in range(10_000):  # distinct names, as environments created and deleted all day have
+        feed.publish(Change("k2k", "deleted", (f"app-{n}",), None))
+
+    assert feed.remembered_deletions == 100
+    assert feed.publish(measurement("app-9999", 1)) is None  # the newest deletions still count
