@@ -104,9 +104,11 @@ class KafkaWatch:
             if self.admin is None:
                 self.admin = admin_client(self.spec, self.timeout_ms)
             return read_cluster(self.admin)
-        except Exception as exc:
+        except Exception:
             self.close()
-            raise ConnectionError(diagnose(self.spec, self.timeout_ms / 1000)) from exc
+        # Diagnosed once the failure is handled, not while it is: a librdkafka client started
+        # while kafka-python's exception was alive left a socket open for good, one per probe.
+        raise ConnectionError(diagnose(self.spec, self.timeout_ms / 1000))
 
     def close(self) -> None:
         admin, self.admin = self.admin, None
