@@ -88,6 +88,9 @@ from backend.replicator.topics import TopicProblem, ensure_control_topic, ensure
 log = logging.getLogger("streamhq.worker")
 
 BATCH = 10_000
+# While a partition is copied a record per batch (a round trip each), fewer at a time, so that
+# commits and heartbeats keep their pace.
+ONE_BY_ONE_BATCH = 200
 EOS_COMMIT_SECONDS = 0.25
 ALO_COMMIT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 2.0
@@ -470,7 +473,7 @@ class Worker:
         next_commit = next_beat = time.monotonic()
         try:
             while not self.stopping.is_set():
-                messages = self.source.consume(BATCH, 0.1)
+                messages = self.source.consume(ONE_BY_ONE_BATCH if self.one_by_one else BATCH, 0.1)
                 if messages:
                     self.copy(messages)
                 now = time.monotonic()
