@@ -302,7 +302,11 @@ class Worker:
 
     def _deliver_alone(self, producer: Producer, tp: TP, offset: int) -> None:
         """The record just produced goes to the target in a batch of its own (see the known traps)."""
-        producer.flush(TIMEOUT)
+        if producer.flush(TIMEOUT) > 0:
+            # Waiting as long for each record of the stretch would stall the loop for hours: the
+            # partition's copy fails instead (exactly-once aborts it, at-least-once restarts).
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, f"the target took no copy in {TIMEOUT:.0f}s "
+                                            f"while {tp[0]}[{tp[1]}] was copied a record per batch"))
         if offset + 1 >= self.one_by_one[tp]:
             del self.one_by_one[tp]
 
@@ -312,7 +316,7 @@ class Worker:
         the delivery that failed (and aborts), which the rewind needs to know. A transaction that had
         not failed (a local refusal) commits what it holds."""
         if tp in self.open:
-            self._commit_transaction(tp)
+            self._commit_transactions([tp])  # a commit can hang too (librdkafka#5511)
         self._rewind(tp)
 
     def _produce(self, producer: Producer, tp: TP, message: Message, timestamp: int) -> None:
@@ -328,7 +332,7 @@ class Worker:
 
     def commit(self) -> None:
         if self.config.exactly_once:
-            self._commit_transactions()
+            self._commit_transactions(sorted(self.open))
         else:
             self._commit_positions()
 
@@ -355,11 +359,9 @@ class Worker:
                     continue
                 self.committed[(position.topic, position.partition)] = position.offset
 
-    def _commit_transactions(self) -> None:
-        open_now = sorted(self.open)
-        if not open_now:
-            return
-        commits = [self.pool.submit(self._commit_one, tp) for tp in open_now]
+    def _commit_transactions(self, tps: list[TP]) -> None:
+        """Commits (or, where they failed, aborts) the open transactions of `tps`, side by side."""
+        commits = [self.pool.submit(self._commit_one, tp) for tp in tps]
         pending = set(commits)
         while pending:
             _, pending = wait(pending, timeout=1.0)
