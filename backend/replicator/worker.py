@@ -36,6 +36,22 @@ a transaction is committed every quarter second, far inside `transaction.timeout
 since nothing is committed on the source, lag is computed by HQ from the positions stored
 on the target against the source's log-end offsets.
 
+Batches the target finds too large. librdkafka packs the records of one partition into one
+record batch of up to `batch.size` (1 MB here, for throughput), and a broker refuses a batch
+larger than the topic's `max.message.bytes` as a whole (MSG_SIZE_TOO_LARGE); unlike the Java
+producer, librdkafka does not split it. So on a target topic with a smaller limit, records
+small enough each are refused whenever a backlog batches them, and a plain re-copy batches
+them again. When a delivery fails with MSG_SIZE_TOO_LARGE, the partition is copied again from
+its last commit a record per batch (a flush after each) up to where copying had got, and in
+batches again after that; only a record larger than the limit by itself stays refused (and
+retried). Exactly-once learns the cause from ending the failed transaction, since a produce
+into it only says `_STATE`. Sizing batches from each target topic's `max.message.bytes` up
+front was rejected: a limit can be lowered (or raised) while the worker runs, the topic's
+limit and the broker's default both count, batch overhead has to be guessed, and the one
+at-least-once producer would copy every topic at the smallest topic's batch size. Reacting
+to the refusal follows whatever the limit is now, and costs nothing where nothing is refused;
+its price is one round trip per record over the refused stretch.
+
 A worker reports a heartbeat (state, partitions, counters, last error) every few seconds
 to the app's compacted control topic on the target, where HQ reads it whether the worker
 runs locally or in Kubernetes."""
@@ -73,6 +89,9 @@ from backend.replicator.worker_log import client_log, configure
 log = logging.getLogger("streamhq.worker")
 
 BATCH = 10_000
+# While a partition is copied a record per batch (a round trip each), fewer at a time, so that
+# commits and heartbeats keep their pace.
+ONE_BY_ONE_BATCH = 200
 EOS_COMMIT_SECONDS = 0.25
 ALO_COMMIT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 2.0
@@ -118,6 +137,7 @@ class Worker:
         self.positions: dict[TP, int] = {}  # next offset to copy, as far as produced
         self.committed: dict[TP, int] = {}  # as committed on the target
         self.undelivered: dict[TP, KafkaError] = {}  # at-least-once: partitions to copy again
+        self.one_by_one: dict[TP, int] = {}  # copied a record per batch up to this offset (a refused batch)
         self.ensured_topics: set[str] = set()
         self.failure: str | None = None
         self.abandoning = False
@@ -239,6 +259,7 @@ class Worker:
         for tp in tps:
             self.positions.pop(tp, None)
             self.committed.pop(tp, None)
+            self.one_by_one.pop(tp, None)
             producer = self.transactional.pop(tp, None)
             if producer is not None:
                 producer.flush(0)
@@ -247,7 +268,7 @@ class Worker:
 
     def copy(self, messages: list[Message]) -> None:
         keep = self.config.keep_timestamps
-        failed: set[TP] = set()  # exactly-once: transactions to abort and copy again
+        failed: set[TP] = set()  # exactly-once: transactions to settle and copy again
         for message in messages:
             err = message.error()
             if err is not None:
@@ -267,12 +288,14 @@ class Worker:
                     producer.begin_transaction()
                     self.open.add(tp)
                 self._produce(producer, tp, message, message.timestamp()[1] if keep else 0)
+                if tp in self.one_by_one:
+                    self._deliver_alone(producer, tp, message.offset())
             except KafkaException as exc:
-                # A delivery in this transaction failed (the target refused a record, a timeout):
-                # its producer takes nothing more until the transaction is aborted.
+                # Most often a delivery in this transaction failed (the target refused a record, a
+                # timeout): its producer takes nothing more until the transaction is aborted.
                 if self.producer is not None or exc.args[0].fatal():
                     raise
-                self._note_error(f"transaction on {tp[0]}[{tp[1]}] aborted: {exc.args[0].str()}")
+                self._note_error(f"copy to {tp[0]}[{tp[1]}] refused: {exc.args[0].str()}")
                 failed.add(tp)
                 continue
             value = message.value()
@@ -280,9 +303,28 @@ class Worker:
             self.counters.records += 1
             self.counters.bytes += len(value) if value else 0
         for tp in failed:
-            self._abort(tp, rewind=True)
+            self._settle(tp)
         if self.producer is not None:
             self.producer.poll(0)
+
+    def _deliver_alone(self, producer: Producer, tp: TP, offset: int) -> None:
+        """The record just produced goes to the target in a batch of its own (see the known traps)."""
+        if producer.flush(TIMEOUT) > 0:
+            # Waiting as long for each record of the stretch would stall the loop for hours: the
+            # partition's copy fails instead (exactly-once aborts it, at-least-once restarts).
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, f"the target took no copy in {TIMEOUT:.0f}s "
+                                            f"while {tp[0]}[{tp[1]}] was copied a record per batch"))
+        if offset + 1 >= self.one_by_one[tp]:
+            del self.one_by_one[tp]
+
+    def _settle(self, tp: TP) -> None:
+        """Ends the transaction of a partition whose copy was refused, and copies it again from its
+        last commit. A produce into a failed transaction only says `_STATE`: ending it is what reports
+        the delivery that failed (and aborts), which the rewind needs to know. A transaction that had
+        not failed (a local refusal) commits what it holds."""
+        if tp in self.open:
+            self._commit_transactions([tp])  # a commit can hang too (librdkafka#5511)
+        self._rewind(tp)
 
     def _produce(self, producer: Producer, tp: TP, message: Message, timestamp: int) -> None:
         while True:
@@ -297,7 +339,7 @@ class Worker:
 
     def commit(self) -> None:
         if self.config.exactly_once:
-            self._commit_transactions()
+            self._commit_transactions(sorted(self.open))
         else:
             self._commit_positions()
 
@@ -312,7 +354,7 @@ class Worker:
             if tp in self.positions:  # not since released
                 self._note_error(f"target: {tp[0]}[{tp[1]}] not delivered, copying again from its last "
                                  f"commit: {err.str()}")
-                self._rewind(tp)
+                self._rewind(tp, cause=err)
         moved = [TopicPartition(t, p, o) for (t, p), o in self.positions.items() if self.committed.get((t, p)) != o]
         if moved:
             # A commit that fails for some partitions only says so per partition: those are
@@ -324,11 +366,9 @@ class Worker:
                     continue
                 self.committed[(position.topic, position.partition)] = position.offset
 
-    def _commit_transactions(self) -> None:
-        open_now = sorted(self.open)
-        if not open_now:
-            return
-        commits = [self.pool.submit(self._commit_one, tp) for tp in open_now]
+    def _commit_transactions(self, tps: list[TP]) -> None:
+        """Commits (or, where they failed, aborts) the open transactions of `tps`, side by side."""
+        commits = [self.pool.submit(self._commit_one, tp) for tp in tps]
         pending = set(commits)
         while pending:
             _, pending = wait(pending, timeout=1.0)
@@ -364,7 +404,7 @@ class Worker:
             err: KafkaError = exc.args[0]
             if err.txn_requires_abort():
                 self._note_error(f"transaction on {tp[0]}[{tp[1]}] aborted: {err.str()}")
-                self._abort(tp, rewind=True)
+                self._abort(tp, rewind=True, cause=err)
                 return
             if err.code() == KafkaError._FENCED or err.fatal():
                 raise Fenced(f"{tp[0]}[{tp[1]}]: {err.str()}") from None
@@ -372,7 +412,7 @@ class Worker:
         self.open.discard(tp)
         self.committed[tp] = position
 
-    def _abort(self, tp: TP, rewind: bool) -> None:
+    def _abort(self, tp: TP, rewind: bool, cause: KafkaError | None = None) -> None:
         if tp in self.open:
             self.open.discard(tp)
             try:
@@ -382,10 +422,13 @@ class Worker:
                     raise Fenced(f"{tp[0]}[{tp[1]}]: {exc.args[0].str()}") from None
                 raise
         if rewind:
-            self._rewind(tp)
+            self._rewind(tp, cause)
 
-    def _rewind(self, tp: TP) -> None:
-        """Copying of the partition starts over from its last committed position."""
+    def _rewind(self, tp: TP, cause: KafkaError | None = None) -> None:
+        """Copying of the partition starts over from its last committed position; after a batch the
+        target found too large, a record per batch up to where copying had got."""
+        if cause is not None and cause.code() == KafkaError.MSG_SIZE_TOO_LARGE and tp in self.positions:
+            self.one_by_one[tp] = max(self.positions[tp], self.one_by_one.get(tp, 0))
         position = self.committed.get(tp, OFFSET_BEGINNING)
         self.positions[tp] = position
         self.source.seek(TopicPartition(tp[0], tp[1], position))
@@ -454,7 +497,7 @@ class Worker:
         next_commit = next_beat = time.monotonic()
         try:
             while not self.stopping.is_set():
-                messages = self.source.consume(BATCH, 0.1)
+                messages = self.source.consume(ONE_BY_ONE_BATCH if self.one_by_one else BATCH, 0.1)
                 if messages:
                     self.copy(messages)
                 now = time.monotonic()

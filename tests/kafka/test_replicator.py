@@ -332,6 +332,35 @@ def test_a_record_the_target_refuses_is_retried_never_skipped_and_the_worker_sta
     reader.close()
 
 
+@pytest.mark.parametrize("exactly_once", [True, False], ids=["exactly-once", "at-least-once"])
+def test_small_records_a_backlog_batches_beyond_the_target_topics_limit_are_all_copied(
+        source, target, tmp_path, exactly_once):
+    """A backlog already on the source when the worker starts: librdkafka packs each partition's
+    small records into batches far larger than the target topic's max.message.bytes, and the
+    broker refuses such a batch whole. Every record fits the limit by itself, so every one is
+    copied (exactly once with exactly-once), by the worker that met the refusal."""
+    per_partition = 2_000  # some 40 bytes each: a batch of them is some 80 KB against a 2 KB limit
+    topic = new_topic(source, partitions=2)
+    create_topic_with(target, topic, partitions=2, configs={"max.message.bytes": "2048"})
+    produce_sequences(source, topic, per_partition, partitions=2)
+    workers = Workers(worker_config(source, target, [topic], exactly_once=exactly_once), tmp_path)
+    reader = TargetReader(target, topic, partitions=2)
+    try:
+        process = workers.start("0")
+        reader.wait_until(lambda: all(set(reader.values[p]) == set(range(per_partition)) for p in range(2)),
+                          180, "every record copied", workers)
+        assert process.poll() is None, f"the worker exited\n{workers.logs()}"
+    finally:
+        workers.stop_all()
+    assert "Message size too large" in workers.logs(), "the target never refused a batch: nothing was tested"
+    reader.read_to_end()
+    if exactly_once:
+        assert_exactly_once(reader, per_partition)
+    else:
+        assert_nothing_missing(reader, per_partition)
+    reader.close()
+
+
 def create_topic_with(cluster: dict, topic: str, partitions: int, configs: dict[str, str]) -> None:
     admin = AdminClient({"bootstrap.servers": cluster["bootstrap"]})
     admin.create_topics([NewTopic(topic, partitions, 1, config=configs)])[topic].result(30)
