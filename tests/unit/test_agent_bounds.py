@@ -16,6 +16,7 @@ from backend.agent.bounds import first_distinct
 from backend.agent.kafka import BOOTSTRAP_ADDRESSES, admin_config, librdkafka_config, stored_kafka_spec
 from backend.agent.supervisor import AgentSupervisor
 from backend.store import EnvironmentRecord, ResourceRecord, SQLiteStore
+from tests.waiting import until
 
 # Loopback ports nothing listens on: each refuses at once, so a probe fails fast and in earnest.
 CLOSED_PORTS = range(20_000, 25_000)
@@ -91,26 +92,39 @@ def test_an_agent_round_over_a_stored_connection_of_5000_addresses_starts_a_boun
     assert len(status["agent"]["issues"][0]) < 1_000  # the issue names a few addresses, not all
 
 
+def threads_beside_the_agent_pool(process: psutil.Process) -> int:
+    """The process's threads, less the agent's own pool, which starts its threads lazily (up to
+    its size) whenever probes overlap: that is growth by design, not a leak."""
+    pool = sum(1 for thread in threading.enumerate() if thread.name.startswith("streamhq-agent_"))
+    return process.num_threads() - pool
+
+
 def test_probes_of_an_unreachable_cluster_leave_no_threads_or_descriptors_behind(store):
     store.create_environment(EnvironmentRecord(id="id-down", name="down", display_name="down", tier="development",
                                                metadata={}, created_at="2025-01-01T00:00:00.000Z"), "hash")
     store.put_resource(ResourceRecord("down", "kafka-connection", "main",
                                       {"override_broker_addresses": ["127.0.0.1:20000"], "auth": {"plaintext": {}}}))
-    # A tiny interval: the backoff after each failure has passed by the next round.
-    agents = AgentSupervisor(store, interval=0.001, timeout=1.0)
     process = psutil.Process()
-    try:
-        while agents.probes_started < 2:  # the first probe's clients are started and gone
-            agents.tick()
-        gc.collect()  # a closed kafka-python client's sockets wait in reference cycles until then
-        before = (process.num_threads(), process.num_fds())
-        while agents.probes_started < 6:
-            agents.tick()
-        gc.collect()
-        after = (process.num_threads(), process.num_fds())
-    finally:
-        agents.stop()
 
+    def probe(times: int) -> None:
+        # A tiny interval: the backoff after each failure has passed by the next round.
+        agents = AgentSupervisor(store, interval=0.001, timeout=1.0)
+        try:
+            while agents.probes_started < times:
+                agents.tick()
+        finally:
+            agents.stop()
+        gc.collect()  # a closed kafka-python client's sockets wait in reference cycles until then
+
+    def in_use() -> tuple[int, int]:
+        return threads_beside_the_agent_pool(process), process.num_fds()
+
+    probe(2)  # whatever a first probe starts once (imports, librdkafka's globals) is started now
+    before = until(lambda: in_use(), 1, "a reading")
+    probe(6)
+    # Each failed probe used to leave kafka-python's I/O thread and three descriptors running:
+    # six probes left six threads for good. A client still closing when the agent stopped is not a
+    # leak, so the count is given time to come back.
+    until(lambda: in_use()[0] - before[0] <= 1 and in_use()[1] - before[1] <= 3, 30,
+          lambda: f"threads and descriptors {before} -> {in_use()}")
     assert store.get_environment("down").status["agent_connected"] is False
-    # Each failed probe used to leave kafka-python's I/O thread and three descriptors running.
-    assert after[0] - before[0] <= 1 and after[1] - before[1] <= 3, (before, after)
