@@ -16,7 +16,7 @@ MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 64
 # A thread cannot be stopped, so this budget only bounds how long a request waits; the size
 # limit and the refusal of aliases are what keep the thread's own work short.
-PARSE_SECONDS = 2.0
+PARSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
