@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from backend.bodies.policy import MAX_DEPTH, BodyRefused
@@ -53,6 +54,12 @@ def test_json_refuses_naming_the_field(text, expected):
     assert refusal(parse_json, text) == expected
 
 
+@pytest.mark.parametrize("text", ["a: yes\nb: 0x1f\nc: 1_000\nd: ~\ne: !!str 12\nf: '1'\n", "- [1, {b: c}]\n- d\n",
+                                  "a: |\n  multi\n  line\n", ""])
+def test_yaml_reads_scalars_as_safe_load_does(text):
+    assert parse_yaml(text.encode()) == yaml.safe_load(text)
+
+
 def test_yaml_reads_an_ordinary_document_with_json_types():
     text = "a: [1, 2.5, true, null, x]\nb:\n  c: é\n  when: 2026-11-23T07:00:00Z\n  day: 2026-11-23\n"
 
@@ -75,6 +82,8 @@ YAML_REFUSALS = {
     "huge hex integer": ("n: 0x" + "f" * 5000 + "\n", ("n", "number_too_long")),
     "infinity": ("n: .inf\n", ("n", "invalid_number")),
     "a list as a key": ("? [a, b]\n: x\n", ("body", "malformed_yaml")),
+    "inline merge key": ("a:\n  <<: {x: 1}\n", ("body", "yaml_alias_not_allowed")),
+    "two documents": ("a: 1\n---\nb: 2\n", ("body", "malformed_yaml")),
     "malformed": ("a: [unclosed\n", ("body", "malformed_yaml")),
 }
 
