@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.bodies.policy import BodyRefused
+from backend.bodies.policy import BodyPolicy, BodyRefused
 from backend.models import ErrorBody, InvalidField, invalid_fields_from
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,13 @@ class AgentNotConnected(HQError):
 
 
 _BODY_ERROR_TYPES = {413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def body_policy(max_bytes: int, media_types: tuple[str, ...]) -> BodyPolicy:
+    """How routes of this family take bodies: a body of another media type is a 400 (clients
+    switched on that before there was a policy), and refusals are described by ErrorBody."""
+    return BodyPolicy(max_bytes, media_types, unsupported_media_status=400,
+                      error_schema={"$ref": "#/components/schemas/ErrorBody"})
 
 
 def _render(error: HQError, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -109,8 +109,14 @@ class Document:
         among the document's components."""
         schema = (self.schema.model_json_schema(ref_template=_SCHEMA_REF) if isinstance(self.schema, type)
                   else self.schema)
+        refusals = {413: "The body is larger than the limit."}
+        if self.policy.unsupported_media_status != 400:
+            refusals[self.policy.unsupported_media_status] = "The body is not of a media type taken."
+        error = {"application/json": {"schema": self.policy.error_schema}}
         return {"requestBody": {"required": True,
-                                "content": {kind: {"schema": schema} for kind in self.policy.media_types}}}
+                                "content": {kind: {"schema": schema} for kind in self.policy.media_types}},
+                "responses": {str(status): {"description": text, "content": error}
+                              for status, text in refusals.items()}}
 
 
 class Validated(Document):

@@ -5,7 +5,8 @@ the parsing bounds below hold for all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 YAML_MEDIA_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -25,6 +26,8 @@ class BodyPolicy:
     media_types: tuple[str, ...]
     # 415 is HTTP's word for it; a family whose clients already switch on a 400 keeps that.
     unsupported_media_status: int = 415
+    # The family's error body in the OpenAPI, for the refusals only a body brings (413, 415).
+    error_schema: dict[str, Any] = field(default_factory=dict)
 
 
 class BodyRefused(Exception):

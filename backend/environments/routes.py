@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from backend.bodies.dependencies import Validated
-from backend.bodies.policy import JSON_MEDIA_TYPES, BodyPolicy
+from backend.bodies.policy import JSON_MEDIA_TYPES
 from backend.deps import EnvironmentsDep, RenderedDep, require_principal
 from backend.environments.models import (
     Environment,
@@ -19,7 +19,7 @@ from backend.environments.models import (
 )
 from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.environments.service import to_environment, to_public
-from backend.errors import NotFound
+from backend.errors import NotFound, body_policy
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.rendered import RenderedCache, json_response
@@ -27,9 +27,8 @@ from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import ENVIRONMENT_KIND
 
 FEED_KINDS = {ENVIRONMENT_KIND, *RESOURCE_KINDS}
-# An environment or a resource is a few KiB (a TLS connection's three PEMs the most); clients
-# already switch on a 400 for a body that is not JSON.
-BODIES = BodyPolicy(max_bytes=256 * 1024, media_types=JSON_MEDIA_TYPES, unsupported_media_status=400)
+# An environment or a resource is a few KiB (a TLS connection's three PEMs the most).
+BODIES = body_policy(max_bytes=256 * 1024, media_types=JSON_MEDIA_TYPES)
 CREATE_BODY = Validated(BODIES, EnvironmentCreate)
 PATCH_BODY = Validated(BODIES, EnvironmentPatch)
 

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from backend.bodies.dependencies import Document, Validated
-from backend.bodies.policy import JSON_MEDIA_TYPES, YAML_MEDIA_TYPES, BodyPolicy
+from backend.bodies.policy import JSON_MEDIA_TYPES, YAML_MEDIA_TYPES
 from backend.deps import K2KDep, require_principal
+from backend.errors import body_policy
 from backend.feed import Event
 from backend.k2k.metrics import summarize
 from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
@@ -29,8 +30,7 @@ live_router = APIRouter(prefix="/api/v1/apps/k2k", tags=["k2k"], dependencies=[D
                         responses=_errors)
 
 # An app is a few KiB; 1,000 topics of 249 characters (the model's bounds) are a quarter of this.
-BODIES = BodyPolicy(max_bytes=1024 * 1024, media_types=JSON_MEDIA_TYPES + YAML_MEDIA_TYPES,
-                    unsupported_media_status=400)
+BODIES = body_policy(max_bytes=1024 * 1024, media_types=JSON_MEDIA_TYPES + YAML_MEDIA_TYPES)
 APP_BODY = Document(BODIES, K2KAppInput)
 PATCH_BODY = Document(BODIES, {"type": "object"})
 OFFSETS_BODY = Validated(BODIES, OffsetsPatch)
