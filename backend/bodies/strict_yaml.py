@@ -121,9 +121,10 @@ def _build(text: str) -> Any:
 
 
 def _problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "cannot be parsed"
-    return f"Malformed YAML{_at(mark)}: {problem}"
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: no line, an offset
+        return f"Malformed YAML at character {exc.position + 1}: {exc.reason}"
+    problem = getattr(exc, "problem", None) or "cannot be parsed"
+    return f"Malformed YAML{_at(getattr(exc, 'problem_mark', None))}: {problem}"
 
 
 def parse_yaml(raw: bytes) -> Any:

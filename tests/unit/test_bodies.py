@@ -85,6 +85,7 @@ YAML_REFUSALS = {
     "inline merge key": ("a:\n  <<: {x: 1}\n", ("body", "yaml_alias_not_allowed")),
     "two documents": ("a: 1\n---\nb: 2\n", ("body", "malformed_yaml")),
     "malformed": ("a: [unclosed\n", ("body", "malformed_yaml")),
+    "control character": ("a: \x07\n", ("body", "malformed_yaml")),
 }
 
 
