@@ -47,8 +47,9 @@ def media_type(request: Request, policy: BodyPolicy) -> str:
 async def read_body(request: Request, policy: BodyPolicy) -> bytes:
     """The body, never holding more than the policy's limit: a declared length over it is
     refused before reading, and a body streamed without one is refused as it passes the limit."""
-    declared = request.headers.get("content-length", "")
-    if len(declared) > len(str(policy.max_bytes)) or (declared.isdigit() and int(declared) > policy.max_bytes):
+    declared = request.headers.get("content-length", "").lstrip("0")
+    if declared.isascii() and declared.isdigit() and (len(declared) > len(str(policy.max_bytes))
+                                                      or int(declared) > policy.max_bytes):
         raise _too_large(policy)
     chunks, size = [], 0
     async for chunk in request.stream():
