@@ -1,7 +1,7 @@
 """What a route family accepts as a body, and the refusal every check raises.
 
-The limits are the README's ("Errors and limits"); a family picks its size and media types,
-the parsing bounds below hold for all."""
+The README's table of limits lists these; a family picks its size and media types, the
+parsing bounds below hold for all."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 YAML_MEDIA_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
-# Deeper than any document of ours (a K2K app is 5 levels); the parsers recurse per level.
+# Deeper than any document of ours (a K2K app is 5 levels); Python's JSON parser, pydantic and
+# the merge patch recurse per level.
 MAX_DEPTH = 32
 # A number's text: an int64 is 19 digits; Python's int() refuses 4,300 with a ValueError.
 MAX_NUMBER_CHARS = 64
