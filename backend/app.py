@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from backend.agent.link import BuiltInLinks
 from backend.agent.supervisor import AgentSupervisor
 from backend.auth import Authenticator
+from backend.bodies.dependencies import hoist_body_schemas
 from backend.deps import Services
 from backend.environments.proxy import describe_agent_routes
 from backend.environments.proxy import router as proxy_router
@@ -19,7 +20,6 @@ from backend.environments.service import EnvironmentService, rendered_collection
 from backend.errors import RequestIdMiddleware, install_error_handlers
 from backend.feed import ChangeFeed
 from backend.k2k.controller import K2KController
-from backend.k2k.routes import add_input_schema
 from backend.k2k.routes import live_router as k2k_live_router
 from backend.k2k.routes import router as k2k_router
 from backend.k2k.service import K2KService
@@ -94,7 +94,7 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            app.openapi_schema = describe_agent_routes(add_input_schema(schema), ENVIRONMENT_PREFIXES)
+            app.openapi_schema = describe_agent_routes(hoist_body_schemas(schema), ENVIRONMENT_PREFIXES)
         return app.openapi_schema
 
     app.openapi = openapi

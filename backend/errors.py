@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.bodies.policy import BodyPolicy, BodyRefused
 from backend.models import ErrorBody, InvalidField, invalid_fields_from
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,16 @@ class AgentNotConnected(HQError):
     type = "agent_not_connected"
 
 
+_BODY_ERROR_TYPES = {413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def body_policy(max_bytes: int, media_types: tuple[str, ...]) -> BodyPolicy:
+    """How routes of this family take bodies: a body of another media type is a 400 (clients
+    switched on that before there was a policy), and refusals are described by ErrorBody."""
+    return BodyPolicy(max_bytes, media_types, unsupported_media_status=400,
+                      error_schema={"$ref": "#/components/schemas/ErrorBody"})
+
+
 def _render(error: HQError, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
 
@@ -84,13 +95,15 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return _render(exc, headers)
 
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+        error = HQError(exc.title, [InvalidField(name=exc.field, error=exc.error, title=exc.title)])
+        error.status = exc.status
+        error.type = _BODY_ERROR_TYPES.get(exc.status, "bad_request")
+        return _render(error)
+
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        content_type = request.headers.get("content-type", "")
-        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type:
-            # e.g. `curl -d` sends form encoding: FastAPI then sees no JSON body at all
-            title = f"The body must be JSON, sent with 'Content-Type: application/json' (got {content_type or 'none'})."
-            return _render(BadRequest.field("body", "unsupported_media_type", title))
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = invalid_fields_from(list(exc.errors()))
         summary = "; ".join(f"{f.name}: {f.title}" for f in fields[:3])
         return _render(BadRequest(f"Invalid request: {summary}", fields))

@@ -74,6 +74,8 @@ def invalid_fields_from(errors: list[dict[str, Any]]) -> list[InvalidField]:
         loc = [str(part) for part in err.get("loc", ())]
         if loc and loc[0] in _LOCATION_ROOTS:
             loc = loc[1:]
+        if loc and loc[-1] == "[key]":  # a mapping's key is at fault: name the key
+            loc = loc[:-1]
         kind = err.get("type", "")
         name = ".".join(loc) or "body"
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")

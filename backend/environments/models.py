@@ -8,7 +8,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from backend.models import ResourceName, StrictModel
 
@@ -21,8 +31,21 @@ class Tier(StrEnum):
     production = "production"
 
 
-Metadata = dict[Annotated[str, Field(min_length=1, max_length=253)], Annotated[str, Field(max_length=4096)]]
+# The bounds of what a client may send (the README's "Errors and limits" lists them).
+MAX_METADATA_KEYS = 64
+MAX_BROKER_ADDRESSES = 64  # a connection needs a handful of bootstrap addresses
+MAX_URLS = 16
+MAX_HOST = 253  # DNS
+MAX_SECRET = 4096  # passwords and tokens
+MAX_PEM = 64 * 1024  # a certificate chain
+
+MetadataKey = Annotated[str, Field(min_length=1, max_length=253)]
+MetadataValue = Annotated[str, Field(max_length=4096)]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
 DisplayName = Annotated[str, Field(min_length=1, max_length=256)]
+Username = Annotated[str, Field(min_length=1, max_length=256)]
+Secret = Annotated[str, Field(min_length=1, max_length=MAX_SECRET, description="Write-only: answers show \"***\".")]
+Pem = Annotated[str, Field(max_length=MAX_PEM)]
 
 
 # status: filled by the environment's agent; every part is absent until it reports.
@@ -110,7 +133,7 @@ class EnvironmentPatch(StrictModel):
 
     display_name: DisplayName | None = None
     tier: Tier | None = None
-    metadata: dict[str, Annotated[str, Field(max_length=4096)] | None] | None = None
+    metadata: Annotated[dict[MetadataKey, MetadataValue | None], Field(max_length=MAX_METADATA_KEYS)] | None = None
 
 
 class Environment(BaseModel):
@@ -144,7 +167,7 @@ def _broker_address(value: str) -> str:
     return value
 
 
-BrokerAddress = Annotated[str, AfterValidator(_broker_address)]
+BrokerAddress = Annotated[str, Field(max_length=MAX_HOST + len(":65535")), AfterValidator(_broker_address)]
 
 
 class PlaintextAuth(StrictModel):
@@ -152,22 +175,22 @@ class PlaintextAuth(StrictModel):
 
 
 class SaslPlainAuth(StrictModel):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
-    tls: bool = False
+    username: Username
+    password: Secret
+    tls: StrictBool = False
 
 
 class SaslScramAuth(StrictModel):
     mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"]
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
-    tls: bool = False
+    username: Username
+    password: Secret
+    tls: StrictBool = False
 
 
 class TlsAuth(StrictModel):
-    ca_pem: str | None = None
-    cert_pem: str | None = None
-    key_pem: str | None = Field(None, description="Write-only: answers show \"***\".")
+    ca_pem: Pem | None = None
+    cert_pem: Pem | None = None
+    key_pem: Pem | None = Field(None, description="Write-only: answers show \"***\".")
 
 
 class OneOfAuth(StrictModel):
@@ -176,6 +199,14 @@ class OneOfAuth(StrictModel):
 
     DEFAULT_KIND: ClassVar[str]
     SECRET_FIELDS: ClassVar[tuple[str, ...]]
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # A type set to null would count as the type chosen, with no settings to use.
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "must be an object ({} for its defaults), not null")
+        return value
 
     @model_validator(mode="after")
     def _one_type(self) -> OneOfAuth:
@@ -227,7 +258,8 @@ class KafkaAuth(OneOfAuth):
 
 class KafkaConnectionSpec(StrictModel):
     override_broker_addresses: list[BrokerAddress] = Field(
-        default=[], description="Overrides the broker addresses; if not set, those of the agent are used."
+        default=[], max_length=MAX_BROKER_ADDRESSES,
+        description="Overrides the broker addresses; if not set, those of the agent are used.",
     )
     auth: KafkaAuth = KafkaAuth()
 
@@ -251,12 +283,12 @@ class NoAuth(StrictModel):
 
 
 class BasicAuth(StrictModel):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+    username: Username
+    password: Secret
 
 
 class BearerAuth(StrictModel):
-    token: str = Field(min_length=1, description="Write-only: answers show \"***\".")
+    token: Secret
 
 
 class HttpAuth(OneOfAuth):
@@ -274,11 +306,12 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
+HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 
 
 class ConnectClusterSpec(StrictModel):
-    urls: list[HttpUrl] = Field(min_length=1, description="The REST URLs of the cluster's workers.")
+    urls: list[HttpUrl] = Field(min_length=1, max_length=MAX_URLS,
+                                description="The REST URLs of the cluster's workers.")
     auth: HttpAuth = HttpAuth()
 
 

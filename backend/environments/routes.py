@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from backend.bodies.dependencies import Validated
+from backend.bodies.policy import JSON_MEDIA_TYPES
 from backend.deps import EnvironmentsDep, RenderedDep, require_principal
 from backend.environments.models import (
     Environment,
@@ -17,7 +19,7 @@ from backend.environments.models import (
 )
 from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.environments.service import to_environment, to_public
-from backend.errors import NotFound
+from backend.errors import NotFound, body_policy
 from backend.feed import Event
 from backend.models import ErrorBody
 from backend.rendered import RenderedCache, json_response
@@ -25,6 +27,10 @@ from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import ENVIRONMENT_KIND
 
 FEED_KINDS = {ENVIRONMENT_KIND, *RESOURCE_KINDS}
+# An environment or a resource is a few KiB (a TLS connection's three PEMs the most).
+BODIES = body_policy(max_bytes=256 * 1024, media_types=JSON_MEDIA_TYPES)
+CREATE_BODY = Validated(BODIES, EnvironmentCreate)
+PATCH_BODY = Validated(BODIES, EnvironmentPatch)
 
 router = APIRouter(
     prefix="/environments",
@@ -54,8 +60,9 @@ async def list_environments(position: FeedPositionDep, cache: RenderedDep):
     return position.stamp(json_response(cache[ENVIRONMENT_KIND].listing()))
 
 
-@router.post("", response_model=EnvironmentWithKey, status_code=201, summary="Creates a new environment")
-def create_environment(body: EnvironmentCreate, svc: EnvironmentsDep):
+@router.post("", response_model=EnvironmentWithKey, status_code=201, openapi_extra=CREATE_BODY.openapi,
+             summary="Creates a new environment")
+def create_environment(body: Annotated[EnvironmentCreate, Depends(CREATE_BODY)], svc: EnvironmentsDep):
     return svc.create(body)
 
 
@@ -70,8 +77,9 @@ async def get_environment(name: str, cache: RenderedDep):
     return json_response(body)
 
 
-@router.patch("/{name}", response_model=Environment, summary="Updates an environment")
-def patch_environment(name: str, body: EnvironmentPatch, svc: EnvironmentsDep):
+@router.patch("/{name}", response_model=Environment, openapi_extra=PATCH_BODY.openapi,
+              summary="Updates an environment")
+def patch_environment(name: str, body: Annotated[EnvironmentPatch, Depends(PATCH_BODY)], svc: EnvironmentsDep):
     return svc.patch(name, body)
 
 
@@ -98,6 +106,7 @@ def add_resource_routes(kind: ResourceKind) -> None:
     item = f"{base}/{{{kind.name_param}}}"
     ItemName = Annotated[str, Path(alias=kind.name_param)]
     label = kind.label[0].lower() + kind.label[1:]
+    spec_body = Validated(BODIES, kind.spec)
 
     async def list_items(env_name: str, cache: RenderedDep):
         known_environment(cache, env_name)
@@ -110,8 +119,8 @@ def add_resource_routes(kind: ResourceKind) -> None:
             raise NotFound(f"{kind.label} {item_name!r} not found in environment {env_name!r}.")
         return json_response(body)
 
-    def put_item(env_name: str, body: kind.spec, response: Response, item_name: ItemName,
-                 svc: EnvironmentsDep):
+    def put_item(env_name: str, body: Annotated[kind.spec, Depends(spec_body)], response: Response,
+                 item_name: ItemName, svc: EnvironmentsDep):
         resource, created = svc.put_resource(env_name, kind, item_name, body)
         response.status_code = 201 if created else 200
         return resource
@@ -126,7 +135,8 @@ def add_resource_routes(kind: ResourceKind) -> None:
     router.add_api_route(item, get_item, methods=["GET"], response_model=kind.public, name=f"get_{snake}",
                          summary=f"Retrieves a {label} of an environment")
     router.add_api_route(item, put_item, methods=["PUT"], response_model=kind.public, name=f"put_{snake}",
-                         responses={201: {"model": kind.public}}, summary=f"Creates or replaces a {label}")
+                         responses={201: {"model": kind.public}}, openapi_extra=spec_body.openapi,
+                         summary=f"Creates or replaces a {label}")
     router.add_api_route(item, delete_item, methods=["DELETE"], status_code=204, name=f"delete_{snake}",
                          summary=f"Deletes a {label}")
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from backend.auth import hash_secret, new_secret
 from backend.clock import utc_now_iso
 from backend.environments.models import (
+    MAX_METADATA_KEYS,
     SECRET_MASK,
     Environment,
     EnvironmentCreate,
@@ -117,6 +118,10 @@ class EnvironmentService:
                     metadata.pop(key, None)
                 else:
                     metadata[key] = value
+            if len(metadata) > MAX_METADATA_KEYS:
+                raise BadRequest.field("metadata", "too_long",
+                                       f"An environment holds at most {MAX_METADATA_KEYS} metadata keys; "
+                                       f"this patch would leave {len(metadata)}.")
             changes["metadata"] = metadata
         updated = self.store.update_environment(name, **changes)
         if updated is None:

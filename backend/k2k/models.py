@@ -9,7 +9,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from backend.models import ResourceName, StrictModel
 
@@ -17,6 +17,16 @@ API_VERSION = "v1"
 KIND = "K2KApp"
 REGEX_PREFIX = "regex:"
 _TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+# The bounds of what a client may send (the README's "Errors and limits" lists them).
+MAX_TOPICS = 1000
+MAX_CONFIG_OVERRIDES = 256
+MAX_MAP_KEYS = 64  # labels, annotations
+MAX_TEXT = 4096  # descriptions, label and annotation values
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Name = Annotated[str, Field(max_length=253)]  # a Kubernetes name, a display name, an LRN part
+Lrn = Annotated[str, Field(max_length=512)]
+Labels = Annotated[dict[Annotated[str, Field(min_length=1, max_length=317)], Text], Field(max_length=MAX_MAP_KEYS)]
 
 
 def _topic(value: str) -> str:
@@ -34,7 +44,7 @@ def _topic(value: str) -> str:
     return value
 
 
-TopicSelector = Annotated[str, AfterValidator(_topic)]
+TopicSelector = Annotated[str, Field(max_length=len(REGEX_PREFIX) + 250), AfterValidator(_topic)]
 
 
 class AppState(StrEnum):
@@ -52,23 +62,23 @@ class AppState(StrEnum):
 
 
 class CommonMetadata(StrictModel):
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    labels: Labels = {}
+    annotations: Labels = {}
 
 
 class SecurityContext(StrictModel):
-    runAsUser: int | None = None
-    runAsGroup: int | None = None
-    runAsNonRoot: bool | None = None
+    runAsUser: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
+    runAsGroup: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
+    runAsNonRoot: StrictBool | None = None
 
 
 class ImagePullSecret(StrictModel):
-    name: str
+    name: Name
 
 
 class ResourceAmounts(StrictModel):
-    cpu: str | None = None
-    memory: str | None = None
+    cpu: Annotated[str, Field(max_length=64)] | None = None
+    memory: Annotated[str, Field(max_length=64)] | None = None
 
 
 class Resources(StrictModel):
@@ -79,30 +89,30 @@ class Resources(StrictModel):
 class KubernetesSpec(StrictModel):
     commonMetadata: CommonMetadata | None = None
     securityContext: SecurityContext | None = None
-    imagePullSecrets: list[ImagePullSecret] = []
-    serviceAccount: str | None = None
-    image: str | None = None
+    imagePullSecrets: list[ImagePullSecret] = Field(default=[], max_length=MAX_MAP_KEYS)
+    serviceAccount: Name | None = None
+    image: Annotated[str, Field(max_length=1024)] | None = None
     resources: Resources | None = None
 
 
 class ReplicatorSpec(StrictModel):
-    schemaMapping: bool = False
-    exactlyOnce: bool = False
-    autoCreateTopics: bool = False
-    autoCreateControlTopics: bool = False
-    keepRecordCreationTimestamp: bool = False
+    schemaMapping: StrictBool = False
+    exactlyOnce: StrictBool = False
+    autoCreateTopics: StrictBool = False
+    autoCreateControlTopics: StrictBool = False
+    keepRecordCreationTimestamp: StrictBool = False
 
 
 class K2KSpec(StrictModel):
-    sourceKafkaLRN: str
-    targetKafkaLRN: str
-    topics: list[TopicSelector] = Field(min_length=1)
-    deploymentNamespaceLRN: str | None = None
+    sourceKafkaLRN: Lrn
+    targetKafkaLRN: Lrn
+    topics: list[TopicSelector] = Field(min_length=1, max_length=MAX_TOPICS)
+    deploymentNamespaceLRN: Lrn | None = None
     kubernetes: KubernetesSpec | None = None
     replicator: ReplicatorSpec = ReplicatorSpec()
-    paused: bool = False
-    configOverrides: dict[str, Any] = Field(
-        default={},
+    paused: StrictBool = False
+    configOverrides: dict[Annotated[str, Field(max_length=256)], Any] = Field(
+        default={}, max_length=MAX_CONFIG_OVERRIDES,
         description="consumer.* / producer.* client properties passed to the workers' Kafka clients, and "
         "`workers`: how many worker processes run the app (default 1).",
     )
@@ -112,17 +122,17 @@ class MetadataInput(StrictModel):
     """What a user sets; server-set fields are accepted (a GET answer can be sent back) and ignored."""
 
     name: ResourceName | None = None
-    displayName: str | None = None
-    description: str | None = None
-    id: str | None = None
-    lrn: str | None = None
-    creationTimestamp: str | None = None
-    generation: int | None = None
+    displayName: Annotated[str, Field(max_length=256)] | None = None
+    description: Text | None = None
+    id: Name | None = None
+    lrn: Lrn | None = None
+    creationTimestamp: Name | None = None
+    generation: StrictInt | None = None
 
 
 class K2KAppInput(StrictModel):
-    apiVersion: str = API_VERSION
-    kind: str = KIND
+    apiVersion: Name = API_VERSION
+    kind: Name = KIND
     metadata: MetadataInput = MetadataInput()
     spec: K2KSpec
     # Accepted so that an app fetched, edited and sent back is not refused; never read.
@@ -281,12 +291,12 @@ class K2KAppList(BaseModel):
 
 
 class PartitionOffset(StrictModel):
-    partition: int = Field(ge=0)
-    offset: int = Field(ge=0)
+    partition: StrictInt = Field(ge=0, le=2**31 - 1)
+    offset: StrictInt = Field(ge=0, le=2**63 - 1)
 
 
 class OffsetsPatch(StrictModel):
-    offsets: list[PartitionOffset] = Field(min_length=1)
+    offsets: list[PartitionOffset] = Field(min_length=1, max_length=10_000)  # a topic's partitions, at most
 
 
 class UpdatedPartition(BaseModel):

@@ -1,4 +1,4 @@
-"""K2K apps API routes (seed 000). Thin: parse the body (YAML or JSON), call the service,
+"""K2K apps API routes (seed 000). Thin: take the body (YAML or JSON, see `backend.bodies`), call the service,
 answer in JSON, or in YAML when the client asks for it with `Accept: application/yaml`."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
+from backend.bodies.dependencies import Document, Validated
+from backend.bodies.policy import JSON_MEDIA_TYPES, YAML_MEDIA_TYPES
 from backend.deps import K2KDep, require_principal
-from backend.errors import BadRequest
+from backend.errors import body_policy
 from backend.feed import Event
 from backend.k2k.metrics import summarize
 from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
@@ -21,63 +23,25 @@ from backend.models import ErrorBody
 from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import K2K_KIND, METRICS
 
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
-
 _errors = {code: {"model": ErrorBody} for code in (400, 401, 404, 409)}
 router = APIRouter(prefix="/api/v0/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
                    responses=_errors)
 live_router = APIRouter(prefix="/api/v1/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
                         responses=_errors)
 
-# Both body types in the OpenAPI, described by the one model.
-_APP_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/K2KAppInput"}},
-    "application/yaml": {"schema": {"$ref": "#/components/schemas/K2KAppInput"}},
-}}}
-_PATCH_BODY = {"requestBody": {"required": True, "content": {
-    "application/merge-patch+json": {"schema": {"type": "object"}},
-    "application/json": {"schema": {"type": "object"}},
-    "application/yaml": {"schema": {"type": "object"}},
-}}}
-
-
-def add_input_schema(openapi: dict) -> dict:
-    """Puts K2KAppInput, which the hand-written request bodies above reference, in the schema."""
-    schema = K2KAppInput.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(schema.pop("$defs", {}))
-    schemas["K2KAppInput"] = schema
-    return openapi
-
-
-async def document(request: Request) -> Any:
-    """The body as data, from YAML or JSON by its Content-Type."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest.field("body", "required", "The body is empty: send the K2K app as YAML or JSON.")
-    if content_type in YAML_TYPES:
-        try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise BadRequest.field("body", "malformed_yaml", f"Malformed YAML{where}: {exc}") from None
-    if content_type.endswith("json"):
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise BadRequest.field("body", "malformed_json", f"Malformed JSON: {exc}") from None
-    raise BadRequest.field("body", "unsupported_media_type",
-                           f"Send the body as application/yaml or application/json (got {content_type or 'none'}).")
-
-
-Document = Annotated[Any, Depends(document)]
+# An app is a few KiB; 1,000 topics of 249 characters (the model's bounds) are a quarter of this.
+BODIES = body_policy(max_bytes=1024 * 1024, media_types=JSON_MEDIA_TYPES + YAML_MEDIA_TYPES)
+APP_BODY = Document(BODIES, K2KAppInput)
+PATCH_BODY = Document(BODIES, {"type": "object"})
+OFFSETS_BODY = Validated(BODIES, OffsetsPatch)
+AppDocument = Annotated[Any, Depends(APP_BODY)]
+PatchDocument = Annotated[Any, Depends(PATCH_BODY)]
+OffsetsBody = Annotated[OffsetsPatch, Depends(OFFSETS_BODY)]
 
 
 def answer(request: Request, model: BaseModel, status_code: int = 200) -> Response:
     data = model.model_dump(mode="json", exclude_none=True)
-    if any(t in request.headers.get("accept", "") for t in YAML_TYPES):
+    if any(t in request.headers.get("accept", "") for t in YAML_MEDIA_TYPES):
         return Response(yaml.safe_dump(data, sort_keys=False), status_code=status_code, media_type="application/yaml")
     return Response(json.dumps(data), status_code=status_code, media_type="application/json")
 
@@ -98,9 +62,9 @@ def list_apps(request: Request, position: FeedPositionDep, svc: K2KDep) -> Respo
     return position.stamp(answer(request, K2KAppList(items=svc.list())))
 
 
-@router.post("", response_model=K2KApp, status_code=201, openapi_extra=_APP_BODY,
+@router.post("", response_model=K2KApp, status_code=201, openapi_extra=APP_BODY.openapi,
              summary="Creates a new K2K app (409 if it exists)")
-def create_app(request: Request, body: Document, svc: K2KDep) -> Response:
+def create_app(request: Request, body: AppDocument, svc: K2KDep) -> Response:
     return answer(request, svc.create(body), 201)
 
 
@@ -109,17 +73,17 @@ def get_app(name: str, request: Request, svc: K2KDep) -> Response:
     return answer(request, svc.get(name))
 
 
-@router.put("/{name}", response_model=K2KApp, openapi_extra=_APP_BODY, responses={201: {"model": K2KApp}},
+@router.put("/{name}", response_model=K2KApp, openapi_extra=APP_BODY.openapi, responses={201: {"model": K2KApp}},
             summary="Creates or replaces a K2K app")
-def put_app(name: str, request: Request, body: Document, svc: K2KDep,
+def put_app(name: str, request: Request, body: AppDocument, svc: K2KDep,
             if_match: str | None = Header(default=None)) -> Response:
     app, created = svc.put(name, body, if_match)
     return answer(request, app, 201 if created else 200)
 
 
-@router.patch("/{name}", response_model=K2KApp, openapi_extra=_PATCH_BODY,
+@router.patch("/{name}", response_model=K2KApp, openapi_extra=PATCH_BODY.openapi,
               summary="Merges a patch into a K2K app (RFC 7386)")
-def patch_app(name: str, request: Request, body: Document, svc: K2KDep,
+def patch_app(name: str, request: Request, body: PatchDocument, svc: K2KDep,
               if_match: str | None = Header(default=None)) -> Response:
     return answer(request, svc.patch(name, body, if_match))
 
@@ -139,9 +103,9 @@ def get_offsets(name: str, topic_name: str, request: Request, svc: K2KDep,
     return answer(request, svc.topic_offsets(name, topic_name, at))
 
 
-@router.patch("/{name}/offsets/{topic_name}", response_model=OffsetsUpdated,
+@router.patch("/{name}/offsets/{topic_name}", response_model=OffsetsUpdated, openapi_extra=OFFSETS_BODY.openapi,
               summary="Sets the app's positions on a topic's partitions (the app must be paused)")
-def patch_offsets(name: str, topic_name: str, body: OffsetsPatch, request: Request,
+def patch_offsets(name: str, topic_name: str, body: OffsetsBody, request: Request,
                   svc: K2KDep) -> Response:
     return answer(request, svc.edit_offsets(name, topic_name, body))
 

@@ -8,6 +8,7 @@ import pytest
 
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
+from tests.api.k2k_apps import KUBERNETES, Clusters, app_doc, create, make_clusters
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +47,20 @@ def make_env(api: httpx.Client, unique_name: Callable[[], str]) -> Callable[...,
         return response.json()
 
     return make
+
+
+@pytest.fixture
+def clusters(api: httpx.Client, make_env: Callable[..., dict[str, Any]]) -> Clusters:
+    """Kafka connections for K2K apps to point at (see `Clusters`)."""
+    return make_clusters(api, make_env()["name"], make_env()["name"])
+
+
+@pytest.fixture
+def name(unique_name: Callable[[], str]) -> str:
+    return unique_name()
+
+
+@pytest.fixture
+def app(api: httpx.Client, clusters: Clusters, name: str) -> dict[str, Any]:
+    """A created K2K app, as the POST answered it."""
+    return create(api, app_doc(clusters, name, kubernetes=KUBERNETES))

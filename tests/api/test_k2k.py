@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
 import yaml
 
 from tests.api.hq import assert_error
+from tests.api.k2k_apps import APPS, KUBERNETES, Clusters, app_doc, create, kafka_lrn, send_yaml
 from tests.api.sse_reader import live_and_ready
 from tests.api.test_cli import free_ports
 
-APPS = "/api/v0/apps/k2k"
 LIVE = "/api/v1/apps/k2k/live/sse"
-SOURCE_BROKER = "source-kafka.invalid:9092"
-TARGET_BROKER = "target-kafka.invalid:9092"
-KUBERNETES = {"serviceAccount": "k2k"}  # an optional spec field the `app` fixture sets
 
 # The seed's YAML example, with real references filled in.
 SEED_YAML = """\
@@ -75,82 +70,14 @@ spec:
 """
 
 
-@dataclass(frozen=True)
-class Clusters:
-    """Kafka connections to point apps at: source and target on different hosts, and `twin`,
-    another connection to the source's broker address."""
-
-    source_env: str
-    target_env: str
-
-    @property
-    def source(self) -> str:
-        return kafka_lrn(self.source_env, "source")
-
-    @property
-    def target(self) -> str:
-        return kafka_lrn(self.target_env, "target")
-
-    @property
-    def twin(self) -> str:
-        return kafka_lrn(self.target_env, "twin")
-
-
-def kafka_lrn(env: str, connection: str) -> str:
-    return f"environments:kafka-connection/{env}/{connection}"
-
-
-@pytest.fixture
-def clusters(api, make_env) -> Clusters:
-    made = Clusters(source_env=make_env()["name"], target_env=make_env()["name"])
-    for env, connection, broker in [(made.source_env, "source", SOURCE_BROKER),
-                                    (made.target_env, "target", TARGET_BROKER),
-                                    (made.target_env, "twin", SOURCE_BROKER)]:
-        api.put(f"/v1/environments/{env}/kafka-connections/{connection}",
-                json={"override_broker_addresses": [broker]}).raise_for_status()
-    return made
-
-
-def app_doc(clusters: Clusters, name: str | None = None, **spec: Any) -> dict[str, Any]:
-    """A minimal app document; `spec` fields replace the defaults."""
-    return {
-        "apiVersion": "v1",
-        "kind": "K2KApp",
-        "metadata": {"name": name} if name else {},
-        "spec": {"sourceKafkaLRN": clusters.source, "targetKafkaLRN": clusters.target, "topics": ["orders"], **spec},
-    }
-
-
 def seed_yaml(clusters: Clusters, name: str) -> str:
     return SEED_YAML.format(name=name, source=clusters.source, target=clusters.target)
-
-
-def send_yaml(api: httpx.Client, method: str, path: str, doc: dict | str) -> httpx.Response:
-    text = doc if isinstance(doc, str) else yaml.safe_dump(doc)
-    return api.request(method, path, content=text, headers={"Content-Type": "application/yaml"})
-
-
-def create(api: httpx.Client, doc: dict[str, Any]) -> dict[str, Any]:
-    response = api.post(APPS, json=doc)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def assert_invalid(response: httpx.Response, field: str, error: str) -> None:
     """A 400 naming exactly `field`, with the error code clients switch on."""
     body = assert_error(response, 400, "bad_request", field)
     assert body["invalid_fields"][0]["error"] == error, body
-
-
-@pytest.fixture
-def name(unique_name) -> str:
-    return unique_name()
-
-
-@pytest.fixture
-def app(api, clusters, name) -> dict[str, Any]:
-    """A created app, as the POST answered it."""
-    return create(api, app_doc(clusters, name, kubernetes=KUBERNETES))
 
 
 # create
