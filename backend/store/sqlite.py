@@ -82,6 +82,18 @@ MIGRATIONS: list[str] = [
         status TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # Bootstrap lists stored before the models bounded them (64 broker addresses, 16 worker URLs:
+    # backend/environments/models.py) are cut to their first distinct entries, so every stored
+    # connection reads back through today's models. Clients only ever used the first few; a list
+    # of 900,000 was an attack, not a configuration.
+    *(f"""
+    UPDATE environment_resources
+       SET spec = json_set(spec, '$.{field}', (
+           SELECT json_group_array(value) FROM (
+               SELECT value FROM json_each(spec, '$.{field}') GROUP BY value ORDER BY MIN(key) LIMIT {limit})))
+     WHERE kind = '{kind}' AND json_array_length(spec, '$.{field}') > {limit}
+    """ for kind, field, limit in (("kafka-connection", "override_broker_addresses", 64),
+                                   ("connect-cluster", "urls", 16))),
 ]
 
 _ENV_COLUMNS = "id, name, display_name, tier, metadata, created_at, status"

@@ -15,7 +15,8 @@ import psutil
 import pytest
 
 from backend.feed import ChangeFeed, Event
-from backend.store import EnvironmentRecord, SQLiteStore
+from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec
+from backend.store import EnvironmentRecord, ResourceRecord, SQLiteStore
 from backend.store import sqlite as sqlite_store
 from tests.waiting import until
 
@@ -87,6 +88,36 @@ def test_kafka_connections_of_a_version_1_database_become_environment_resources(
     upgraded = SQLiteStore(db_path)
     try:
         assert upgraded.get_resource("prod", "kafka-connection", "main").spec == {"auth": {}}
+    finally:
+        upgraded.close()
+
+
+def test_bootstrap_lists_stored_before_the_bounds_are_cut_to_what_the_models_take(db_path, monkeypatch):
+    """A connection stored with 5,000 addresses (the models took any number then) reads back
+    through today's models: its first 64 distinct addresses, in order; short lists are untouched."""
+    addresses = ["b:1", "a:1", "b:1", *(f"h{n}:9092" for n in range(5_000))]
+    with monkeypatch.context() as before_the_bounds:
+        before_the_bounds.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:3])
+        old = SQLiteStore(db_path)
+        old.create_environment(environment("prod"), "hash")
+        old.put_resource(ResourceRecord("prod", "kafka-connection", "many",
+                                        {"override_broker_addresses": addresses, "auth": {}}))
+        old.put_resource(ResourceRecord("prod", "kafka-connection", "few",
+                                        {"override_broker_addresses": ["x:1", "x:1"], "auth": {}}))
+        old.put_resource(ResourceRecord("prod", "connect-cluster", "connect",
+                                        {"urls": [f"http://w{n}:8083" for n in range(100)], "auth": {}}))
+        old.close()
+
+    upgraded = SQLiteStore(db_path)
+    try:
+        many = upgraded.get_resource("prod", "kafka-connection", "many").spec
+        assert many["override_broker_addresses"] == ["b:1", "a:1", *(f"h{n}:9092" for n in range(62))]
+        KafkaConnectionSpec.model_validate(many)
+        assert upgraded.get_resource("prod", "kafka-connection", "few").spec["override_broker_addresses"] == [
+            "x:1", "x:1"]
+        urls = upgraded.get_resource("prod", "connect-cluster", "connect").spec["urls"]
+        assert urls == [f"http://w{n}:8083" for n in range(16)]
+        ConnectClusterSpec.model_validate(upgraded.get_resource("prod", "connect-cluster", "connect").spec)
     finally:
         upgraded.close()
 
