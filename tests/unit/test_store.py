@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from backend.feed import ChangeFeed, Event
 from backend.environments.models import ConnectClusterSpec, KafkaConnectionSpec
+from backend.feed import ChangeFeed, Event
 from backend.store import EnvironmentRecord, ResourceRecord, SQLiteStore
 from backend.store import sqlite as sqlite_store
 from tests.waiting import until
