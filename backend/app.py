@@ -23,6 +23,7 @@ from backend.k2k.controller import K2KController
 from backend.k2k.routes import live_router as k2k_live_router
 from backend.k2k.routes import router as k2k_router
 from backend.k2k.service import K2KService
+from backend.openapi import without_fastapi_422
 from backend.rendered import RenderedCache
 from backend.settings import Settings
 from backend.store import SQLiteStore, Store
@@ -61,6 +62,10 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
         docs_url=None,  # the console is the UI; ops hosts are often offline for a CDN-hosted Swagger page
         redoc_url=None,
         lifespan=lifespan,
+        # A 307 to the slash-less path would send a script's bearer to a Location built from the Host header
+        # (behind a TLS proxy: plain http), and neither httpx nor curl follows it unasked: the slash form
+        # is a 404 that says so instead (backend/errors.py).
+        redirect_slashes=False,
     )
     authenticator = Authenticator(store, settings.session_token)
     feed.observe(authenticator.observe)
@@ -93,8 +98,9 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            app.openapi_schema = describe_agent_routes(hoist_body_schemas(schema), ENVIRONMENT_PREFIXES)
+            described = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            app.openapi_schema = without_fastapi_422(describe_agent_routes(hoist_body_schemas(described),
+                                                                           ENVIRONMENT_PREFIXES))
         return app.openapi_schema
 
     app.openapi = openapi

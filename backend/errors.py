@@ -109,8 +109,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return _render(BadRequest(f"Invalid request: {summary}", fields))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error = HQError(str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path = request.url.path
+        title = str(exc.detail)
+        if exc.status_code == 404 and path.endswith("/") and path != "/":
+            # The app does not redirect to the slash-less path (see create_app): say what would match.
+            title = f"No route {path}: HQ paths take no trailing slash ({path.rstrip('/')})."
+        error = HQError(title)
         error.status = exc.status_code
         error.type = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _render(error, dict(exc.headers or {}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -27,7 +27,8 @@ def _resource_name(value: str) -> str:
     return value
 
 
-ResourceName = Annotated[str, AfterValidator(_resource_name)]
+# The pattern documents the rule for clients (and the fuzzer); the validator enforces it with its message.
+ResourceName = Annotated[str, AfterValidator(_resource_name), Field(json_schema_extra={"pattern": f"^{NAME_PATTERN}$"})]
 
 
 class StrictModel(BaseModel):

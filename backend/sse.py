@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from backend.deps import FeedDep, SettingsDep
 from backend.feed import ChangeFeed, Event, FellBehind, Resync
+from backend.openapi import SSE_RESPONSE
 
 Render = Callable[[Event], dict[str, Any]]
 LAST_EVENT_HEADER = "X-Last-Event-ID"
@@ -93,7 +94,8 @@ def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, su
     async def live(request: Request, feed: FeedDep, settings: SettingsDep) -> StreamingResponse:
         return _sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
 
-    router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, summary=summary)
+    router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, responses=SSE_RESPONSE,
+                         summary=summary)
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,10 @@ def _broker_address(value: str) -> str:
     return value
 
 
-BrokerAddress = Annotated[str, Field(max_length=MAX_HOST + len(":65535")), AfterValidator(_broker_address)]
+# Patterns document the rules for clients (and the fuzzer); the validators enforce them with their messages.
+BrokerAddress = Annotated[str, Field(max_length=MAX_HOST + len(":65535"),
+                                     json_schema_extra={"pattern": r"^\S+:[0-9]{1,5}$"}),
+                          AfterValidator(_broker_address)]
 
 
 class PlaintextAuth(StrictModel):
@@ -306,7 +309,8 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
-HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+HttpUrl = Annotated[str, Field(max_length=2048, json_schema_extra={"pattern": r"^https?://[^\s/]+(/\S*)?$"}),
+                    AfterValidator(_http_url)]
 
 
 class ConnectClusterSpec(StrictModel):

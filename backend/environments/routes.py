@@ -21,7 +21,7 @@ from backend.environments.resources import RESOURCE_KINDS, ResourceKind
 from backend.environments.service import to_environment, to_public
 from backend.errors import NotFound, body_policy
 from backend.feed import Event
-from backend.models import ErrorBody
+from backend.openapi import AUTHENTICATED, WITH_BODY, errors
 from backend.rendered import RenderedCache, json_response
 from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import ENVIRONMENT_KIND
@@ -36,7 +36,7 @@ router = APIRouter(
     prefix="/environments",
     tags=["environments"],
     dependencies=[Depends(require_principal)],
-    responses={code: {"model": ErrorBody} for code in (400, 401, 404, 409)},
+    responses=AUTHENTICATED,
 )
 
 
@@ -61,7 +61,7 @@ async def list_environments(position: FeedPositionDep, cache: RenderedDep):
 
 
 @router.post("", response_model=EnvironmentWithKey, status_code=201, openapi_extra=CREATE_BODY.openapi,
-             summary="Creates a new environment")
+             responses={**WITH_BODY, **errors(409)}, summary="Creates a new environment")
 def create_environment(body: Annotated[EnvironmentCreate, Depends(CREATE_BODY)], svc: EnvironmentsDep):
     return svc.create(body)
 
@@ -69,7 +69,8 @@ def create_environment(body: Annotated[EnvironmentCreate, Depends(CREATE_BODY)],
 live_route(router, "/live/sse", FEED_KINDS, render_change, "Server-Sent Events for environment changes")
 
 
-@router.get("/{name}", response_model=Environment, summary="Retrieves a single environment by name")
+@router.get("/{name}", response_model=Environment, responses=errors(404),
+            summary="Retrieves a single environment by name")
 async def get_environment(name: str, cache: RenderedDep):
     body = cache[ENVIRONMENT_KIND].get((name,))
     if body is None:
@@ -78,18 +79,18 @@ async def get_environment(name: str, cache: RenderedDep):
 
 
 @router.patch("/{name}", response_model=Environment, openapi_extra=PATCH_BODY.openapi,
-              summary="Updates an environment")
+              responses={**WITH_BODY, **errors(404)}, summary="Updates an environment")
 def patch_environment(name: str, body: Annotated[EnvironmentPatch, Depends(PATCH_BODY)], svc: EnvironmentsDep):
     return svc.patch(name, body)
 
 
-@router.delete("/{name}", status_code=204, summary="Deletes an environment")
+@router.delete("/{name}", status_code=204, responses=errors(404), summary="Deletes an environment")
 def delete_environment(name: str, svc: EnvironmentsDep) -> Response:
     svc.delete(name)
     return Response(status_code=204)
 
 
-@router.post("/{name}/renew-key", response_model=EnvironmentWithKey,
+@router.post("/{name}/renew-key", response_model=EnvironmentWithKey, responses=errors(404),
              summary="Generates a new agent key and invalidates the old")
 def renew_key(name: str, svc: EnvironmentsDep):
     return svc.renew_key(name)
@@ -131,14 +132,15 @@ def add_resource_routes(kind: ResourceKind) -> None:
 
     snake = kind.kind.replace("-", "_")
     router.add_api_route(base, list_items, methods=["GET"], response_model=kind.listing, name=f"list_{snake}s",
-                         summary=f"Lists the {label}s of an environment")
+                         responses=errors(404), summary=f"Lists the {label}s of an environment")
     router.add_api_route(item, get_item, methods=["GET"], response_model=kind.public, name=f"get_{snake}",
-                         summary=f"Retrieves a {label} of an environment")
+                         responses=errors(404), summary=f"Retrieves a {label} of an environment")
     router.add_api_route(item, put_item, methods=["PUT"], response_model=kind.public, name=f"put_{snake}",
-                         responses={201: {"model": kind.public}}, openapi_extra=spec_body.openapi,
+                         responses={201: {"model": kind.public}, **WITH_BODY, **errors(404)},
+                         openapi_extra=spec_body.openapi,
                          summary=f"Creates or replaces a {label}")
     router.add_api_route(item, delete_item, methods=["DELETE"], status_code=204, name=f"delete_{snake}",
-                         summary=f"Deletes a {label}")
+                         responses=errors(404), summary=f"Deletes a {label}")
 
 
 for _kind in RESOURCE_KINDS.values():

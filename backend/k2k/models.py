@@ -44,7 +44,10 @@ def _topic(value: str) -> str:
     return value
 
 
-TopicSelector = Annotated[str, Field(max_length=len(REGEX_PREFIX) + 250), AfterValidator(_topic)]
+# The pattern documents the rule for clients (and the fuzzer); `_topic` enforces it, with its own messages.
+TopicSelector = Annotated[str, Field(max_length=len(REGEX_PREFIX) + 250,
+                                     json_schema_extra={"pattern": r"^(regex:.+|[a-zA-Z0-9._-]{1,249})$"}),
+                          AfterValidator(_topic)]
 
 
 class AppState(StrEnum):

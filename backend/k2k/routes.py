@@ -19,15 +19,14 @@ from backend.feed import Event
 from backend.k2k.metrics import summarize
 from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
 from backend.k2k.service import to_app
-from backend.models import ErrorBody
+from backend.openapi import AUTHENTICATED, WITH_BODY, errors
 from backend.sse import FeedPositionDep, live_route
 from backend.store.changes import K2K_KIND, METRICS
 
-_errors = {code: {"model": ErrorBody} for code in (400, 401, 404, 409)}
 router = APIRouter(prefix="/api/v0/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
-                   responses=_errors)
+                   responses=AUTHENTICATED)
 live_router = APIRouter(prefix="/api/v1/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
-                        responses=_errors)
+                        responses=AUTHENTICATED)
 
 # An app is a few KiB; 1,000 topics of 249 characters (the model's bounds) are a quarter of this.
 BODIES = body_policy(max_bytes=1024 * 1024, media_types=JSON_MEDIA_TYPES + YAML_MEDIA_TYPES)
@@ -63,17 +62,20 @@ def list_apps(request: Request, position: FeedPositionDep, svc: K2KDep) -> Respo
 
 
 @router.post("", response_model=K2KApp, status_code=201, openapi_extra=APP_BODY.openapi,
+             responses={**WITH_BODY, **errors(409)},
              summary="Creates a new K2K app (409 if it exists)")
 def create_app(request: Request, body: AppDocument, svc: K2KDep) -> Response:
     return answer(request, svc.create(body), 201)
 
 
-@router.get("/{name}", response_model=K2KApp, summary="Retrieves a K2K app, with metrics if available")
+@router.get("/{name}", response_model=K2KApp, responses=errors(404),
+            summary="Retrieves a K2K app, with metrics if available")
 def get_app(name: str, request: Request, svc: K2KDep) -> Response:
     return answer(request, svc.get(name))
 
 
-@router.put("/{name}", response_model=K2KApp, openapi_extra=APP_BODY.openapi, responses={201: {"model": K2KApp}},
+@router.put("/{name}", response_model=K2KApp, openapi_extra=APP_BODY.openapi,
+            responses={201: {"model": K2KApp}, **WITH_BODY, **errors(409)},
             summary="Creates or replaces a K2K app")
 def put_app(name: str, request: Request, body: AppDocument, svc: K2KDep,
             if_match: str | None = Header(default=None)) -> Response:
@@ -82,18 +84,20 @@ def put_app(name: str, request: Request, body: AppDocument, svc: K2KDep,
 
 
 @router.patch("/{name}", response_model=K2KApp, openapi_extra=PATCH_BODY.openapi,
+              responses={**WITH_BODY, **errors(404, 409)},
               summary="Merges a patch into a K2K app (RFC 7386)")
 def patch_app(name: str, request: Request, body: PatchDocument, svc: K2KDep,
               if_match: str | None = Header(default=None)) -> Response:
     return answer(request, svc.patch(name, body, if_match))
 
 
-@router.delete("/{name}", response_model=K2KApp, summary="Deletes a K2K app; answers the deleted app")
+@router.delete("/{name}", response_model=K2KApp, responses=errors(404),
+               summary="Deletes a K2K app; answers the deleted app")
 def delete_app(name: str, request: Request, svc: K2KDep) -> Response:
     return answer(request, svc.delete(name))
 
 
-@router.get("/{name}/offsets/{topic_name}", response_model=TopicOffsets,
+@router.get("/{name}/offsets/{topic_name}", response_model=TopicOffsets, responses=errors(400, 404, 409, 502),
             summary="Per partition: the app's committed position and the source's offset range",
             description="With `at` (ISO-8601), also each partition's offset of the first record at or after "
                         "that time (the log end when there is none).")
@@ -104,6 +108,7 @@ def get_offsets(name: str, topic_name: str, request: Request, svc: K2KDep,
 
 
 @router.patch("/{name}/offsets/{topic_name}", response_model=OffsetsUpdated, openapi_extra=OFFSETS_BODY.openapi,
+              responses={**WITH_BODY, **errors(404, 409, 502)},
               summary="Sets the app's positions on a topic's partitions (the app must be paused)")
 def patch_offsets(name: str, topic_name: str, body: OffsetsBody, request: Request,
                   svc: K2KDep) -> Response:
