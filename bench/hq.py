@@ -24,13 +24,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def hq_server(home: Path, token: str, log: Path | None = None) -> Iterator[tuple[str, psutil.Process]]:
+def hq_server(home: Path, token: str, log: Path | None = None,
+              *serve_args: str) -> Iterator[tuple[str, psutil.Process]]:
     """Starts it on a free loopback port with `token` as admin token (output to `log`, if
-    given); yields (URL, process) once /health answers; stops it afterwards."""
+    given, and more `serve` flags in `serve_args`); yields (URL, process) once /health answers;
+    stops it afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("ab") if log else open(os.devnull, "wb") as out:
-        process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port)],
+        process = subprocess.Popen([STREAMHQ, "serve", "--home", str(home), "--port", str(port), *serve_args],
                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env={**os.environ, "STREAMHQ_ADMIN_TOKEN": token})
     try:

@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[home], help="run the HQ server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9991, help="port to listen on (default: 9991)")
+    serve.add_argument("--no-builtin-agent", dest="builtin_agent", action="store_false",
+                       help="leave every environment to a standalone agent: this process dials no cluster")
+    serve.add_argument("--no-k2k-controller", dest="k2k_controller", action="store_false",
+                       help="start no K2K workers here (they run elsewhere, e.g. on Kubernetes)")
 
     token = commands.add_parser("token", help="manage service-account tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -83,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.home = (getattr(args, "home", None) or default_home()).resolve()
     if args.command == "serve":
-        return serve(args.home, args.host, args.port)
+        return serve(args.home, args.host, args.port, builtin_agent=args.builtin_agent,
+                     k2k_controller=args.k2k_controller)
     if args.command == "token":
         return create_token(args.home, args.name)
     if args.command == "login":
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     return console(args)
 
 
-def serve(home: Path, host: str, port: int) -> int:
+def serve(home: Path, host: str, port: int, *, builtin_agent: bool, k2k_controller: bool) -> int:
     import uvicorn
 
     from backend.app import create_app
@@ -106,7 +111,7 @@ def serve(home: Path, host: str, port: int) -> int:
     from backend.server import tcp_socket
     from backend.settings import Settings
 
-    settings = Settings(home=home)
+    settings = Settings(home=home, builtin_agent=builtin_agent, k2k_controller=k2k_controller)
     app = create_app(settings)
     generated = ensure_admin_token(services_of(app).store, settings.admin_token)
     if generated:
