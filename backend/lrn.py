@@ -36,6 +36,15 @@ class NamespaceLRN:
     namespace: str
 
 
+def resource_lrn_pattern(kind: str) -> str:
+    """A JSON-schema `pattern` for the LRNs of one kind of resource: it documents the rule for
+    clients, while the parsers below enforce it."""
+    return rf"^environments:{re.escape(kind)}/{_PART}/{_PART}$"
+
+
+NAMESPACE_LRN_PATTERN = rf"^kubernetes:namespace/{_PART}/{_PART}/{_PART}$"
+
+
 def environment_lrn(name: str) -> str:
     return f"environments:environment/{name}"
 

@@ -200,6 +200,8 @@ class OneOfAuth(StrictModel):
     """An auth object with at most one key, naming its type; `{}` means the default type.
     Fields listed in SECRET_FIELDS are write-only: answers show the mask instead."""
 
+    model_config = ConfigDict(json_schema_extra={"maxProperties": 1})
+
     DEFAULT_KIND: ClassVar[str]
     SECRET_FIELDS: ClassVar[tuple[str, ...]]
 

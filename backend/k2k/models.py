@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
+from backend.environments.resources import KAFKA_CONNECTION
+from backend.lrn import NAMESPACE_LRN_PATTERN, resource_lrn_pattern
 from backend.models import ResourceName, StrictModel
 
 API_VERSION = "v1"
@@ -106,11 +108,14 @@ class ReplicatorSpec(StrictModel):
     keepRecordCreationTimestamp: StrictBool = False
 
 
+KafkaLRN = Annotated[Lrn, Field(json_schema_extra={"pattern": resource_lrn_pattern(KAFKA_CONNECTION.kind)})]
+
+
 class K2KSpec(StrictModel):
-    sourceKafkaLRN: Lrn
-    targetKafkaLRN: Lrn
+    sourceKafkaLRN: KafkaLRN
+    targetKafkaLRN: KafkaLRN
     topics: list[TopicSelector] = Field(min_length=1, max_length=MAX_TOPICS)
-    deploymentNamespaceLRN: Lrn | None = None
+    deploymentNamespaceLRN: Annotated[Lrn, Field(json_schema_extra={"pattern": NAMESPACE_LRN_PATTERN})] | None = None
     kubernetes: KubernetesSpec | None = None
     replicator: ReplicatorSpec = ReplicatorSpec()
     paused: StrictBool = False

@@ -4,6 +4,8 @@ route, and no 307 on a trailing slash. tests/fuzz checks the answers themselves 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.api.hq import assert_error
@@ -80,3 +82,22 @@ def test_a_trailing_slash_is_a_404_that_names_the_path_not_a_307(api, path):
     assert "no trailing slash" in body["title"]
     assert path.rstrip("/") in body["title"]
     assert "location" not in response.headers
+
+
+def schema_of(openapi: dict, model: str, *path: str) -> dict:
+    schema = openapi["components"]["schemas"][model]
+    for key in path:
+        schema = schema[key]
+    return schema
+
+
+def test_the_rules_checked_in_code_are_stated_in_the_schema(openapi):
+    name = schema_of(openapi, "EnvironmentCreate", "properties", "name")
+    broker = schema_of(openapi, "KafkaConnectionSpec", "properties", "override_broker_addresses", "items")
+    source = schema_of(openapi, "K2KSpec", "properties", "sourceKafkaLRN")
+
+    assert re.fullmatch(name["pattern"], "prod-eu") and not re.fullmatch(name["pattern"], "Prod_EU")
+    assert re.fullmatch(broker["pattern"], "broker-1:9092") and not re.fullmatch(broker["pattern"], "broker-1")
+    assert re.fullmatch(source["pattern"], "environments:kafka-connection/prod/main")
+    assert not re.fullmatch(source["pattern"], "environments:connect-cluster/prod/main")
+    assert schema_of(openapi, "KafkaAuth")["maxProperties"] == 1

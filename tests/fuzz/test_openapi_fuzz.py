@@ -1,6 +1,6 @@
 """Schemathesis over a real `streamhq serve`: every operation of its /openapi.json gets generated
-requests, valid and invalid, and every answer must be documented (status, content type, schema)
-and none may be a server error.
+requests, valid and invalid, and every answer must be documented (status, content type, schema),
+none may be a server error, and no invalid request may be accepted.
 
 Generated names seldom name anything, so the server first gets one of each resource, all named
 `fuzz`, and path parameters name them most of the time: the requests then reach the rules
@@ -28,6 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -40,7 +41,9 @@ from bench.hq import hq_server
 EXAMPLES = int(os.environ.get("STREAMHQ_FUZZ_EXAMPLES", "25"))
 SEED = int(os.environ.get("STREAMHQ_FUZZ_SEED", "11"))
 TOKEN = "shq_admin_fuzz-token"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Not `positive_data_acceptance`: a schema-valid app may still name a connection that does not exist.
+CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
 
 SEEDED = "fuzz"
 # Refused at once: nothing listens on port 1. Two hosts, so that the seeded app's source and
@@ -106,7 +109,9 @@ def hq_schema(served: str) -> schemathesis.BaseSchema:
         "max-stream-events": 1,
         # 502 and 503 say what HQ could not reach (Kafka, an agent): documented answers, not HQ failing.
         # The status-code check still holds them to the operations that document them.
-        "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "502", "503"]}},
+        "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "502", "503"]},
+                   # Bad input is refused with the statuses the HQ answers, never accepted.
+                   "negative_data_rejection": {"expected-statuses": ["400", "401", "404", "405", "409", "413"]}},
         "generation": {"max-examples": EXAMPLES, "database": "none"},
         "dictionaries": {"seeded": {"values": [SEEDED]}, "source": {"values": [SEEDED_SOURCE]},
                          "target": {"values": [SEEDED_TARGET]}},
