@@ -40,9 +40,19 @@ def event_frame(event: Event, render: Render) -> bytes:
     return frame
 
 
+# Event ids are 64-bit sequence numbers: no id this feed issues has more digits.
+MAX_EVENT_ID_DIGITS = 19
+
+
 def _last_event_id(request: Request) -> int | None:
+    """The client's Last-Event-ID; Resync for a value that is no id of this feed (too long to be
+    one, or not ASCII digits): the client is told to refetch, and nothing has to parse it."""
     raw = request.headers.get("last-event-id", "").strip()
-    return int(raw) if raw.isdigit() else None
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_EVENT_ID_DIGITS):
+        raise Resync()
+    return int(raw)
 
 
 def _sse_response(
@@ -51,8 +61,8 @@ def _sse_response(
     """Streams the feed's events of `kinds`, each rendered to its public JSON by `render`."""
 
     async def stream() -> AsyncIterator[bytes]:
-        last_event_id = _last_event_id(request)
         try:
+            last_event_id = _last_event_id(request)
             subscription, missed = feed.subscribe(last_event_id)
             # Until the replay below is through, the client's own position is where it resumes.
             resume_from = subscription.position if last_event_id is None else last_event_id
@@ -88,6 +98,14 @@ def _sse_response(
     )
 
 
+# The stream reads it from the request, so that a bad value is a resync rather than a 400: described here.
+_LAST_EVENT_ID_PARAMETER = {"parameters": [{
+    "name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "The id of the last event the client got: what it missed is sent first, or `resync` when "
+                   "that is no longer known (or the value is no id of this feed).",
+}]}
+
+
 def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, summary: str) -> None:
     """Adds `GET path` to `router`: the feed's events of `kinds`, each rendered by `render`."""
 
@@ -95,7 +113,7 @@ def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, su
         return _sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
 
     router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, responses=SSE_RESPONSE,
-                         summary=summary)
+                         openapi_extra=_LAST_EVENT_ID_PARAMETER, summary=summary)
 
 
 @dataclass(frozen=True)

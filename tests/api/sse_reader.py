@@ -66,8 +66,10 @@ class EventStream:
 
 @contextmanager
 def live(client: httpx.Client, path: str = "/v1/environments/live/sse",
-         last_event_id: int | str | None = None) -> Iterator[EventStream]:
-    headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+         last_event_id: int | str | bytes | None = None) -> Iterator[EventStream]:
+    """`last_event_id` as bytes is sent as they are (a header value need not be ASCII)."""
+    header = last_event_id if isinstance(last_event_id, bytes) else str(last_event_id)
+    headers = {"Last-Event-ID": header} if last_event_id is not None else {}
     timeout = httpx.Timeout(READ_TIMEOUT)
     with client.stream("GET", path, headers=headers, timeout=timeout) as response:
         assert response.status_code == 200, response.read()

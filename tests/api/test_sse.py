@@ -7,6 +7,8 @@ import socket
 from contextlib import closing
 from itertools import pairwise
 
+import pytest
+
 from backend.settings import Settings
 from backend.store.changes import Change
 from tests.api.hq import ADMIN_TOKEN, running_hq
@@ -132,6 +134,22 @@ def test_a_last_event_id_from_the_future_gets_resync(api):
 
     with live(api, last_event_id=ready.id + 1_000_000) as stream:
         assert stream.next_event().event == "resync"
+
+
+NO_EVENT_IDS = {"5,000 digits": "9" * 5000, "not digits": "12abc", "negative": "-1",
+                "a non-ASCII digit": "\u00b2".encode("latin-1")}
+
+
+@pytest.mark.parametrize("last_event_id", NO_EVENT_IDS.values(), ids=NO_EVENT_IDS.keys())
+def test_a_last_event_id_that_is_no_id_of_the_feed_gets_resync_then_the_live_stream(api, unique_name, last_event_id):
+    name = unique_name()
+    with live(api, last_event_id=last_event_id) as stream:
+        assert stream.next_event().event == "resync"
+        assert stream.next_event().event == "ready"
+        api.post("/v1/environments", json={"name": name}).raise_for_status()
+        event = stream.next_event()
+
+    assert (event.event, event.data["name"]) == ("environment.created", name)
 
 
 def test_after_resync_the_stream_carries_on_live(api, unique_name):
