@@ -19,7 +19,7 @@ from backend.agent.api import openapi_paths
 from backend.agent.link import AgentLink
 from backend.deps import AgentLinksDep, EnvironmentsDep, require_principal
 from backend.errors import AgentNotConnected, request_id_var
-from backend.models import ErrorBody
+from backend.openapi import AUTHENTICATED, errors
 
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                         b"trailer", b"transfer-encoding", b"upgrade"})
@@ -31,7 +31,7 @@ router = APIRouter(
     prefix="/environments",
     tags=["environments"],
     dependencies=[Depends(require_principal)],
-    responses={code: {"model": ErrorBody} for code in (401, 404, 503)},
+    responses={**AUTHENTICATED, **errors(404, 503)},
 )
 
 
