@@ -39,7 +39,7 @@ class NamespaceLRN:
 def resource_lrn_pattern(kind: str) -> str:
     """A JSON-schema `pattern` for the LRNs of one kind of resource: it documents the rule for
     clients, while the parsers below enforce it."""
-    return rf"^environments:{re.escape(kind)}/{_PART}/{_PART}$"
+    return rf"^environments:{kind}/{_PART}/{_PART}$"  # kinds are lowercase words and hyphens
 
 
 NAMESPACE_LRN_PATTERN = rf"^kubernetes:namespace/{_PART}/{_PART}/{_PART}$"
