@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
@@ -34,11 +34,30 @@ from backend.environments.models import KafkaConnectionSpec
 from backend.k2k.models import REGEX_PREFIX
 
 TP = tuple[str, int]
+T = TypeVar("T")
 TIMEOUT = 10.0
 LEADER_CHANGING = {KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.FENCED_LEADER_EPOCH,
                    KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
                    KafkaError.OFFSET_NOT_AVAILABLE}
 LEADER_CHANGE_RETRIES = 3
+# A group's coordinator is moving or still loading (a cluster just started, a broker restarted):
+# the commit is taken once it settles, which on a fresh broker takes a few seconds.
+COORDINATOR_SETTLING = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                        KafkaError.COORDINATOR_NOT_AVAILABLE}
+COORDINATOR_RETRIES = 6
+
+
+def _retrying(call: Callable[[], T], transient: set[int], retries: int) -> T:
+    """`call()`, again after a growing pause while Kafka answers one of the `transient` errors."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except KafkaException as exc:
+            attempt += 1
+            if exc.args[0].code() not in transient or attempt > retries:
+                raise
+            time.sleep(0.5 * attempt)
 
 
 class Cluster:
@@ -67,15 +86,7 @@ class Cluster:
     def _list_offsets(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
         """Retries what a leader change answers for a moment (new epoch, leader moving): after a
         broker restart the first answers carry these, and one would blank a whole metrics round."""
-        attempt = 0
-        while True:
-            try:
-                return self._list_offsets_once(tps, spec)
-            except KafkaException as exc:
-                attempt += 1
-                if exc.args[0].code() not in LEADER_CHANGING or attempt > LEADER_CHANGE_RETRIES:
-                    raise
-                time.sleep(0.5 * attempt)
+        return _retrying(lambda: self._list_offsets_once(tps, spec), LEADER_CHANGING, LEADER_CHANGE_RETRIES)
 
     def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
         if not tps:
@@ -97,6 +108,9 @@ class Cluster:
         return {tp: offset if offset >= 0 else ends[tp] for tp, offset in found.items()}
 
     def commit(self, group: str, offsets: dict[TP, int]) -> None:
+        _retrying(lambda: self._commit_once(group, offsets), COORDINATOR_SETTLING, COORDINATOR_RETRIES)
+
+    def _commit_once(self, group: str, offsets: dict[TP, int]) -> None:
         partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
         request = [ConsumerGroupTopicPartitions(group, partitions)]
         answer = self.admin.alter_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(
