@@ -5,6 +5,7 @@
     apps:k2k/<app>
     kafka:topic/<environment>/<kafka connection>/<topic>
     kubernetes:namespace/<environment>/<cluster>/<namespace>
+    kafka-connect:connector/<environment>/<connect cluster>/<connector>
 
 A part is anything but `/` and whitespace. Parsing answers None for a string that is not an
 LRN of the kind asked for, so each caller words its own error for the field at fault.
@@ -55,6 +56,11 @@ def resource_lrn(kind: str, environment: str, name: str) -> str:
 
 def k2k_app_lrn(name: str) -> str:
     return f"apps:k2k/{name}"
+
+
+def connector_lrn(environment: str, cluster: str, connector: str) -> str:
+    """A Kafka Connect connector of one of the environment's Connect clusters (seed 002)."""
+    return f"kafka-connect:connector/{environment}/{cluster}/{connector}"
 
 
 def kafka_topic_lrn(connection_lrn: str, topic: str) -> str:
