@@ -20,6 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.agent.context import AgentContext
 from backend.agent.upstream import UpstreamError, UpstreamTimeout
+from backend.bodies.dependencies import hoist_body_schemas
+from backend.bodies.policy import BodyRefused
+from backend.connect.errors import ConnectApiError, connect_error, is_connect_path, validation_error
+from backend.connect.models import FieldError
+from backend.connect.routes import router as connect_router
 from backend.environments.models import AgentInfo
 
 log = logging.getLogger(__name__)
@@ -57,31 +62,54 @@ def _agent_path(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Each failure in the shape of the family whose path it is on: the Kafka Connect family's
+    (backend/connect/errors.py) under /api/kafka-connect/, the neutral one elsewhere."""
+
+    @app.exception_handler(ConnectApiError)
+    async def _connect(_: Request, exc: ConnectApiError) -> JSONResponse:
+        return connect_error(exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         path = _agent_path(request)
         if exc.status_code == 404:
-            return _error(404, "not_found", f"The agent serves no {request.method} {path}.")
-        if exc.status_code == 405:
-            return _error(405, "method_not_allowed", f"The agent's {path} does not take {request.method}.")
-        return _error(exc.status_code, "http_error", str(exc.detail))
+            message, error = f"The agent serves no {request.method} {path}.", "not_found"
+        elif exc.status_code == 405:
+            message, error = f"The agent's {path} does not take {request.method}.", "method_not_allowed"
+        else:
+            message, error = str(exc.detail), "http_error"
+        if is_connect_path(path):
+            return connect_error(ConnectApiError(exc.status_code, message, error_type=error))
+        return _error(exc.status_code, error, message)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if is_connect_path(_agent_path(request)):
+            return connect_error(validation_error(list(exc.errors())))
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return _error(400, "bad_request", f"{where}: {first.get('msg', 'invalid')}")
 
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(request: Request, exc: BodyRefused) -> JSONResponse:
+        if is_connect_path(_agent_path(request)):
+            return connect_error(ConnectApiError(exc.status, exc.title, [FieldError(field=exc.field, error=exc.title)]))
+        return _error(exc.status, exc.error, exc.title)
+
     @app.exception_handler(UpstreamError)
-    async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
-        if isinstance(exc, UpstreamTimeout):
-            return _error(504, "upstream_timeout", str(exc))
-        return _error(502, "upstream_error", str(exc))
+    async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
+        status, error = (504, "upstream_timeout") if isinstance(exc, UpstreamTimeout) else (502, "upstream_error")
+        if is_connect_path(_agent_path(request)):
+            return connect_error(ConnectApiError(status, str(exc), error_type=error))
+        return _error(status, error, str(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("agent route %s %s failed", request.method, request.url.path, exc_info=exc)
-        return _error(500, "internal_error", "The agent failed on this request; its log has the details.")
+        message = "The agent failed on this request; its log has the details."
+        if is_connect_path(_agent_path(request)):
+            return connect_error(ConnectApiError(500, message))
+        return _error(500, "internal_error", message)
 
 
 def create_agent_app(context: AgentContext) -> FastAPI:
@@ -90,11 +118,13 @@ def create_agent_app(context: AgentContext) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url=None)  # HQ's /openapi.json describes these routes
     app.state.agent_context = context
     app.include_router(router)
+    app.include_router(connect_router)
     install_error_handlers(app)
     return app
 
 
 def openapi_paths() -> dict:
     """The agent routes' OpenAPI paths and component schemas, relative to the agent's root."""
-    schema = get_openapi(title="streamhq agent API", version="", routes=router.routes)
+    schema = hoist_body_schemas(get_openapi(title="streamhq agent API", version="",
+                                            routes=[*router.routes, *connect_router.routes]))
     return {"paths": schema["paths"], "schemas": schema.get("components", {}).get("schemas", {})}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backend.agent.upstream import UpstreamPool
+from backend.connect.plugins import PluginCache
 from backend.environments.models import (
     AgentInfo,
     ConnectClusterSpec,
@@ -33,3 +34,6 @@ class AgentContext:
     # needed. It may block (the built-in agent reads the store): async routes call it off the loop.
     resources: Callable[[], AgentResources | None]
     upstreams: UpstreamPool
+    # The Connect clusters' plugins, cached across requests (made with the context, which the
+    # agent app keeps for as long as it serves the environment).
+    connect_plugins: PluginCache = field(default_factory=PluginCache)

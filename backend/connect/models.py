@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 # The bounds of what a client may send (the README's "Errors and limits" lists them).
 MAX_NAME = 255  # connector and cluster names; Connect itself takes any string
@@ -171,6 +171,11 @@ class ActionResult(_Shape):
     message: str
     inProgress: bool = Field(False, description=(
         "Addition to the seed: the worker accepted a restart and is still carrying it out (its 202)."))
+
+
+class ConnectorConfig(RootModel[Configuration]):
+    """The body of `PUT …/connectors/{connector}/config` (addition to the seed): the
+    configuration alone, as Connect's own PUT takes it."""
 
 
 class ConfigUpsertResult(_Shape):

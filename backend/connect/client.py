@@ -1,0 +1,171 @@
+"""Async calls to one Kafka Connect cluster's REST API, through the agent's upstream client.
+
+Answers are the worker's JSON as it sent it (backend/connect/mapping.py turns them into the
+family's shapes). An error status becomes a `ConnectApiError` carrying the worker's status and
+message, except a 409 the worker gives while it rebalances: that one is retried with a bounded
+backoff first, since the same request succeeds once the group has settled. A 409 "already
+exists" is never retried. A worker that cannot be reached raises the upstream's UpstreamError."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from backend.agent.upstream import Upstream, UpstreamError
+from backend.connect.errors import ConnectApiError
+
+# The worker's 409s during a rebalance (Connect's ConnectorsResource / HerderRequestHandler);
+# anything else it answers 409 for (a connector that already exists) is final.
+REBALANCE_MESSAGES = ("Cannot complete request because of a conflicting operation",
+                      "Cannot complete request momentarily due to stale configuration",
+                      "rebalance")
+REBALANCE_RETRY_SECONDS = 5.0
+FIRST_RETRY_DELAY = 0.1
+MAX_RETRY_DELAY = 1.0
+# A worker's error message is quoted to the user; some list every plugin they know.
+MAX_QUOTED_MESSAGE = 500
+
+
+def _segment(value: str) -> str:
+    """A name as one path segment: connector names may hold `/`, `?`, spaces."""
+    return quote(value, safe="")
+
+
+def worker_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    text = str(message) if message else (response.text.strip() or f"HTTP {response.status_code}")
+    return text if len(text) <= MAX_QUOTED_MESSAGE else text[:MAX_QUOTED_MESSAGE] + "…"
+
+
+def is_rebalancing(response: httpx.Response) -> bool:
+    if response.status_code != 409:
+        return False
+    message = worker_message(response).lower()
+    return "already exists" not in message and any(text.lower() in message for text in REBALANCE_MESSAGES)
+
+
+class ConnectClient:
+    """One Connect cluster (`cluster` is its name in the environment) as the agent reaches it."""
+
+    def __init__(self, upstream: Upstream, cluster: str) -> None:
+        self.upstream = upstream
+        self.cluster = cluster
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        deadline = time.monotonic() + REBALANCE_RETRY_SECONDS
+        delay = FIRST_RETRY_DELAY
+        while True:
+            response = await self.upstream.arequest(method, path, **kwargs)
+            if not is_rebalancing(response) or time.monotonic() + delay > deadline:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_DELAY)
+        if response.is_error:
+            raise self._error(response)
+        return response
+
+    def _error(self, response: httpx.Response) -> ConnectApiError:
+        message = worker_message(response)
+        status = response.status_code
+        if status in (400, 404, 409):
+            return ConnectApiError(status, message)
+        # The worker failed (500) or answered something the family has no word for: the worker
+        # is at fault, as for an upstream that does not answer.
+        return ConnectApiError(502, f"{self.upstream.name} at {response.url} answered HTTP {status}: {message}")
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._call(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(self.upstream.name, str(response.url), "answered with a body that is not JSON") from exc
+
+    # the cluster
+
+    async def info(self) -> dict[str, Any]:
+        return await self._json("GET", "/")
+
+    async def plugins(self) -> list[dict[str, Any]]:
+        return await self._json("GET", "/connector-plugins")
+
+    async def plugin_config(self, class_name: str) -> list[dict[str, Any]]:
+        return await self._json("GET", f"/connector-plugins/{_segment(class_name)}/config")
+
+    async def validate(self, class_name: str, config: dict[str, str]) -> dict[str, Any]:
+        return await self._json("PUT", f"/connector-plugins/{_segment(class_name)}/config/validate", json=config)
+
+    async def loggers(self) -> dict[str, Any]:
+        return await self._json("GET", "/admin/loggers")
+
+    async def logger(self, name: str) -> dict[str, Any]:
+        return await self._json("GET", f"/admin/loggers/{_segment(name)}")
+
+    async def set_logger(self, name: str, level: str) -> list[str]:
+        """The loggers whose level changed (the worker's answer)."""
+        return await self._json("PUT", f"/admin/loggers/{_segment(name)}", json={"level": level})
+
+    # connectors
+
+    async def expanded(self) -> dict[str, Any]:
+        """Every connector with its status and info, in one call (not one per connector)."""
+        return await self._json("GET", "/connectors", params=[("expand", "status"), ("expand", "info")])
+
+    async def connector(self, name: str) -> dict[str, Any]:
+        """`{name, config, tasks, type}`."""
+        return await self._json("GET", f"/connectors/{_segment(name)}")
+
+    async def config(self, name: str) -> dict[str, str]:
+        return await self._json("GET", f"/connectors/{_segment(name)}/config")
+
+    async def status(self, name: str) -> dict[str, Any]:
+        return await self._json("GET", f"/connectors/{_segment(name)}/status")
+
+    async def topics(self, name: str) -> list[str]:
+        answer = await self._json("GET", f"/connectors/{_segment(name)}/topics")
+        return list((answer.get(name) or {}).get("topics", []))
+
+    async def create(self, name: str, config: dict[str, str], initial_state: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "config": config}
+        if initial_state is not None:
+            body["initial_state"] = initial_state  # KIP-980, Connect 3.5+
+        return await self._json("POST", "/connectors", json=body)
+
+    async def put_config(self, name: str, config: dict[str, str]) -> bool:
+        """Creates or updates; True when the connector was created."""
+        response = await self._call("PUT", f"/connectors/{_segment(name)}/config", json=config)
+        return response.status_code == 201
+
+    async def delete(self, name: str) -> None:
+        await self._call("DELETE", f"/connectors/{_segment(name)}")
+
+    async def change_state(self, name: str, verb: str) -> None:
+        """`pause`, `resume` or `stop` (a STOPPED connector starts again on `resume`)."""
+        await self._call("PUT", f"/connectors/{_segment(name)}/{verb}")
+
+    async def restart(self, name: str, *, include_tasks: bool, only_failed: bool) -> bool:
+        """KIP-745's restart; True when the worker took it and is still carrying it out (202)."""
+        params = {"includeTasks": str(include_tasks).lower(), "onlyFailed": str(only_failed).lower()}
+        response = await self._call("POST", f"/connectors/{_segment(name)}/restart", params=params)
+        return response.status_code == 202
+
+    async def restart_task(self, name: str, task: int) -> None:
+        await self._call("POST", f"/connectors/{_segment(name)}/tasks/{task}/restart")
+
+    # offsets (KIP-875)
+
+    async def offsets(self, name: str) -> dict[str, Any]:
+        return await self._json("GET", f"/connectors/{_segment(name)}/offsets")
+
+    async def alter_offsets(self, name: str, offsets: list[dict[str, Any]]) -> dict[str, Any]:
+        return await self._json("PATCH", f"/connectors/{_segment(name)}/offsets", json={"offsets": offsets})
+
+    async def reset_offsets(self, name: str) -> dict[str, Any]:
+        return await self._json("DELETE", f"/connectors/{_segment(name)}/offsets")

@@ -1,0 +1,407 @@
+"""The Kafka Connect operations of one environment's agent, across its registered Connect
+clusters: what the routes (backend/connect/routes.py) call.
+
+Every configuration a client sends is validated by the worker first and masked in every answer;
+each change is told to the environment's live ledger at once, so the feed shows it before the
+next poll."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio.to_thread
+
+from backend.agent.context import AgentContext
+from backend.agent.upstream import UpstreamError
+from backend.connect.client import ConnectClient
+from backend.connect.errors import ConnectApiError
+from backend.connect.mapping import (
+    CONNECTOR_CLASS,
+    class_matches,
+    connect_info,
+    details,
+    field_errors,
+    list_item,
+    list_items,
+    logger_level,
+    logger_levels,
+    plugin_fields,
+    plugin_items,
+    resolve_plugin,
+    secret_values,
+    short_class,
+    status_answer,
+    unmask_config,
+    validation,
+)
+from backend.connect.models import (
+    ActionResult,
+    ClusterWarning,
+    ConfigUpsertResult,
+    ConnectInfo,
+    ConnectorDetails,
+    ConnectorList,
+    ConnectorListItem,
+    ConnectorStateAction,
+    ConnectorStatusAnswer,
+    FieldError,
+    LoggerLevel,
+    NewConnector,
+    OffsetsAnswer,
+    OffsetsChange,
+    OffsetsChanged,
+    PluginConfigField,
+    PluginList,
+    ValidateConnector,
+    ValidationResponse,
+)
+from backend.environments.models import ConnectClusterSpec
+
+log = logging.getLogger(__name__)
+
+# A whole cluster's reading in a fleet list (its expanded call and, when not cached, its
+# plugins): past it the cluster is left out with a warning, the others are answered.
+CLUSTER_READ_SECONDS = 10.0
+# How many of a cluster's plugins a "no such plugin" error lists.
+PLUGINS_NAMED = 10
+# The worker's verb for each state change; `start` resumes a STOPPED (or PAUSED) connector.
+STATE_VERBS = {ConnectorStateAction.start: "resume", ConnectorStateAction.stop: "stop",
+               ConnectorStateAction.pause: "pause", ConnectorStateAction.resume: "resume"}
+
+
+def tell_ledger(context: AgentContext, *, item: ConnectorListItem | None = None,
+                removed: tuple[str, str] | None = None) -> None:
+    """Hands a change the API made to the environment's live ledger (`AgentContext.connectors`),
+    so its feed shows it now rather than at the next poll; an agent without one has no feed."""
+    ledger = getattr(context, "connectors", None)
+    if ledger is None:
+        return
+    if item is not None:
+        ledger.apply_one(item)
+    if removed is not None:
+        ledger.remove(*removed)
+
+
+@contextmanager
+def _about_connector(cluster: str, name: str) -> Iterator[None]:
+    """A worker's 404 on a connector's path means that connector is not there: say so in words
+    that name the cluster (the worker's own vary: "not found", "Unknown connector", "No status")."""
+    try:
+        yield
+    except ConnectApiError as error:
+        if error.status == 404:
+            raise ConnectApiError(404, f"Connect cluster {cluster!r} has no connector {name!r}.") from None
+        raise
+
+
+def _stop_first(name: str, state: str) -> ConnectApiError:
+    return ConnectApiError(400, f"Connector {name!r} is {state}: stop the connector first (its `stop` action), "
+                                "then change its offsets, then start it again.",
+                           [FieldError(field="state", error="stop the connector first")])
+
+
+class ConnectService:
+    def __init__(self, context: AgentContext) -> None:
+        self.context = context
+        self.plugin_cache = context.connect_plugins
+
+    # clusters
+
+    async def _specs(self) -> dict[str, ConnectClusterSpec]:
+        resources = await anyio.to_thread.run_sync(self.context.resources)  # reads the store
+        return dict(resources.connect_clusters) if resources is not None else {}
+
+    def _client(self, name: str, spec: ConnectClusterSpec) -> ConnectClient:
+        return ConnectClient(self.context.upstreams.connect_cluster(name, spec), name)
+
+    def _unknown(self, cluster: str, specs: dict[str, ConnectClusterSpec], field: str = "cluster") -> ConnectApiError:
+        known = ", ".join(sorted(specs)) or "none"
+        return ConnectApiError(404, f"Environment {self.context.environment!r} has no Connect cluster {cluster!r} "
+                                    f"(it has: {known}).", [FieldError(field=field, error="unknown Connect cluster")])
+
+    async def client(self, cluster: str) -> ConnectClient:
+        specs = await self._specs()
+        if cluster not in specs:
+            raise self._unknown(cluster, specs)
+        return self._client(cluster, specs[cluster])
+
+    async def _clients(self, wanted: list[str]) -> list[ConnectClient]:
+        """The clusters a list reads: those named (each must exist), or all of them."""
+        specs = await self._specs()
+        for cluster in wanted:
+            if cluster not in specs:
+                raise self._unknown(cluster, specs)
+        names = dict.fromkeys(wanted) if wanted else sorted(specs)
+        return [self._client(name, specs[name]) for name in names]
+
+    async def _across(self, clients: list[ConnectClient], read) -> tuple[list[Any], list[ClusterWarning]]:
+        """`read(client)` on every cluster at once, each bounded: a cluster that fails or takes
+        too long is a warning, never the whole answer's failure."""
+
+        async def one(client: ConnectClient) -> tuple[list[Any], ClusterWarning | None]:
+            try:
+                async with asyncio.timeout(CLUSTER_READ_SECONDS):
+                    return await read(client), None
+            except TimeoutError:
+                reason = f"{client.upstream.name} at {', '.join(client.upstream.urls)}: no answer within " \
+                         f"{CLUSTER_READ_SECONDS:g}s"
+            except (UpstreamError, ConnectApiError) as error:
+                reason = str(error)
+            return [], ClusterWarning(cluster=client.cluster, error=reason)
+
+        answers = await asyncio.gather(*(one(client) for client in clients))
+        items = [item for found, _ in answers for item in found]
+        return items, [warning for _, warning in answers if warning is not None]
+
+    async def _plugins(self, client: ConnectClient) -> list[dict[str, Any]]:
+        return await self.plugin_cache.plugins(client)
+
+    # reading connectors
+
+    async def list_connectors(self, clusters: list[str], class_names: list[str]) -> ConnectorList:
+        async def read(client: ConnectClient) -> list[ConnectorListItem]:
+            expanded, plugins = await asyncio.gather(client.expanded(), self._plugins(client))
+            return list_items(self.context.environment, client.cluster, expanded, plugins)
+
+        items, warnings = await self._across(await self._clients(clusters), read)
+        if class_names:
+            items = [item for item in items if class_matches(item.className, class_names)]
+        return ConnectorList(data=items, warnings=warnings)
+
+    async def _read(self, client: ConnectClient, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A connector's info and status; the status is empty while the worker has written none
+        (just after a create)."""
+        with _about_connector(client.cluster, name):
+            info = await client.connector(name)
+        try:
+            status = await client.status(name)
+        except ConnectApiError as error:
+            if error.status != 404:
+                raise
+            status = {}
+        return info, status
+
+    async def _details(self, client: ConnectClient, info: dict[str, Any], status: dict[str, Any]) -> ConnectorDetails:
+        plugins = await self._plugins(client)
+        plugin = resolve_plugin((info.get("config") or {}).get(CONNECTOR_CLASS), plugins)
+        password_keys = await self.plugin_cache.password_keys(client, plugin["class"] if plugin else None)
+        return details(self.context.environment, client.cluster, info, status, plugins, password_keys)
+
+    async def details(self, cluster: str, name: str) -> ConnectorDetails:
+        client = await self.client(cluster)
+        return await self._details(client, *await self._read(client, name))
+
+    async def status(self, cluster: str, name: str) -> ConnectorStatusAnswer:
+        client = await self.client(cluster)
+        with _about_connector(cluster, name):
+            return status_answer(self.context.environment, cluster, await client.status(name))
+
+    async def topics(self, cluster: str, name: str) -> list[str]:
+        client = await self.client(cluster)
+        with _about_connector(cluster, name):
+            return await client.topics(name)
+
+    async def _refresh_ledger(self, client: ConnectClient, name: str) -> None:
+        """Tells the ledger the connector's state after a change (when there is a ledger)."""
+        if getattr(self.context, "connectors", None) is None:
+            return
+        try:
+            info, status = await self._read(client, name)
+            item = list_item(self.context.environment, client.cluster, name, status, info,
+                             await self._plugins(client))
+        except ConnectApiError as error:
+            if error.status == 404:
+                tell_ledger(self.context, removed=(client.cluster, name))
+            return
+        except UpstreamError:
+            return  # the change was made; the next poll shows it
+        tell_ledger(self.context, item=item)
+
+    # configurations
+
+    async def _checked(self, client: ConnectClient, name: str, sent: dict[str, str],
+                       stored: dict[str, str]) -> dict[str, str]:
+        """The configuration to send: "***" values replaced by the stored ones, and validated by
+        the worker; a rejection is a 400 naming each bad key."""
+        config, missing = unmask_config(sent, stored)
+        if missing:
+            raise ConnectApiError(400, f"{', '.join(missing)}: \"***\" keeps a stored value, and there is none; "
+                                       "send the value itself.",
+                                  [FieldError(field=key, error="no stored value to keep") for key in missing])
+        if config.get("name", name) != name:
+            raise ConnectApiError.bad("name", f"must be the connector's name ({name!r}) or left out")
+        result = await self._validated(client, name, config)
+        if result.errorCount:
+            fields = field_errors(result)
+            summary = "; ".join(f"{f.field}: {f.error}" for f in fields[:3])
+            raise ConnectApiError(400, f"The configuration has {result.errorCount} error(s): {summary}", fields)
+        return config
+
+    async def _plugin_of(self, client: ConnectClient, config: dict[str, str]) -> dict[str, Any]:
+        class_name = config.get(CONNECTOR_CLASS)
+        if not class_name:
+            raise ConnectApiError.bad(CONNECTOR_CLASS, "required: the connector's plugin class")
+        plugins = await self._plugins(client)
+        plugin = resolve_plugin(class_name, plugins)
+        if plugin is None:
+            known = ", ".join(short_class(p["class"]) for p in plugins[:PLUGINS_NAMED] if "class" in p)
+            raise ConnectApiError.bad(CONNECTOR_CLASS, f"Connect cluster {client.cluster!r} has no plugin "
+                                                       f"{class_name!r} (it has: {known or 'none'})")
+        return plugin
+
+    async def _validated(self, client: ConnectClient, name: str, config: dict[str, str]) -> ValidationResponse:
+        plugin = await self._plugin_of(client, config)
+        password_keys = await self.plugin_cache.password_keys(client, plugin["class"])
+        answer = await client.validate(plugin["class"], {**config, "name": name})
+        return validation(answer, password_keys, secret_values(config, password_keys))
+
+    async def _stored_config(self, client: ConnectClient, name: str) -> dict[str, str] | None:
+        try:
+            return await client.config(name)
+        except ConnectApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    async def validate(self, body: ValidateConnector) -> ValidationResponse:
+        client = await self.client(body.cluster)
+        stored = await self._stored_config(client, body.name) or {}
+        config, missing = unmask_config(body.configuration, stored)
+        # a "***" with nothing stored behind it is validated as the text it is
+        return await self._validated(client, body.name, {**config, **{key: body.configuration[key] for key in missing}})
+
+    async def create(self, body: NewConnector) -> ConnectorDetails:
+        client = await self.client(body.cluster)
+        config = await self._checked(client, body.name, body.configuration, {})
+        try:
+            await client.create(body.name, config, body.initialState)
+        except ConnectApiError as error:
+            if error.status == 409:
+                raise ConnectApiError(409, f"Connector {body.name!r} already exists on Connect cluster "
+                                           f"{body.cluster!r}.", [FieldError(field="name", error="already exists")],
+                                      "already_exists") from None
+            raise
+        log.info("created connector %s on Connect cluster %s", body.name, body.cluster)
+        answer = await self._details(client, *await self._read(client, body.name))
+        await self._refresh_ledger(client, body.name)
+        return answer
+
+    async def put_config(self, cluster: str, name: str, sent: dict[str, str]) -> ConfigUpsertResult:
+        client = await self.client(cluster)
+        stored = await self._stored_config(client, name)
+        config = await self._checked(client, name, sent, stored or {})
+        created = await client.put_config(name, config)
+        log.info("%s connector %s on Connect cluster %s", "created" if created else "updated", name, cluster)
+        answer = await self._details(client, *await self._read(client, name))
+        await self._refresh_ledger(client, name)
+        return ConfigUpsertResult(created=created, connector=answer)
+
+    # changing connectors
+
+    async def delete(self, cluster: str, name: str) -> ActionResult:
+        client = await self.client(cluster)
+        with _about_connector(cluster, name):
+            await client.delete(name)
+        log.info("deleted connector %s on Connect cluster %s", name, cluster)
+        tell_ledger(self.context, removed=(cluster, name))
+        return ActionResult(message=f"Connector {name!r} deleted from Connect cluster {cluster!r}.")
+
+    async def act(self, cluster: str, name: str, action: ConnectorStateAction, *,
+                  include_tasks: bool, only_failed: bool) -> ActionResult:
+        client = await self.client(cluster)
+        in_progress = False
+        with _about_connector(cluster, name):
+            if action is ConnectorStateAction.restart:
+                in_progress = await client.restart(name, include_tasks=include_tasks, only_failed=only_failed)
+            else:
+                await client.change_state(name, STATE_VERBS[action])
+        log.info("%s connector %s on Connect cluster %s", action.value, name, cluster)
+        await self._refresh_ledger(client, name)
+        done = "is in progress" if in_progress else "requested"
+        return ActionResult(message=f"{action.value.capitalize()} of connector {name!r} on Connect cluster "
+                                    f"{cluster!r} {done}.", inProgress=in_progress)
+
+    async def restart_task(self, cluster: str, name: str, task: int) -> ActionResult:
+        client = await self.client(cluster)
+        try:
+            await client.restart_task(name, task)
+        except ConnectApiError as error:
+            if error.status == 404:
+                await self._read(client, name)  # a 404 naming the connector when it is the one missing
+                raise ConnectApiError(404, f"Connector {name!r} on Connect cluster {cluster!r} has no task {task}.",
+                                      [FieldError(field="task", error="no such task")]) from None
+            raise
+        await self._refresh_ledger(client, name)
+        return ActionResult(message=f"Restart of task {task} of connector {name!r} on Connect cluster "
+                                    f"{cluster!r} requested.")
+
+    # offsets (KIP-875: only a STOPPED connector's)
+
+    async def offsets(self, cluster: str, name: str) -> OffsetsAnswer:
+        client = await self.client(cluster)
+        with _about_connector(cluster, name):
+            return OffsetsAnswer.model_validate(await client.offsets(name))
+
+    async def _stopped(self, client: ConnectClient, name: str) -> None:
+        with _about_connector(client.cluster, name):
+            state = ((await client.status(name)).get("connector") or {}).get("state")
+        if state != "STOPPED":
+            raise _stop_first(name, str(state))
+
+    async def _changed_offsets(self, client: ConnectClient, name: str, change) -> OffsetsChanged:
+        await self._stopped(client, name)
+        try:
+            with _about_connector(client.cluster, name):
+                answer = await change()
+        except ConnectApiError as error:
+            if error.status == 400 and "STOPPED" in error.error:  # stopped and started again since
+                raise _stop_first(name, "no longer STOPPED") from None
+            raise
+        log.info("changed the offsets of connector %s on Connect cluster %s", name, client.cluster)
+        return OffsetsChanged(message=str(answer.get("message", "The offsets were changed.")))
+
+    async def alter_offsets(self, cluster: str, name: str, body: OffsetsChange) -> OffsetsChanged:
+        if not body.offsets:
+            raise ConnectApiError.bad("offsets", "at least one partition and its offset is required")
+        client = await self.client(cluster)
+        entries = [entry.model_dump() for entry in body.offsets]
+        return await self._changed_offsets(client, name, lambda: client.alter_offsets(name, entries))
+
+    async def reset_offsets(self, cluster: str, name: str) -> OffsetsChanged:
+        client = await self.client(cluster)
+        return await self._changed_offsets(client, name, lambda: client.reset_offsets(name))
+
+    # the cluster
+
+    async def plugins(self, clusters: list[str]) -> PluginList:
+        async def read(client: ConnectClient) -> list[Any]:
+            return plugin_items(client.cluster, await self._plugins(client))
+
+        items, warnings = await self._across(await self._clients(clusters), read)
+        return PluginList(data=items, warnings=warnings)
+
+    async def plugin_config(self, cluster: str, class_name: str) -> list[PluginConfigField]:
+        client = await self.client(cluster)
+        return plugin_fields(await client.plugin_config(class_name))
+
+    async def info(self, cluster: str) -> ConnectInfo:
+        client = await self.client(cluster)
+        return connect_info(cluster, await client.info())
+
+    async def loggers(self, cluster: str) -> list[LoggerLevel]:
+        client = await self.client(cluster)
+        return logger_levels(await client.loggers())
+
+    async def logger(self, cluster: str, name: str) -> LoggerLevel:
+        client = await self.client(cluster)
+        return logger_level(name, await client.logger(name))
+
+    async def set_logger(self, cluster: str, name: str, level: str) -> list[LoggerLevel]:
+        client = await self.client(cluster)
+        changed = await client.set_logger(name, level)
+        log.info("set logger %s to %s on Connect cluster %s", name, level, cluster)
+        return [LoggerLevel(name=logger, level=level) for logger in changed]
