@@ -18,11 +18,13 @@ import httpx
 from backend.agent.upstream import Upstream, UpstreamError
 from backend.connect.errors import ConnectApiError
 
-# The worker's 409s during a rebalance (Connect's ConnectorsResource / HerderRequestHandler);
-# anything else it answers 409 for (a connector that already exists) is final.
+# The worker's answers while its group rebalances (Connect's HerderRequestHandler: 409s; a
+# worker that has just taken a request before a rebalance it expects: a 500). Anything else it
+# answers 409 for (a connector that already exists) is final.
 REBALANCE_MESSAGES = ("Cannot complete request because of a conflicting operation",
                       "Cannot complete request momentarily due to stale configuration",
                       "rebalance")
+REBALANCE_STATUSES = (409, 500)
 REBALANCE_RETRY_SECONDS = 5.0
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 1.0
@@ -46,7 +48,7 @@ def worker_message(response: httpx.Response) -> str:
 
 
 def is_rebalancing(response: httpx.Response) -> bool:
-    if response.status_code != 409:
+    if response.status_code not in REBALANCE_STATUSES:
         return False
     message = worker_message(response).lower()
     return "already exists" not in message and any(text.lower() in message for text in REBALANCE_MESSAGES)
@@ -64,8 +66,12 @@ class ConnectClient:
         delay = FIRST_RETRY_DELAY
         while True:
             response = await self.upstream.arequest(method, path, **kwargs)
-            if not is_rebalancing(response) or time.monotonic() + delay > deadline:
+            if not is_rebalancing(response):
                 break
+            if time.monotonic() + delay > deadline:
+                raise ConnectApiError(409, f"{self.upstream.name} was still rebalancing after "
+                                           f"{REBALANCE_RETRY_SECONDS:g}s of retries ({worker_message(response)}); "
+                                           "try again.", error_type="rebalancing")
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_DELAY)
         if response.is_error:

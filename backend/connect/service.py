@@ -256,7 +256,8 @@ class ConnectService:
     async def _validated(self, client: ConnectClient, name: str, config: dict[str, str]) -> ValidationResponse:
         plugin = await self._plugin_of(client, config)
         password_keys = await self.plugin_cache.password_keys(client, plugin["class"])
-        answer = await client.validate(plugin["class"], {**config, "name": name})
+        # The worker validates a configuration against the class of its path, named in full.
+        answer = await client.validate(plugin["class"], {**config, CONNECTOR_CLASS: plugin["class"], "name": name})
         return validation(answer, password_keys, secret_values(config, password_keys))
 
     async def _stored_config(self, client: ConnectClient, name: str) -> dict[str, str] | None:
@@ -280,7 +281,7 @@ class ConnectService:
         try:
             await client.create(body.name, config, body.initialState)
         except ConnectApiError as error:
-            if error.status == 409:
+            if error.status == 409 and "already exists" in error.error:
                 raise ConnectApiError(409, f"Connector {body.name!r} already exists on Connect cluster "
                                            f"{body.cluster!r}.", [FieldError(field="name", error="already exists")],
                                       "already_exists") from None

@@ -20,6 +20,9 @@ from backend.store import Store
 ADMIN_TOKEN = "shq_admin_test-suite-token"
 PREFIXES = ("/v1", "/api/v1")
 
+# A Kafka connection whose brokers refuse: the environment has an agent, its cluster never answers.
+UNREACHABLE_BROKERS = {"override_broker_addresses": ["127.0.0.1:1"]}
+
 # The HQ error shape (docs/architecture.md, errors), exactly these keys.
 ERROR_KEYS = {"type", "title", "status", "invalid_fields", "request_id"}
 

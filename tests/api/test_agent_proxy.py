@@ -5,48 +5,15 @@ answers or not; the agent's own answers (status, headers, body) come back as it 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from backend.agent.supervisor import AGENT_VERSION
-from backend.settings import Settings
-from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, assert_error, running_hq
+from tests.api.hq import PREFIXES, UNREACHABLE_BROKERS, assert_error
 from tests.waiting import until
 
 AGENT_ERROR_KEYS = {"status", "error", "message"}
-UNREACHABLE_BROKERS = {"override_broker_addresses": ["127.0.0.1:1"]}
-
-
-@pytest.fixture(scope="module")
-def hq_with_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
-    """A real HQ that runs the built-in agent (the session's HQ runs none)."""
-    settings = Settings(home=Path(tmp_path_factory.mktemp("hq-agent")), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=0.5, agent_timeout_seconds=1.0)
-    with running_hq(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def client(hq_with_agent: RunningHQ) -> Iterator[httpx.Client]:
-    with hq_with_agent.client() as http:
-        yield http
-
-
-@pytest.fixture
-def environment(client: httpx.Client, unique_name: Callable[[], str]) -> Callable[..., str]:
-    """An environment, with a Kafka connection to brokers that refuse unless `kafka=None`."""
-
-    def make(kafka: dict | None = UNREACHABLE_BROKERS) -> str:
-        name = unique_name()
-        client.post("/v1/environments", json={"name": name}).raise_for_status()
-        if kafka is not None:
-            client.put(f"/v1/environments/{name}/kafka-connections/main", json=kafka).raise_for_status()
-        return name
-
-    return make
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
