@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import anyio.to_thread
-
 from backend.agent.context import AgentContext
 from backend.agent.upstream import UpstreamError
 from backend.connect.client import ConnectClient
+from backend.connect.clusters import ConnectClusters
 from backend.connect.errors import ConnectApiError
 from backend.connect.mapping import (
     CONNECTOR_CLASS,
@@ -40,7 +39,6 @@ from backend.connect.mapping import (
 )
 from backend.connect.models import (
     ActionResult,
-    ClusterWarning,
     ConfigUpsertResult,
     ConnectInfo,
     ConnectorDetails,
@@ -59,13 +57,9 @@ from backend.connect.models import (
     ValidateConnector,
     ValidationResponse,
 )
-from backend.environments.models import ConnectClusterSpec
 
 log = logging.getLogger(__name__)
 
-# A whole cluster's reading in a fleet list (its expanded call and, when not cached, its
-# plugins): past it the cluster is left out with a warning, the others are answered.
-CLUSTER_READ_SECONDS = 10.0
 # How many of a cluster's plugins a "no such plugin" error lists.
 PLUGINS_NAMED = 10
 # The worker's verb for each state change; `start` resumes a STOPPED (or PAUSED) connector.
@@ -107,55 +101,9 @@ def _stop_first(name: str, state: str) -> ConnectApiError:
 class ConnectService:
     def __init__(self, context: AgentContext) -> None:
         self.context = context
+        self.clusters = ConnectClusters(context)
+        self.client = self.clusters.client
         self.plugin_cache = context.connect_plugins
-
-    # clusters
-
-    async def _specs(self) -> dict[str, ConnectClusterSpec]:
-        resources = await anyio.to_thread.run_sync(self.context.resources)  # reads the store
-        return dict(resources.connect_clusters) if resources is not None else {}
-
-    def _client(self, name: str, spec: ConnectClusterSpec) -> ConnectClient:
-        return ConnectClient(self.context.upstreams.connect_cluster(name, spec), name)
-
-    def _unknown(self, cluster: str, specs: dict[str, ConnectClusterSpec], field: str = "cluster") -> ConnectApiError:
-        known = ", ".join(sorted(specs)) or "none"
-        return ConnectApiError(404, f"Environment {self.context.environment!r} has no Connect cluster {cluster!r} "
-                                    f"(it has: {known}).", [FieldError(field=field, error="unknown Connect cluster")])
-
-    async def client(self, cluster: str) -> ConnectClient:
-        specs = await self._specs()
-        if cluster not in specs:
-            raise self._unknown(cluster, specs)
-        return self._client(cluster, specs[cluster])
-
-    async def _clients(self, wanted: list[str]) -> list[ConnectClient]:
-        """The clusters a list reads: those named (each must exist), or all of them."""
-        specs = await self._specs()
-        for cluster in wanted:
-            if cluster not in specs:
-                raise self._unknown(cluster, specs)
-        names = dict.fromkeys(wanted) if wanted else sorted(specs)
-        return [self._client(name, specs[name]) for name in names]
-
-    async def _across(self, clients: list[ConnectClient], read) -> tuple[list[Any], list[ClusterWarning]]:
-        """`read(client)` on every cluster at once, each bounded: a cluster that fails or takes
-        too long is a warning, never the whole answer's failure."""
-
-        async def one(client: ConnectClient) -> tuple[list[Any], ClusterWarning | None]:
-            try:
-                async with asyncio.timeout(CLUSTER_READ_SECONDS):
-                    return await read(client), None
-            except TimeoutError:
-                reason = f"{client.upstream.name} at {', '.join(client.upstream.urls)}: no answer within " \
-                         f"{CLUSTER_READ_SECONDS:g}s"
-            except (UpstreamError, ConnectApiError) as error:
-                reason = str(error)
-            return [], ClusterWarning(cluster=client.cluster, error=reason)
-
-        answers = await asyncio.gather(*(one(client) for client in clients))
-        items = [item for found, _ in answers for item in found]
-        return items, [warning for _, warning in answers if warning is not None]
 
     async def _plugins(self, client: ConnectClient) -> list[dict[str, Any]]:
         return await self.plugin_cache.plugins(client)
@@ -167,7 +115,7 @@ class ConnectService:
             expanded, plugins = await asyncio.gather(client.expanded(), self._plugins(client))
             return list_items(self.context.environment, client.cluster, expanded, plugins)
 
-        items, warnings = await self._across(await self._clients(clusters), read)
+        items, warnings = await self.clusters.across(await self.clusters.named(clusters), read)
         if class_names:
             items = [item for item in items if class_matches(item.className, class_names)]
         return ConnectorList(data=items, warnings=warnings)
@@ -382,7 +330,7 @@ class ConnectService:
         async def read(client: ConnectClient) -> list[Any]:
             return plugin_items(client.cluster, await self._plugins(client))
 
-        items, warnings = await self._across(await self._clients(clusters), read)
+        items, warnings = await self.clusters.across(await self.clusters.named(clusters), read)
         return PluginList(data=items, warnings=warnings)
 
     async def plugin_config(self, cluster: str, class_name: str) -> list[PluginConfigField]:

@@ -228,7 +228,7 @@ def test_a_failing_connector_shows_failed_with_its_trace(api, connect, connector
 def test_offsets_set_while_stopped_decide_where_the_source_reads_from(api, worker, connect, connectors, topic,
                                                                        lines_file, source):
     name = connectors(source_config(lines_file, topic), initial_state="STOPPED")
-    assert api.get(connect(connector_path(name))).json()["state"] == "STOPPED"
+    until(lambda: api.get(connect(connector_path(name))).json()["state"] == "STOPPED", 30, "the state it was made in")
     partition = {"filename": str(lines_file)}
 
     changed = api.patch(connect(f"{connector_path(name)}/offsets"),
