@@ -17,6 +17,8 @@ from backend.connect.models import (
     ConnectStatus,
     FieldError,
     LoggerLevel,
+    OffsetEntry,
+    OffsetsAnswer,
     PluginConfigField,
     PluginItem,
     SimpleTask,
@@ -239,6 +241,14 @@ def validation(answer: Mapping[str, Any], password_keys: Iterable[str] = (),
 def field_errors(result: ValidationResponse) -> list[FieldError]:
     """A rejected configuration's errors, one per key and message, `field` being the key."""
     return [FieldError(field=f.name, error=error) for f in result.configuration for error in f.errors]
+
+
+def offsets_answer(answer: Any) -> OffsetsAnswer:
+    """`GET /connectors/{name}/offsets`: a source's partitions and offsets are its own JSON, a
+    sink's `{kafka_topic, kafka_partition}` / `{kafka_offset}`; a reset one's offset is null."""
+    entries = _mapping(answer).get("offsets")
+    return OffsetsAnswer(offsets=[OffsetEntry(partition=e.get("partition"), offset=e.get("offset"))
+                                  for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else [])
 
 
 # the cluster

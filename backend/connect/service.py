@@ -28,6 +28,7 @@ from backend.connect.mapping import (
     list_items,
     logger_level,
     logger_levels,
+    offsets_answer,
     plugin_fields,
     plugin_items,
     resolve_plugin,
@@ -46,6 +47,7 @@ from backend.connect.models import (
     ConnectorListItem,
     ConnectorStateAction,
     ConnectorStatusAnswer,
+    ConnectStatus,
     FieldError,
     LoggerLevel,
     NewConnector,
@@ -65,6 +67,8 @@ PLUGINS_NAMED = 10
 # The worker's verb for each state change; `start` resumes a STOPPED (or PAUSED) connector.
 STATE_VERBS = {ConnectorStateAction.start: "resume", ConnectorStateAction.stop: "stop",
                ConnectorStateAction.pause: "pause", ConnectorStateAction.resume: "resume"}
+STATE_AFTER = {ConnectorStateAction.start: ConnectStatus.RUNNING, ConnectorStateAction.stop: ConnectStatus.STOPPED,
+               ConnectorStateAction.pause: ConnectStatus.PAUSED, ConnectorStateAction.resume: ConnectStatus.RUNNING}
 
 
 def tell_ledger(context: AgentContext, *, item: ConnectorListItem | None = None,
@@ -153,12 +157,16 @@ class ConnectService:
         with _about_connector(cluster, name):
             return await client.topics(name)
 
-    async def _refresh_ledger(self, client: ConnectClient, name: str) -> None:
-        """Tells the ledger the connector's state after a change (when there is a ledger)."""
+    async def _refresh_ledger(self, client: ConnectClient, name: str, *,
+                              reading: tuple[dict[str, Any], dict[str, Any]] | None = None,
+                              accepted: ConnectStatus | None = None) -> None:
+        """Tells the ledger (when there is one) the connector as it is after a change: as just
+        read (`reading`, or read now), in the state the worker `accepted` to move it to. The
+        worker answers a pause or stop before its status says so; the next poll confirms it."""
         if getattr(self.context, "connectors", None) is None:
             return
         try:
-            info, status = await self._read(client, name)
+            info, status = reading or await self._read(client, name)
             item = list_item(self.context.environment, client.cluster, name, status, info,
                              await self._plugins(client))
         except ConnectApiError as error:
@@ -167,7 +175,7 @@ class ConnectService:
             return
         except UpstreamError:
             return  # the change was made; the next poll shows it
-        tell_ledger(self.context, item=item)
+        tell_ledger(self.context, item=item if accepted is None else item.model_copy(update={"state": accepted}))
 
     # configurations
 
@@ -235,9 +243,9 @@ class ConnectService:
                                       "already_exists") from None
             raise
         log.info("created connector %s on Connect cluster %s", body.name, body.cluster)
-        answer = await self._details(client, *await self._read(client, body.name))
-        await self._refresh_ledger(client, body.name)
-        return answer
+        reading = await self._read(client, body.name)
+        await self._refresh_ledger(client, body.name, reading=reading)
+        return await self._details(client, *reading)
 
     async def put_config(self, cluster: str, name: str, sent: dict[str, str]) -> ConfigUpsertResult:
         client = await self.client(cluster)
@@ -245,9 +253,9 @@ class ConnectService:
         config = await self._checked(client, name, sent, stored or {})
         created = await client.put_config(name, config)
         log.info("%s connector %s on Connect cluster %s", "created" if created else "updated", name, cluster)
-        answer = await self._details(client, *await self._read(client, name))
-        await self._refresh_ledger(client, name)
-        return ConfigUpsertResult(created=created, connector=answer)
+        reading = await self._read(client, name)
+        await self._refresh_ledger(client, name, reading=reading)
+        return ConfigUpsertResult(created=created, connector=await self._details(client, *reading))
 
     # changing connectors
 
@@ -269,7 +277,7 @@ class ConnectService:
             else:
                 await client.change_state(name, STATE_VERBS[action])
         log.info("%s connector %s on Connect cluster %s", action.value, name, cluster)
-        await self._refresh_ledger(client, name)
+        await self._refresh_ledger(client, name, accepted=STATE_AFTER.get(action))
         done = "is in progress" if in_progress else "requested"
         return ActionResult(message=f"{action.value.capitalize()} of connector {name!r} on Connect cluster "
                                     f"{cluster!r} {done}.", inProgress=in_progress)
@@ -293,7 +301,7 @@ class ConnectService:
     async def offsets(self, cluster: str, name: str) -> OffsetsAnswer:
         client = await self.client(cluster)
         with _about_connector(cluster, name):
-            return OffsetsAnswer.model_validate(await client.offsets(name))
+            return offsets_answer(await client.offsets(name))
 
     async def _stopped(self, client: ConnectClient, name: str) -> None:
         with _about_connector(client.cluster, name):
