@@ -41,10 +41,10 @@ class PluginCache:
         # A cluster re-registered at other URLs is another cluster to ask.
         return client.cluster, client.upstream.urls
 
-    async def plugins(self, client: ConnectClient) -> list[dict[str, Any]]:
-        """The cluster's `/connector-plugins` answer."""
+    async def plugins(self, client: ConnectClient, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """The cluster's `/connector-plugins` answer; `fresh` asks the worker whatever is kept."""
         key = ("plugins", *self._cluster_key(client))
-        cached = self._get(key)
+        cached = None if fresh else self._get(key)
         return cached if cached is not None else self._put(key, await client.plugins())
 
     async def password_keys(self, client: ConnectClient, class_name: str | None) -> frozenset[str]:

@@ -203,6 +203,9 @@ class ConnectService:
             raise ConnectApiError.bad(CONNECTOR_CLASS, "required: the connector's plugin class")
         plugins = await self._plugins(client)
         plugin = resolve_plugin(class_name, plugins)
+        if plugin is None:  # installed since the cache was filled?
+            plugins = await self.plugin_cache.plugins(client, fresh=True)
+            plugin = resolve_plugin(class_name, plugins)
         if plugin is None:
             known = ", ".join(short_class(p["class"]) for p in plugins[:PLUGINS_NAMED] if "class" in p)
             raise ConnectApiError.bad(CONNECTOR_CLASS, f"Connect cluster {client.cluster!r} has no plugin "
@@ -307,7 +310,7 @@ class ConnectService:
         with _about_connector(client.cluster, name):
             state = ((await client.status(name)).get("connector") or {}).get("state")
         if state != "STOPPED":
-            raise _stop_first(name, str(state))
+            raise _stop_first(name, str(state or "not STOPPED"))
 
     async def _changed_offsets(self, client: ConnectClient, name: str, change) -> OffsetsChanged:
         await self._stopped(client, name)
