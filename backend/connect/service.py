@@ -32,6 +32,7 @@ from backend.connect.mapping import (
     plugin_fields,
     plugin_items,
     resolve_plugin,
+    scrub,
     secret_values,
     short_class,
     status_answer,
@@ -93,6 +94,16 @@ def _about_connector(cluster: str, name: str) -> Iterator[None]:
     except ConnectApiError as error:
         if error.status == 404:
             raise ConnectApiError(404, f"Connect cluster {cluster!r} has no connector {name!r}.") from None
+        raise
+
+
+@contextmanager
+def _without(secrets: list[str]) -> Iterator[None]:
+    """A worker's refusal of a configuration may quote its values: not the secret ones."""
+    try:
+        yield
+    except ConnectApiError as error:
+        error.error = scrub(error.error, secrets)
         raise
 
 
@@ -180,9 +191,9 @@ class ConnectService:
     # configurations
 
     async def _checked(self, client: ConnectClient, name: str, sent: dict[str, str],
-                       stored: dict[str, str]) -> dict[str, str]:
-        """The configuration to send: "***" values replaced by the stored ones, and validated by
-        the worker; a rejection is a 400 naming each bad key."""
+                       stored: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+        """The configuration to send ("***" values replaced by the stored ones) and its secret
+        values, once the worker has validated it; a rejection is a 400 naming each bad key."""
         config, missing = unmask_config(sent, stored)
         if missing:
             raise ConnectApiError(400, f"{', '.join(missing)}: \"***\" keeps a stored value, and there is none; "
@@ -190,12 +201,12 @@ class ConnectService:
                                   [FieldError(field=key, error="no stored value to keep") for key in missing])
         if config.get("name", name) != name:
             raise ConnectApiError.bad("name", f"must be the connector's name ({name!r}) or left out")
-        result = await self._validated(client, name, config)
+        result, secrets = await self._validated(client, name, config)
         if result.errorCount:
             fields = field_errors(result)
             summary = "; ".join(f"{f.field}: {f.error}" for f in fields[:3])
             raise ConnectApiError(400, f"The configuration has {result.errorCount} error(s): {summary}", fields)
-        return config
+        return config, secrets
 
     async def _plugin_of(self, client: ConnectClient, config: dict[str, str]) -> dict[str, Any]:
         class_name = config.get(CONNECTOR_CLASS)
@@ -212,12 +223,16 @@ class ConnectService:
                                                        f"{class_name!r} (it has: {known or 'none'})")
         return plugin
 
-    async def _validated(self, client: ConnectClient, name: str, config: dict[str, str]) -> ValidationResponse:
+    async def _validated(self, client: ConnectClient, name: str,
+                         config: dict[str, str]) -> tuple[ValidationResponse, list[str]]:
+        """The worker's verdict on `config`, and the config's secret values (kept out of it)."""
         plugin = await self._plugin_of(client, config)
         password_keys = await self.plugin_cache.password_keys(client, plugin["class"])
+        secrets = secret_values(config, password_keys)
         # The worker validates a configuration against the class of its path, named in full.
-        answer = await client.validate(plugin["class"], {**config, CONNECTOR_CLASS: plugin["class"], "name": name})
-        return validation(answer, password_keys, secret_values(config, password_keys))
+        with _without(secrets):
+            answer = await client.validate(plugin["class"], {**config, CONNECTOR_CLASS: plugin["class"], "name": name})
+        return validation(answer, password_keys, secrets), secrets
 
     async def _stored_config(self, client: ConnectClient, name: str) -> dict[str, str] | None:
         try:
@@ -232,13 +247,15 @@ class ConnectService:
         stored = await self._stored_config(client, body.name) or {}
         config, missing = unmask_config(body.configuration, stored)
         # a "***" with nothing stored behind it is validated as the text it is
-        return await self._validated(client, body.name, {**config, **{key: body.configuration[key] for key in missing}})
+        config = {**config, **{key: body.configuration[key] for key in missing}}
+        return (await self._validated(client, body.name, config))[0]
 
     async def create(self, body: NewConnector) -> ConnectorDetails:
         client = await self.client(body.cluster)
-        config = await self._checked(client, body.name, body.configuration, {})
+        config, secrets = await self._checked(client, body.name, body.configuration, {})
         try:
-            await client.create(body.name, config, body.initialState)
+            with _without(secrets):
+                await client.create(body.name, config, body.initialState)
         except ConnectApiError as error:
             if error.status == 409 and "already exists" in error.error:
                 raise ConnectApiError(409, f"Connector {body.name!r} already exists on Connect cluster "
@@ -253,8 +270,9 @@ class ConnectService:
     async def put_config(self, cluster: str, name: str, sent: dict[str, str]) -> ConfigUpsertResult:
         client = await self.client(cluster)
         stored = await self._stored_config(client, name)
-        config = await self._checked(client, name, sent, stored or {})
-        created = await client.put_config(name, config)
+        config, secrets = await self._checked(client, name, sent, stored or {})
+        with _without(secrets):
+            created = await client.put_config(name, config)
         log.info("%s connector %s on Connect cluster %s", "created" if created else "updated", name, cluster)
         reading = await self._read(client, name)
         await self._refresh_ledger(client, name, reading=reading)

@@ -80,6 +80,10 @@ def test_every_failure_under_the_family_is_in_its_shape(client, with_clusters):
     assert_connect_error(client.post(connect("/validate"), content=b"x" * (1024 * 1024 + 1),
                                      headers={"Content-Type": "application/json"}), 413, "body")
     assert_connect_error(client.get(connect("/connectors"), params={"cluster": ["x"] * 65}), 400, "cluster")
+    assert_connect_error(client.put(connect("/clusters/c/connectors/n/config"), json={"tasks.max": 1}), 400,
+                         "tasks.max")
+    assert_connect_error(client.put(connect("/clusters/c/connectors/n/config"), json=["not", "a", "map"]), 400,
+                         "body")
 
 
 def test_a_cluster_that_refuses_is_a_warning_in_lists_and_a_502_naming_it_elsewhere(client, with_clusters):
