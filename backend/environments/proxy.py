@@ -92,6 +92,20 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
                          summary="Proxies HTTP to the environment's agent (a prefix, not one endpoint)")
 
 
+def _with_hq_errors(responses: dict, hq_errors: dict) -> dict:
+    """An agent route's answers beside HQ's own errors. A status both give (a 404: no such
+    environment, or no such connector) is either body: HQ's, or the route family's."""
+    merged = {**hq_errors, **responses}
+    for status in hq_errors.keys() & responses.keys():
+        hq_schema = hq_errors[status]["content"]["application/json"]["schema"]
+        agent_schema = responses[status].get("content", {}).get("application/json", {}).get("schema")
+        if agent_schema is not None and agent_schema != hq_schema:
+            merged[status] = {"description": f"{hq_errors[status]['description']}; or "
+                                             f"{responses[status]['description']}",
+                              "content": {"application/json": {"schema": {"oneOf": [hq_schema, agent_schema]}}}}
+    return merged
+
+
 def describe_agent_routes(schema: dict, prefixes: tuple[str, ...]) -> dict:
     """Adds the agent routes to HQ's OpenAPI under each proxy prefix, as HQ serves them: with the
     environment's name, HQ's bearer and HQ's errors for an unknown environment or a missing agent."""
@@ -113,7 +127,7 @@ def describe_agent_routes(schema: dict, prefixes: tuple[str, ...]) -> dict:
                 operation["operationId"] = f"agent_{operation['operationId']}{prefix.replace('/', '_')}"
                 operation["parameters"] = [environment, *operation.get("parameters", [])]
                 operation["security"] = [{"HTTPBearer": []}]
-                operation["responses"] = {**hq_errors, **operation["responses"]}
+                operation["responses"] = _with_hq_errors(operation["responses"], hq_errors)
                 operations[method] = operation
             schema["paths"][f"{prefix}/environments/{{name}}/proxy{path}"] = operations
     return schema
