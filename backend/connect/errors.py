@@ -19,8 +19,6 @@ ERROR_DESCRIPTIONS = {
     400: "Bad input: a parameter, body or configuration key that does not validate; `fields` names each one.",
     404: "No such Connect cluster, connector, task, plugin or logger (the message names it).",
     409: "The connector exists already, or the worker was still rebalancing after a few seconds of retries.",
-    413: "The body is larger than the limit.",
-    415: "The body is not JSON.",
     502: "The Connect cluster did not answer, or failed; the message names the cluster and the URL.",
     504: "The Connect cluster took the request but did not answer in time.",
 }
@@ -38,9 +36,9 @@ class ConnectApiError(Exception):
         self.error_type = error_type or _ERROR_TYPES.get(status, "error")
 
     @classmethod
-    def bad(cls, field: str, error: str, title: str | None = None) -> ConnectApiError:
+    def bad(cls, field: str, error: str) -> ConnectApiError:
         """A 400 naming one field (a body field, a parameter or a configuration key)."""
-        return cls(400, title or f"{field}: {error}", [FieldError(field=field, error=error)])
+        return cls(400, f"{field}: {error}", [FieldError(field=field, error=error)])
 
     def body(self) -> ConnectErrorBody:
         return ConnectErrorBody(error=self.error, fields=self.fields, errorType=self.error_type)
