@@ -291,6 +291,8 @@ def test_secrets_are_masked_in_every_answer_and_kept_when_sent_back(api, worker,
     stored = worker.get(f"/connectors/{name}/config").json()
     assert {key: stored[key] for key in secrets} == secrets and stored["batch.size"] == "10"
     answers.append(kept)
+    assert_connect_error(api.put(connect(f"{connector_path(name)}/config"), json={**config, "new.password": "***"}),
+                         400, "new.password")  # a mask with nothing stored behind it
     for answer in answers:
         assert answer.status_code == 200, answer.text
         assert not [s for s in secrets.values() if s in answer.text], answer.text
