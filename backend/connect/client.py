@@ -51,7 +51,11 @@ def is_rebalancing(response: httpx.Response) -> bool:
     if response.status_code not in REBALANCE_STATUSES:
         return False
     message = worker_message(response).lower()
-    return "already exists" not in message and any(text.lower() in message for text in REBALANCE_MESSAGES)
+    return not is_already_there(response) and any(text.lower() in message for text in REBALANCE_MESSAGES)
+
+
+def is_already_there(response: httpx.Response) -> bool:
+    return response.status_code == 409 and "already exists" in worker_message(response).lower()
 
 
 class ConnectClient:
@@ -61,13 +65,20 @@ class ConnectClient:
         self.upstream = upstream
         self.cluster = cluster
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _call(self, method: str, path: str, *, creating: bool = False, **kwargs: Any) -> httpx.Response:
+        """`method path`, retried while the worker rebalances. `creating`: a worker that said
+        "rebalance" may have written the connector all the same, so an "already exists" on a
+        retry is that first attempt's success, not a conflict."""
         deadline = time.monotonic() + REBALANCE_RETRY_SECONDS
         delay = FIRST_RETRY_DELAY
+        retried = False
         while True:
             response = await self.upstream.arequest(method, path, **kwargs)
+            if creating and retried and is_already_there(response):
+                return response
             if not is_rebalancing(response):
                 break
+            retried = True
             if time.monotonic() + delay > deadline:
                 raise ConnectApiError(409, f"{self.upstream.name} was still rebalancing after "
                                            f"{REBALANCE_RETRY_SECONDS:g}s of retries ({worker_message(response)}); "
@@ -138,11 +149,11 @@ class ConnectClient:
         answer = await self._json("GET", f"/connectors/{_segment(name)}/topics")
         return list((answer.get(name) or {}).get("topics", []))
 
-    async def create(self, name: str, config: dict[str, str], initial_state: str | None) -> dict[str, Any]:
+    async def create(self, name: str, config: dict[str, str], initial_state: str | None) -> None:
         body: dict[str, Any] = {"name": name, "config": config}
         if initial_state is not None:
             body["initial_state"] = initial_state  # KIP-980, Connect 3.5+
-        return await self._json("POST", "/connectors", json=body)
+        await self._call("POST", "/connectors", creating=True, json=body)
 
     async def put_config(self, name: str, config: dict[str, str]) -> bool:
         """Creates or updates; True when the connector was created."""

@@ -146,6 +146,16 @@ def test_a_rebalancing_workers_409_is_retried_until_it_answers(client, with_clus
     assert len([r for r in seen.requests if r[:2] == ("POST", "/connectors")]) == 3
 
 
+def test_already_exists_after_a_rebalance_answer_is_that_first_attempts_success(client, with_clusters):
+    expecting = (500, {"error_code": 500, "message": "Request cannot be completed because a rebalance is expected"})
+    exists = (409, {"error_code": 409, "message": "Connector made already exists"})
+    with tiny_server(fake_worker([expecting, exists])) as (url, seen):
+        response = create(client, with_clusters(w=url))
+
+    assert response.status_code == 201, response.text  # the worker had written it before it said so
+    assert len([r for r in seen.requests if r[:2] == ("POST", "/connectors")]) == 2
+
+
 def test_already_exists_is_a_409_at_once(client, with_clusters):
     exists = (409, {"error_code": 409, "message": "Connector made already exists"})
     with tiny_server(fake_worker([exists, (201, {"name": "made"})])) as (url, seen):
