@@ -21,6 +21,7 @@ from backend.feed import ChangeFeed
 from backend.k2k.service import K2KService
 from backend.rendered import RenderedCache
 from backend.settings import Settings
+from backend.sse import FeedPosition, position_of
 from backend.store import Store
 
 
@@ -59,6 +60,10 @@ async def feed(services: ServicesDep) -> ChangeFeed:
     return services.feed
 
 
+async def sse_ping_seconds(services: ServicesDep) -> float:
+    return services.settings.sse_ping_seconds
+
+
 async def environments_service(services: ServicesDep) -> EnvironmentService:
     return services.environments
 
@@ -83,6 +88,8 @@ EnvironmentsDep = Annotated[EnvironmentService, Depends(environments_service)]
 K2KDep = Annotated[K2KService, Depends(k2k_service)]
 AgentLinksDep = Annotated[AgentLinks | None, Depends(agent_links)]
 RenderedDep = Annotated[RenderedCache, Depends(rendered)]
+# HQ's feed position, stamped on the lists HQ's feeds follow (backend/sse.py).
+FeedPositionDep = Annotated[FeedPosition, Depends(position_of(feed))]
 
 
 class _BearerPrincipal(HTTPBearer):

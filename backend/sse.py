@@ -3,8 +3,13 @@
 `Last-Event-ID` replay with a `resync` event when the client is too far behind.
 
 Every feed is served by `live_route`, and every list a feed follows stamps its answer with the
-feed position it was read at (`FeedPositionDep`), so a client that lists, then resumes the feed
-from `X-Last-Event-ID`, misses nothing.
+feed position it was read at (a `position_of(feed)` dependency), so a client that lists, then
+resumes the feed from `X-Last-Event-ID`, misses nothing.
+
+Any `ChangeFeed` can be streamed: a route names its feed and its ping interval as FastAPI
+dependencies, so HQ's feed (backend/deps.py) and an agent's per-environment feeds (the
+connectors', backend/connect/live_routes.py) are served alike, and this module depends on
+neither app.
 """
 
 from __future__ import annotations
@@ -13,16 +18,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
-from backend.deps import FeedDep, SettingsDep
 from backend.feed import ChangeFeed, Event, FellBehind, Resync
 from backend.openapi import SSE_RESPONSE
 
 Render = Callable[[Event], dict[str, Any]]
+# FastAPI dependencies (any callable FastAPI can solve): the feed a route streams, and the
+# seconds of silence after which it sends `: ping`.
+FeedDependency = Callable[..., Any]
+PingDependency = Callable[..., Any]
 LAST_EVENT_HEADER = "X-Last-Event-ID"
 
 FELL_BEHIND = "This client fell too far behind the events; fetch the current state again."
@@ -106,11 +114,16 @@ _LAST_EVENT_ID_PARAMETER = {"parameters": [{
 }]}
 
 
-def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, summary: str) -> None:
-    """Adds `GET path` to `router`: the feed's events of `kinds`, each rendered by `render`."""
+def live_route(router: APIRouter, path: str, kinds: set[str], render: Render, summary: str, *,
+               feed: FeedDependency, ping_seconds: PingDependency) -> None:
+    """Adds `GET path` to `router`: the events of `kinds` on the feed the dependency `feed`
+    answers, each rendered by `render`, with a `: ping` after `ping_seconds` of silence."""
 
-    async def live(request: Request, feed: FeedDep, settings: SettingsDep) -> StreamingResponse:
-        return _sse_response(request, feed, kinds, render, settings.sse_ping_seconds)
+    # Dependencies as defaults, not `Annotated`: the annotations are strings (postponed), and
+    # FastAPI resolves them in the module's globals, where these closures' arguments are not.
+    async def live(request: Request, changes: ChangeFeed = Depends(feed),
+                   ping: float = Depends(ping_seconds)) -> StreamingResponse:
+        return _sse_response(request, changes, kinds, render, ping)
 
     router.add_api_route(path, live, methods=["GET"], response_class=StreamingResponse, responses=SSE_RESPONSE,
                          openapi_extra=_LAST_EVENT_ID_PARAMETER, summary=summary)
@@ -128,8 +141,11 @@ class FeedPosition:
         return response
 
 
-async def feed_position(feed: FeedDep) -> FeedPosition:
-    return FeedPosition(feed.last_id)
+def position_of(feed: FeedDependency) -> Callable[..., Any]:
+    """A dependency answering the position of the feed the dependency `feed` answers, read
+    before the route reads anything (take it as `Annotated[FeedPosition, Depends(...)]`)."""
 
+    async def feed_position(changes: ChangeFeed = Depends(feed)) -> FeedPosition:
+        return FeedPosition(changes.last_id)
 
-FeedPositionDep = Annotated[FeedPosition, Depends(feed_position)]
+    return feed_position

@@ -9,22 +9,22 @@ JSON shape; each route family brings its own shape when it arrives."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.agent.context import AgentContext
+from backend.agent.context import AgentContext, Context
 from backend.agent.upstream import UpstreamError, UpstreamTimeout
 from backend.bodies.dependencies import hoist_body_schemas
 from backend.bodies.policy import BodyRefused
 from backend.connect.errors import ConnectApiError, connect_error, is_connect_path, validation_error
 from backend.connect.models import FieldError
 from backend.connect.routes import router as connect_router
+from backend.connect.live_routes import router as connect_live_router
 from backend.environments.models import AgentInfo
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,16 @@ class AgentErrorBody(BaseModel):
     message: str
 
 
-def agent_context(request: Request) -> AgentContext:
-    return request.app.state.agent_context
-
-
-Context = Annotated[AgentContext, Depends(agent_context)]
-
 router = APIRouter(tags=["agent"])
 
 
 @router.get("/api/agent", response_model=AgentInfo, summary="The environment's agent: hostname, version, capabilities")
 async def get_agent(context: Context) -> AgentInfo:
     return context.info
+
+
+# The app's own routes, then each route family's.
+ROUTERS = (router, connect_router, connect_live_router)
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -117,8 +115,8 @@ def create_agent_app(context: AgentContext) -> FastAPI:
     app = FastAPI(title="streamhq agent API", version=context.info.version,
                   docs_url=None, redoc_url=None, openapi_url=None)  # HQ's /openapi.json describes these routes
     app.state.agent_context = context
-    app.include_router(router)
-    app.include_router(connect_router)
+    for family in ROUTERS:
+        app.include_router(family)
     install_error_handlers(app)
     return app
 
@@ -126,5 +124,5 @@ def create_agent_app(context: AgentContext) -> FastAPI:
 def openapi_paths() -> dict:
     """The agent routes' OpenAPI paths and component schemas, relative to the agent's root."""
     schema = hoist_body_schemas(get_openapi(title="streamhq agent API", version="",
-                                            routes=[*router.routes, *connect_router.routes]))
+                                            routes=[route for family in ROUTERS for route in family.routes]))
     return {"paths": schema["paths"], "schemas": schema.get("components", {}).get("schemas", {})}

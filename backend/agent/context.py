@@ -1,20 +1,29 @@
 """What an agent app knows of its environment: who the agent is and what it reaches. The built-in
 agent makes one per environment from HQ's store; a standalone agent will make its own. The agent
-app reads nothing else, so it runs the same inside HQ and out of it."""
+app reads nothing else, so it runs the same inside HQ and out of it.
+
+Its routes take it as the `Context` dependency, defined here rather than in the app's module so
+that every route family's router can use it without importing the app that includes them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from backend.agent.upstream import UpstreamPool
 from backend.connect.plugins import PluginCache
+from backend.connect.live import ConnectorLedger
 from backend.environments.models import (
     AgentInfo,
     ConnectClusterSpec,
     KafkaConnectionSpec,
     RedpandaConnectSpec,
 )
+
+SSE_PING_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,18 @@ class AgentContext:
     # needed. It may block (the built-in agent reads the store): async routes call it off the loop.
     resources: Callable[[], AgentResources | None]
     upstreams: UpstreamPool
+    # The environment's connectors as last read, and their feed: it lives as long as the context
+    # (the agent keeps one per environment), so a feed's position outlasts any request.
+    connectors: ConnectorLedger
+    sse_ping_seconds: float = SSE_PING_SECONDS  # a `: ping` on an idle live feed this often
     # The Connect clusters' plugins, cached across requests (made with the context, which the
     # agent app keeps for as long as it serves the environment).
     connect_plugins: PluginCache = field(default_factory=PluginCache)
+
+
+async def agent_context(request: Request) -> AgentContext:
+    # async: reading an attribute is not worth a thread-pool hop.
+    return request.app.state.agent_context
+
+
+Context = Annotated[AgentContext, Depends(agent_context)]

@@ -50,18 +50,20 @@ class InProcessLink:
 class BuiltInLinks:
     """The built-in agent: one agent app per environment that has a Kafka connection, made on
     its first request and kept (its context reads the environment's resources when used, so a
-    kept app stays current), dropped when the environment no longer has one."""
+    kept app stays current), dropped when the environment no longer has one. The app follows
+    the context it was made from: when `contexts` answers another one (the environment lost its
+    Kafka connection and got one again between two requests), a new app is made from it."""
 
     def __init__(self, contexts: Callable[[str], AgentContext | None]) -> None:
         self.contexts = contexts
-        self._links: dict[str, InProcessLink] = {}
+        self._links: dict[str, tuple[AgentContext, InProcessLink]] = {}
 
     def link(self, environment: str) -> InProcessLink | None:
         context = self.contexts(environment)
         if context is None:
             self._links.pop(environment, None)
             return None
-        link = self._links.get(environment)
-        if link is None:
-            link = self._links.setdefault(environment, InProcessLink(create_agent_app(context)))
-        return link
+        kept = self._links.get(environment)
+        if kept is None or kept[0] is not context:
+            kept = self._links[environment] = (context, InProcessLink(create_agent_app(context)))
+        return kept[1]

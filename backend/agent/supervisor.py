@@ -6,7 +6,13 @@ interval however many environments name it. Probes run on a small thread pool wi
 own timeouts; a cluster that is down or slow only delays its own environments, is retried
 with exponential backoff, and shows as `agent_connected: false` with the reason in
 `status.agent.issues`. Data out is each cluster's consumer groups' progress, with HQ's own K2K
-apps' groups counted against their source (backend.agent.reads)."""
+apps' groups counted against their source (backend.agent.reads).
+
+A Connect cluster is read in one expanded call per round; each environment that names it gets
+the reading in its `ConnectorLedger` (backend/connect/live.py), which publishes what changed on
+the environment's connector feed, and its `metrics.connect` figures come from the same reading.
+The ledger lives in the environment's `AgentContext`, made once and kept while the environment
+has a Kafka connection, so a feed outlives the requests that follow it."""
 
 from __future__ import annotations
 
@@ -21,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from backend.agent.bounds import with_first_distinct
-from backend.agent.context import AgentContext, AgentResources
-from backend.agent.http_services import CONNECT_WORKERS_ASKED, check_ready, count_connectors
+from backend.agent.context import SSE_PING_SECONDS, AgentContext, AgentResources
+from backend.agent.http_services import CONNECT_WORKERS_ASKED, ConnectReading, ConnectWatch, check_ready
 from backend.agent.kafka import (
     ClusterSnapshot,
     admin_client,
@@ -35,6 +41,8 @@ from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
 from backend.agent.upstream import UpstreamPool
 from backend.clock import utc_now_iso
+from backend.connect.live import ConnectorLedger
+from backend.connect.mapping import list_items
 from backend.environments.models import (
     AgentCapabilities,
     AgentInfo,
@@ -118,14 +126,18 @@ class KafkaWatch:
 
 class AgentSupervisor:
     def __init__(self, store: Store, *, interval: float = 5.0, timeout: float = 5.0,
-                 heartbeat: float = HEARTBEAT_SECONDS) -> None:
+                 heartbeat: float = HEARTBEAT_SECONDS, sse_ping_seconds: float = SSE_PING_SECONDS) -> None:
         self.store = store
         self.interval = interval
         self.timeout = timeout
+        self.sse_ping_seconds = sse_ping_seconds
         self._publication = StatusPublication(heartbeat)
         self.info = AgentInfo(hostname=socket.gethostname(), version=AGENT_VERSION, capabilities=AGENT_CAPABILITIES)
         self.upstreams = UpstreamPool(timeout)
         self._watches: dict[str, Watch] = {}
+        # One per environment with a Kafka connection: asked for by requests, fed by rounds.
+        self._contexts: dict[str, AgentContext] = {}
+        self._contexts_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="streamhq-agent")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="streamhq-agents", daemon=True)
@@ -149,11 +161,27 @@ class AgentSupervisor:
         return [replace(watch) for watch in list(self._watches.values())]
 
     def agent_context(self, environment: str) -> AgentContext | None:
-        """What the agent app of an environment is made from; None when the environment has no
-        Kafka connection, so no agent. Reads the store."""
+        """What the agent app of an environment is made from, the same one while the environment
+        has a Kafka connection; None when it has none, so no agent. Reads the store."""
         if not self.store.list_resources(environment, "kafka-connection"):
+            with self._contexts_lock:
+                self._contexts.pop(environment, None)
             return None
-        return AgentContext(environment, self.info, lambda: self._resources(environment), self.upstreams)
+        return self._context(environment)
+
+    def _context(self, environment: str) -> AgentContext:
+        with self._contexts_lock:
+            context = self._contexts.get(environment)
+            if context is None:
+                context = self._contexts[environment] = AgentContext(
+                    environment, self.info, lambda: self._resources(environment), self.upstreams,
+                    ConnectorLedger(environment), self.sse_ping_seconds)
+            return context
+
+    def _keep_contexts(self, environments: set[str]) -> None:
+        with self._contexts_lock:
+            for environment in set(self._contexts) - environments:
+                del self._contexts[environment]
 
     def _resources(self, environment: str) -> AgentResources | None:
         kafka = self.store.list_resources(environment, "kafka-connection")
@@ -193,8 +221,7 @@ class AgentSupervisor:
             wanted[_key("kafka", record.spec)] = lambda s=spec, r=record: self._kafka_watch(r, s)
         for record in (r for records in connects.values() for r in records):
             spec = ConnectClusterSpec.model_validate(with_first_distinct(record.spec, "urls", CONNECT_WORKERS_ASKED))
-            wanted[_key("connect", record.spec)] = lambda s=spec, r=record: Watch(
-                f"Kafka Connect {r.name}", lambda: count_connectors(self.upstreams.connect_cluster(r.name, s)))
+            wanted[_key("connect", record.spec)] = lambda s=spec, r=record: self._connect_watch(r, s)
         for record in (r for records in redpanda_connects.values() for r in records):
             spec = RedpandaConnectSpec.model_validate(record.spec)
             wanted[_key("redpanda_connects", record.spec)] = lambda s=spec, r=record: Watch(
@@ -207,11 +234,13 @@ class AgentSupervisor:
         for name, record in kafka.items():
             if name not in environments:
                 continue
+            self._apply_connectors(self._context(name).connectors, connects.get(name, []))
             status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []),
                                   out.get(_key("kafka", record.spec)))
             if self._publication.wanted(name, status, time.monotonic()):
                 self.store.update_environment(name, status=status)
         self._publication.keep_only(set(kafka) & set(environments))
+        self._keep_contexts(set(kafka) & set(environments))
         for name, environment in environments.items():
             if name not in kafka and environment.status.get("agent"):
                 self.store.update_environment(name, status={})  # its last connection was removed
@@ -227,6 +256,22 @@ class AgentSupervisor:
             if source is not None and target is not None:
                 reads.append(K2KRead(consumer_group(app.name), source, target))
         return reads
+
+    def _apply_connectors(self, ledger: ConnectorLedger, connects: list[ResourceRecord]) -> None:
+        """The environment's ledger gets each of its Connect clusters' last reading, under the
+        name the environment gives the cluster; a cluster that failed is left as last known."""
+        for cluster in ledger.clusters() - {r.name for r in connects}:
+            ledger.forget_cluster(cluster)
+        for record in connects:
+            watch = self._watches[_key("connect", record.spec)]
+            reading: ConnectReading | None = watch.reading
+            if watch.error is None and reading is not None:
+                items = list_items(ledger.environment, record.name, reading.connectors, reading.plugins)
+                ledger.apply_cluster(record.name, items, reading.started)
+
+    def _connect_watch(self, record: ResourceRecord, spec: ConnectClusterSpec) -> Watch:
+        watch = ConnectWatch(self.upstreams.connect_cluster(record.name, spec))
+        return Watch(f"Kafka Connect {record.name}", watch.probe)
 
     def _kafka_watch(self, record: ResourceRecord, spec: KafkaConnectionSpec) -> Watch:
         watch = KafkaWatch(spec, self.timeout)
@@ -276,7 +321,7 @@ class AgentSupervisor:
             "metrics": {
                 "connect": {
                     "num_clusters": len(connects),
-                    "num_connectors": sum(w.reading for w in connect_watches if w.reading is not None),
+                    "num_connectors": sum(len(w.reading.connectors) for w in connect_watches if w.reading is not None),
                     "updated_at": now,
                 },
                 "other": {"num_issues": len(issues), "updated_at": now},

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from backend.bodies.dependencies import Validated
 from backend.bodies.policy import JSON_MEDIA_TYPES
-from backend.deps import EnvironmentsDep, RenderedDep, require_principal
+from backend.deps import EnvironmentsDep, FeedPositionDep, RenderedDep, feed, require_principal, sse_ping_seconds
 from backend.environments.models import (
     Environment,
     EnvironmentCreate,
@@ -23,7 +23,7 @@ from backend.errors import NotFound, body_policy
 from backend.feed import Event
 from backend.openapi import AUTHENTICATED, WITH_BODY, errors
 from backend.rendered import RenderedCache, json_response
-from backend.sse import FeedPositionDep, live_route
+from backend.sse import live_route
 from backend.store.changes import ENVIRONMENT_KIND
 
 FEED_KINDS = {ENVIRONMENT_KIND, *RESOURCE_KINDS}
@@ -66,7 +66,8 @@ def create_environment(body: Annotated[EnvironmentCreate, Depends(CREATE_BODY)],
     return svc.create(body)
 
 
-live_route(router, "/live/sse", FEED_KINDS, render_change, "Server-Sent Events for environment changes")
+live_route(router, "/live/sse", FEED_KINDS, render_change, "Server-Sent Events for environment changes",
+           feed=feed, ping_seconds=sse_ping_seconds)
 
 
 @router.get("/{name}", response_model=Environment, responses=errors(404),

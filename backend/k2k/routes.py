@@ -13,14 +13,14 @@ from pydantic import BaseModel
 
 from backend.bodies.dependencies import Document, Validated
 from backend.bodies.policy import JSON_MEDIA_TYPES, YAML_MEDIA_TYPES
-from backend.deps import K2KDep, require_principal
+from backend.deps import FeedPositionDep, K2KDep, feed, require_principal, sse_ping_seconds
 from backend.errors import body_policy
 from backend.feed import Event
 from backend.k2k.metrics import summarize
 from backend.k2k.models import K2KApp, K2KAppInput, K2KAppList, OffsetsPatch, OffsetsUpdated, TopicOffsets
 from backend.k2k.service import to_app
 from backend.openapi import AUTHENTICATED, WITH_BODY, errors
-from backend.sse import FeedPositionDep, live_route
+from backend.sse import live_route
 from backend.store.changes import K2K_KIND, METRICS
 
 router = APIRouter(prefix="/api/v0/apps/k2k", tags=["k2k"], dependencies=[Depends(require_principal)],
@@ -116,5 +116,5 @@ def patch_offsets(name: str, topic_name: str, body: OffsetsBody, request: Reques
 
 
 live_route(live_router, "/live/sse", {K2K_KIND}, render_change,
-           "Server-Sent Events: k2k.created/updated/deleted and k2k.metrics")
+           "Server-Sent Events: k2k.created/updated/deleted and k2k.metrics", feed=feed, ping_seconds=sse_ping_seconds)
 

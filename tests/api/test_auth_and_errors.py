@@ -33,6 +33,7 @@ OPERATIONS = [
     *((method, "/environments/{name}/proxy/{path}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE")),
     # The agent API's routes, as HQ serves them under the proxy prefix
     ("GET", "/environments/{name}/proxy/api/agent"),
+    ("GET", "/environments/{name}/proxy/api/kafka-connect/live/sse"),
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backend.agent.http_services import check_ready, count_connectors
+from backend.agent.http_services import ConnectWatch, check_ready
 from backend.agent.upstream import UpstreamPool, UpstreamStatusError
 from backend.environments.models import ConnectClusterSpec, RedpandaConnectSpec
 from tests.http_servers import on_a_loop, refusing_url
@@ -33,7 +33,7 @@ def test_a_refusing_worker_fails_over_to_the_real_connect_worker(pool, connect_u
         connect = pool.connect_cluster("main", ConnectClusterSpec(urls=[down, connect_url]))
 
         assert connect.get_json("/connectors") == expected
-        assert count_connectors(connect) == len(expected)
+        assert len(ConnectWatch(connect).probe().connectors) == len(expected)
         answered = on_a_loop(pool, lambda: connect.arequest("GET", "/"))
 
     assert answered.status_code == 200
