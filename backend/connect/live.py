@@ -19,7 +19,8 @@ action on a connector leaves that connector as the action set it (the next readi
 it, settles it). Readings and actions are ordered by `time.monotonic()`.
 
 Thread-safety: the supervisor's thread applies readings while the event loop applies actions;
-one lock keeps the ledger and the order of its events together. Publishing from any thread is
+one lock keeps the ledger and the order of its events together (held for dict work only, never
+for I/O or mapping, so an async route may take it on the loop). Publishing from any thread is
 the feed's own contract (`ChangeFeed.publish` only schedules delivery on each subscriber's
 loop), as the store publishes from worker threads.
 

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.kafka
 
 FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 POLL_SECONDS = 0.5
+EVENT_WAIT_SECONDS = 60.0  # a bound that only catches a hang: the agent polls every POLL_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +94,14 @@ def ledger_of(hq: RunningHQ, environment: str) -> ConnectorLedger:
 
 def next_of(stream: EventStream, lrn: str, wanted: Callable[[Frame], bool]) -> Frame:
     """The next event about `lrn` that is `wanted`, passing over the rest (other connectors, the
-    states a connector goes through on its way)."""
-    while True:
-        frame = stream.next_event()
-        if frame.data.get("lrn") == lrn and wanted(frame):
+    states a connector goes through on its way, pings). An idle feed pings forever, so a bound
+    ends the wait for an event that never comes."""
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        frame = stream.next_frame()
+        if frame.comment is None and frame.data.get("lrn") == lrn and wanted(frame):
             return frame
+    raise AssertionError(f"waited {EVENT_WAIT_SECONDS:.0f}s for an event about {lrn}")
 
 
 def test_changes_made_on_the_worker_arrive_on_the_feed(hq, client, environment, connector, connect_url):
@@ -164,6 +168,27 @@ def test_a_resume_point_this_feed_never_gave_is_told_to_resync(hq, client, envir
 
     assert told.event == "resync" and told.data["reason"]
     assert ready.event == "ready" and ready.id == told.id
+
+
+def test_an_environment_that_gets_its_kafka_connection_back_is_followed_again(
+        client, environment, connector, source):
+    """Without a Kafka connection it has no agent (and the agent drops its ledger); with one again,
+    the feed served is the new ledger's, which the agent feeds, though no request came between."""
+    def reported() -> bool:
+        return client.get(f"/v1/environments/{environment}").json()["status"].get("agent") is not None
+
+    assert client.get(f"/v1/environments/{environment}/proxy/api/agent").status_code == 200  # its app is made
+    until(reported, 60, "the agent to report the environment")
+    connection = f"/v1/environments/{environment}/kafka-connections/main"
+    client.delete(connection).raise_for_status()
+    until(lambda: not reported(), 60, "the agent to let the environment go")
+    client.put(connection, json={"override_broker_addresses": [source["bootstrap"]]}).raise_for_status()
+
+    with live_and_ready(client, feed_path(environment)) as (stream, _):
+        name = connector()
+        created = next_of(stream, connector_lrn(environment, "main", name), lambda f: f.event == "connector.created")
+
+    assert created.data["name"] == name
 
 
 def test_the_connect_figures_come_from_the_same_reading(hq, client, environment, connector, connect_url):
