@@ -1,0 +1,103 @@
+"""The agent's connector feed as HQ's proxy serves it (`…/proxy/api/kafka-connect/live/sse`),
+with no Connect worker needed: what the environment's ledger publishes streams through the
+proxy as it happens, with HQ's Last-Event-ID rules, and the stream ends with its client.
+(tests/kafka/test_connect_live.py follows a real worker's changes.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.connect.live import ConnectorLedger
+from backend.connect.models import ConnectorListItem, ConnectStatus
+from backend.deps import services_of
+from backend.lrn import connector_lrn
+from backend.settings import Settings
+from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
+from tests.api.sse_reader import READ_TIMEOUT, live, live_and_ready
+from tests.http_servers import refusing_url
+from tests.waiting import until
+
+
+@pytest.fixture(scope="module")
+def hq_with_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
+    settings = Settings(home=Path(tmp_path_factory.mktemp("hq-agent-feeds")), admin_token=ADMIN_TOKEN,
+                        k2k_controller=False, agent_interval_seconds=0.5, agent_timeout_seconds=1.0,
+                        sse_ping_seconds=0.2)
+    with running_hq(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def client(hq_with_agent: RunningHQ) -> Iterator[httpx.Client]:
+    with hq_with_agent.client() as http:
+        yield http
+
+
+@pytest.fixture
+def environment(client: httpx.Client, unique_name: Callable[[], str]) -> Iterator[str]:
+    """An environment whose agent exists (it has a Kafka connection, to brokers that refuse) with
+    a Connect cluster `main` that refuses too: the agent never reads it, so what the ledger holds
+    of it is only what a test put there (and stays, as a failed cluster's connectors do)."""
+    name = unique_name()
+    client.post("/v1/environments", json={"name": name}).raise_for_status()
+    client.put(f"/v1/environments/{name}/kafka-connections/main",
+               json={"override_broker_addresses": ["127.0.0.1:1"]}).raise_for_status()
+    with refusing_url() as down:
+        client.put(f"/v1/environments/{name}/connect-clusters/main", json={"urls": [down]}).raise_for_status()
+        yield name
+
+
+def ledger_of(hq: RunningHQ, environment: str) -> ConnectorLedger:
+    return services_of(hq.app).agents.agent_context(environment).connectors
+
+
+def connector(environment: str, name: str, state: ConnectStatus = ConnectStatus.RUNNING) -> ConnectorListItem:
+    return ConnectorListItem(name=name, lrn=connector_lrn(environment, "main", name), cluster="main", state=state)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_what_the_ledger_publishes_streams_through_the_proxy_as_it_happens(hq_with_agent, client, environment,
+                                                                           prefix):
+    ledger = ledger_of(hq_with_agent, environment)
+    with live_and_ready(client, f"{prefix}/environments/{environment}/proxy/api/kafka-connect/live/sse") as (
+            stream, ready):
+        assert stream.next_frame().comment == "ping"  # the agent's own interval, through the proxy unbuffered
+        ledger.apply_one(connector(environment, "orders"))
+        created = stream.next_event()
+        ledger.apply_one(connector(environment, "orders", ConnectStatus.PAUSED))
+        paused = stream.next_event()
+
+    assert (created.event, created.data) == ("connector.created", connector(environment, "orders").model_dump(
+        mode="json", by_alias=True))
+    assert (paused.event, paused.data["state"]) == ("connector.updated", "PAUSED")
+    assert ready.id < created.id < paused.id
+
+
+def test_a_client_resumes_from_its_last_event_or_is_told_to_resync(hq_with_agent, client, environment):
+    ledger = ledger_of(hq_with_agent, environment)
+    path = f"/v1/environments/{environment}/proxy/api/kafka-connect/live/sse"
+    ledger.apply_one(connector(environment, "a"))
+    with live_and_ready(client, path) as (_, ready):
+        pass
+    ledger.apply_one(connector(environment, "b"))
+    ledger.remove("main", "a")
+
+    with live_and_ready(client, path, last_event_id=ready.id) as (resumed, _):
+        missed = resumed.events_until_idle()
+    with live(client, path, last_event_id=hq_with_agent.feed.last_id) as foreign:  # HQ's feed's id, not this one's
+        told = foreign.next_event()
+
+    assert [(f.event, f.data["name"]) for f in missed] == [("connector.created", "b"), ("connector.deleted", "a")]
+    assert told.event == "resync"
+
+
+def test_the_stream_ends_with_its_client(hq_with_agent, client, environment):
+    ledger = ledger_of(hq_with_agent, environment)
+    with live_and_ready(client, f"/v1/environments/{environment}/proxy/api/kafka-connect/live/sse"):
+        assert ledger.feed.subscriber_count == 1
+
+    until(lambda: ledger.feed.subscriber_count == 0, READ_TIMEOUT, "the agent's stream to end with its client")
