@@ -22,9 +22,9 @@ from backend.agent.upstream import UpstreamError, UpstreamTimeout
 from backend.bodies.dependencies import hoist_body_schemas
 from backend.bodies.policy import BodyRefused
 from backend.connect.errors import ConnectApiError, connect_error, is_connect_path, validation_error
+from backend.connect.live_routes import router as connect_live_router
 from backend.connect.models import FieldError
 from backend.connect.routes import router as connect_router
-from backend.connect.live_routes import router as connect_live_router
 from backend.environments.models import AgentInfo
 
 log = logging.getLogger(__name__)

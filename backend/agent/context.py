@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from backend.agent.upstream import UpstreamPool
-from backend.connect.plugins import PluginCache
 from backend.connect.live import ConnectorLedger
+from backend.connect.plugins import PluginCache
 from backend.environments.models import (
     AgentInfo,
     ConnectClusterSpec,
