@@ -42,6 +42,8 @@ AGENT_OPERATIONS = [
 # As HQ's OpenAPI lists them: under each prefix's proxy.
 OPERATIONS = {(method, f"{prefix}/environments/{{name}}/proxy/api/kafka-connect{path}")
               for prefix in PREFIXES for method, path in AGENT_OPERATIONS}
+# The family's live feed takes no input to refuse (a bad Last-Event-ID is a resync): no 400 of its own.
+LIVE_OPERATIONS = {("GET", f"{prefix}/environments/{{name}}/proxy/api/kafka-connect/live/sse") for prefix in PREFIXES}
 REBALANCING = (409, {"error_code": 409, "message": "Cannot complete request because of a conflicting operation "
                                                    "(e.g. worker rebalance)"})
 
@@ -180,7 +182,7 @@ def test_hqs_openapi_documents_every_operation_with_the_familys_errors(hq_with_a
 
     described = {(method.upper(), path) for path, item in openapi["paths"].items() for method in item
                  if "/proxy/api/kafka-connect/" in path}
-    assert described == OPERATIONS
+    assert described == OPERATIONS | LIVE_OPERATIONS
     for method, path in OPERATIONS:
         responses = openapi["paths"][path][method.lower()]["responses"]
         assert responses["400"]["content"]["application/json"]["schema"] == {
