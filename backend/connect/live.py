@@ -15,8 +15,12 @@ it answers again. A worker that is down for a minute is not "every connector del
 client following the feed would otherwise see them all go and come back.
 
 A reading takes a while, and an action may land during it: a reading that began before an
-action on a connector leaves that connector as the action set it (the next reading, begun after
-it, settles it). Readings and actions are ordered by `time.monotonic()`.
+action on a connector leaves that connector as the action set it. Readings and actions are
+ordered by `time.monotonic()`. An action may also name the state it moves the connector to
+(`apply_one(item, expected=PAUSED)`): the worker answers a pause before its status says PAUSED,
+so a reading begun just after the action may still say RUNNING, and applying it would flip the
+row back for a poll. Readings that disagree with the expected state are held back for
+`EXPECTED_STATE_HOLD` seconds; the first that agrees, or any after the hold, settles it.
 
 Thread-safety: the supervisor's thread applies readings while the event loop applies actions;
 one lock keeps the ledger and the order of its events together (held for dict work only, never
@@ -37,7 +41,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from backend.connect.models import ConnectorListItem
+from backend.connect.models import ConnectorListItem, ConnectStatus
 from backend.feed import ChangeFeed
 from backend.store.changes import CREATED, DELETED, UPDATED, Change
 
@@ -50,6 +54,9 @@ FEED_KINDS = {CONNECTOR_KIND}
 MAX_CONNECTORS_PER_CLUSTER = 10_000
 REPLAY_EVENTS = 4096
 SUBSCRIBER_QUEUE_EVENTS = 1024
+# A worker carries out a pause or stop within a second or two; past this, a reading that still
+# disagrees is the truth (the action failed, or somebody acted on the worker since).
+EXPECTED_STATE_HOLD = 10.0
 
 
 class ConnectorLedger:
@@ -62,8 +69,9 @@ class ConnectorLedger:
         self.max_connectors_per_cluster = max_connectors_per_cluster
         self._lock = threading.Lock()
         self._connectors: dict[str, dict[str, ConnectorListItem]] = {}  # cluster -> name -> item
-        # When each connector was last acted on through the API, until a reading begun after it.
-        self._acted: dict[str, dict[str, float]] = {}
+        # When each connector was last acted on through the API, and the state the action moves it
+        # to (None: as read), until a reading settles it.
+        self._acted: dict[str, dict[str, tuple[float, ConnectStatus | None]]] = {}
         self._cut: set[str] = set()  # clusters whose reading was cut to the bound (logged once)
 
     def clusters(self) -> set[str]:
@@ -90,23 +98,27 @@ class ConnectorLedger:
                 self._log_cut_once(cluster, "its worker lists more")
             known = self._connectors.setdefault(cluster, {})
             acted = self._acted.get(cluster, {})
+            settled = {name for name in acted if _settles(acted[name], reading.get(name), started)}
 
-            def settled(name: str) -> bool:
-                return acted.get(name, started) <= started
+            def applies(name: str) -> bool:
+                return name not in acted or name in settled
 
-            for name in [name for name in known if name not in reading and settled(name)]:
+            for name in [name for name in known if name not in reading and applies(name)]:
                 self._publish(DELETED, known.pop(name))
             for name, item in reading.items():
-                if settled(name) and known.get(name) != item:
+                if applies(name) and known.get(name) != item:
                     self._put(known, item)
-            for name in [name for name, at in acted.items() if at <= started]:
+            for name in settled:
                 del acted[name]
 
-    def apply_one(self, item: ConnectorListItem) -> None:
-        """One connector as the API just read it after an action (a create, a state change)."""
+    def apply_one(self, item: ConnectorListItem, expected: ConnectStatus | None = None) -> None:
+        """One connector as the API just read it after an action (a create, a state change);
+        `expected`: the state the action moves it to, shown now and held until a reading agrees."""
+        if expected is not None:
+            item = item.model_copy(update={"state": expected})
         with self._lock:
             known = self._connectors.setdefault(item.cluster, {})
-            self._acted_on(item.cluster, item.name)
+            self._acted_on(item.cluster, item.name, expected)
             if known.get(item.name) != item:
                 self._put(known, item)
 
@@ -135,10 +147,10 @@ class ConnectorLedger:
         known[item.name] = item
         self._publish(CREATED if created else UPDATED, item)
 
-    def _acted_on(self, cluster: str, name: str) -> None:
+    def _acted_on(self, cluster: str, name: str, expected: ConnectStatus | None = None) -> None:
         acted = self._acted.setdefault(cluster, {})
         acted.pop(name, None)
-        acted[name] = time.monotonic()
+        acted[name] = (time.monotonic(), expected)
         if len(acted) > self.max_connectors_per_cluster:
             del acted[next(iter(acted))]  # the oldest action: a reading has long settled it
 
@@ -150,3 +162,13 @@ class ConnectorLedger:
             self._cut.add(cluster)
             log.warning("environment %s, Connect cluster %s: only the first %d connectors are followed (%s)",
                         self.environment, cluster, self.max_connectors_per_cluster, why)
+
+
+def _settles(action: tuple[float, ConnectStatus | None], read: ConnectorListItem | None, started: float) -> bool:
+    """Whether a reading begun at `started`, which found the connector as `read` (None: gone),
+    settles an action taken on it: it began after the action, and it agrees with the state the
+    action expected (or the connector is gone, or the hold is over)."""
+    at, expected = action
+    if at > started:
+        return False
+    return expected is None or read is None or read.state == expected or started - at > EXPECTED_STATE_HOLD

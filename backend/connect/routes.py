@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
+from backend.agent.context import Context
 from backend.bodies.dependencies import Validated
 from backend.bodies.policy import BodyPolicy
 from backend.connect.errors import error_responses
+from backend.connect.live_routes import ConnectorFeedPositionDep
 from backend.connect.models import (
     MAX_FILTERS,
     MAX_LOGGER,
@@ -45,8 +47,8 @@ BODY_POLICY = BodyPolicy(1024 * 1024, ("application/json",), unsupported_media_s
 MAX_TASK = 100_000
 
 
-def connect_service(request: Request) -> ConnectService:
-    return ConnectService(request.app.state.agent_context)
+def connect_service(context: Context) -> ConnectService:
+    return ConnectService(context)
 
 
 Service = Annotated[ConnectService, Depends(connect_service)]
@@ -70,10 +72,11 @@ CONNECTOR_PATH = "/clusters/{cluster}/connectors/{connector}"
             description="Every connector of the environment's Connect clusters (one expanded call per cluster, "
                         "all at once); a cluster that does not answer is left out and named in `warnings`.",
             responses=error_responses(400, 404))
-async def list_connectors(service: Service,
+async def list_connectors(service: Service, position: ConnectorFeedPositionDep, response: Response,
                           cluster: Annotated[list[Filter], Query(max_length=MAX_FILTERS)] = [],  # noqa: B006
                           className: Annotated[list[Filter], Query(max_length=MAX_FILTERS)] = []  # noqa: B006
                           ) -> ConnectorList:
+    position.stamp(response)  # where the live feed resumes from: read before the clusters were
     return await service.list_connectors(cluster, className)
 
 

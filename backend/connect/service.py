@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -73,16 +74,14 @@ STATE_AFTER = {ConnectorStateAction.start: ConnectStatus.RUNNING, ConnectorState
 
 
 def tell_ledger(context: AgentContext, *, item: ConnectorListItem | None = None,
-                removed: tuple[str, str] | None = None) -> None:
+                expected: ConnectStatus | None = None, removed: tuple[str, str] | None = None) -> None:
     """Hands a change the API made to the environment's live ledger (`AgentContext.connectors`),
-    so its feed shows it now rather than at the next poll; an agent without one has no feed."""
-    ledger = getattr(context, "connectors", None)
-    if ledger is None:
-        return
+    so its feed shows it now rather than at the next poll; `expected`: the state an action moves
+    the connector to, which the worker's status shows a moment later."""
     if item is not None:
-        ledger.apply_one(item)
+        context.connectors.apply_one(item, expected)
     if removed is not None:
-        ledger.remove(*removed)
+        context.connectors.remove(*removed)
 
 
 @contextmanager
@@ -127,8 +126,12 @@ class ConnectService:
 
     async def list_connectors(self, clusters: list[str], class_names: list[str]) -> ConnectorList:
         async def read(client: ConnectClient) -> list[ConnectorListItem]:
+            started = time.monotonic()
             expanded, plugins = await asyncio.gather(client.expanded(), self._plugins(client))
-            return list_items(self.context.environment, client.cluster, expanded, plugins)
+            found = list_items(self.context.environment, client.cluster, expanded, plugins)
+            # A whole cluster freshly read: the live feed gets it now rather than at the next poll.
+            self.context.connectors.apply_cluster(client.cluster, found, started)
+            return found
 
         items, warnings = await self.clusters.across(await self.clusters.named(clusters), read)
         if class_names:
@@ -174,8 +177,6 @@ class ConnectService:
         """Tells the ledger (when there is one) the connector as it is after a change: as just
         read (`reading`, or read now), in the state the worker `accepted` to move it to. The
         worker answers a pause or stop before its status says so; the next poll confirms it."""
-        if getattr(self.context, "connectors", None) is None:
-            return
         try:
             info, status = reading or await self._read(client, name)
             item = list_item(self.context.environment, client.cluster, name, status, info,
@@ -186,7 +187,7 @@ class ConnectService:
             return
         except UpstreamError:
             return  # the change was made; the next poll shows it
-        tell_ledger(self.context, item=item if accepted is None else item.model_copy(update={"state": accepted}))
+        tell_ledger(self.context, item=item, expected=accepted)
 
     # configurations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backend.agent.supervisor import AgentSupervisor
-from backend.connect.live import ConnectorLedger
+from backend.connect.live import EXPECTED_STATE_HOLD, ConnectorLedger
 from backend.connect.mapping import list_items
 from backend.connect.models import ConnectorListItem, ConnectStatus, SimpleTask
 from backend.environments.models import ConnectClusterSpec, EnvironmentCreate, KafkaConnectionSpec
@@ -145,6 +145,33 @@ def test_a_reading_begun_before_an_action_does_not_undo_it(ledger, published):
     ledger.apply_cluster("main", [item("a"), item("b")])  # begun after them: the worker's word again
     assert sorted(events(published)) == [("connector.created", "b"), ("connector.deleted", "c"),
                                          ("connector.updated", "a")]
+
+
+def test_an_expected_state_is_held_until_a_reading_agrees(ledger, published):
+    """A pause is answered before the worker's status says PAUSED: a reading begun just after it
+    that still says RUNNING must not flip the row back for a poll."""
+    ledger.apply_cluster("main", [item("a")])
+    ledger.apply_one(item("a"), expected=ConnectStatus.PAUSED)
+    published.clear()
+
+    ledger.apply_cluster("main", [item("a")])  # begun after the pause, the worker not there yet
+
+    assert published == []
+    assert [i.state for i in ledger.items()] == [ConnectStatus.PAUSED]
+    ledger.apply_cluster("main", [item("a", ConnectStatus.PAUSED)])  # agrees: settled
+    ledger.apply_cluster("main", [item("a")])  # somebody resumed it on the worker since
+    assert events(published) == [("connector.updated", "a"), ("connector.updated", "a")]
+    assert ledger.items() == [item("a")]
+
+
+def test_an_expected_state_the_worker_never_reaches_gives_way_to_its_reading(ledger, published):
+    ledger.apply_cluster("main", [item("a")])
+    ledger.apply_one(item("a"), expected=ConnectStatus.PAUSED)
+    later = time.monotonic() + EXPECTED_STATE_HOLD + 1
+
+    ledger.apply_cluster("main", [item("a")], read_started=later)
+
+    assert ledger.items() == [item("a")]
 
 
 def test_a_cluster_is_followed_up_to_the_bound_whatever_its_worker_lists(published):
