@@ -1,8 +1,8 @@
 """The sandbox's parts: how each is configured, started and judged healthy.
 
 Every part runs from the real distribution: Apache Kafka brokers in KRaft mode (one node
-each, a PLAINTEXT and a SASL_PLAINTEXT/SCRAM-SHA-512 listener), a Kafka Connect distributed
-worker with the FileStream and MirrorMaker 2 plugins on its class path, and Benthos in
+each, a PLAINTEXT and a SASL_PLAINTEXT/SCRAM-SHA-512 listener), Kafka Connect distributed
+workers with the FileStream and MirrorMaker 2 plugins on their class path, and Benthos in
 streams mode."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from backend.sandbox.processes import ProcessRef, SandboxError, free_port, port_
 
 SCRAM_USER = "streamhq"
 SCRAM_PASSWORD = "streamhq-sandbox"
-# Small heaps: two brokers, a Connect worker and a test suite share a 2-core, 24 GB machine.
+# Small heaps: two brokers, two Connect workers and a test suite share a 2-core, 24 GB machine.
 HEAP = ["-Xms64m", "-Xmx512m"]
 LOG4J2 = """status = error
 appender.out.type = Console
@@ -182,21 +182,34 @@ class HttpComponent(Component):
 
 
 class ConnectWorker(HttpComponent):
+    """One distributed worker, a Connect cluster of its own: its group id and storage topics are
+    named after the part (`connect` -> `streamhq-sandbox-connect`, `_connect-configs`, ...), so
+    two workers never join each other's cluster even on one Kafka."""
+
     kafka: KafkaCluster | None = None
 
+    @property
+    def group_id(self) -> str:
+        return f"streamhq-sandbox-{self.name}"
+
     def describe(self) -> str:
-        return f"Kafka Connect at {self.url}"
+        assert self.kafka is not None
+        return f"Kafka Connect at {self.url} on {self.kafka.name}"
+
+    def summary(self) -> dict[str, Any]:
+        assert self.kafka is not None
+        return {"url": self.url, "kafka": self.kafka.name, "group_id": self.group_id}
 
     def prepare(self, libs: Path) -> None:
         assert self.kafka is not None
         (self.home / "worker.properties").write_text(_properties({
             "bootstrap.servers": self.kafka.bootstrap,
-            "group.id": "streamhq-sandbox-connect",
+            "group.id": self.group_id,
             "key.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-            "config.storage.topic": "_connect-configs",
-            "offset.storage.topic": "_connect-offsets",
-            "status.storage.topic": "_connect-status",
+            "config.storage.topic": f"_{self.name}-configs",
+            "offset.storage.topic": f"_{self.name}-offsets",
+            "status.storage.topic": f"_{self.name}-status",
             "config.storage.replication.factor": 1,
             "offset.storage.replication.factor": 1,
             "status.storage.replication.factor": 1,
@@ -210,7 +223,11 @@ class ConnectWorker(HttpComponent):
                      str(self.home / "worker.properties"))
 
     def healthy(self) -> bool:
+        """Ready for connector requests (KIP-1017's /health: the worker has joined its group and
+        read its config topic), with both plugin families on the class path."""
         try:
+            if httpx.get(f"{self.url}/health", timeout=2).status_code != 200:
+                return False
             plugins = httpx.get(f"{self.url}/connector-plugins", timeout=2)
         except httpx.HTTPError:
             return False

@@ -1,5 +1,6 @@
 """What `make run` shows on a fresh machine: the sandbox's clusters registered as the
-environments `source` and `target`, a small order stream on `source` (produced, and
+environments `source` and `target`, each with the Connect cluster working on its Kafka (so
+the Connectors screen across environments lists two clusters), a small order stream on `source` (produced, and
 consumed by a billing group) so that every figure on screen moves from the first second,
 and a K2K app replicating it to `target`."""
 
@@ -48,8 +49,9 @@ def register(service: EnvironmentService, status: dict[str, Any]) -> None:
                                     "password": cluster["password"]}},
         })
         service.put_resource(name, KAFKA_CONNECTION, "sandbox", connection)
-    if status["connect"] and status["clusters"]["source"]:
-        service.put_resource("source", CONNECT_CLUSTER, "sandbox", ConnectClusterSpec(urls=[status["connect"]["url"]]))
+    for name, connect in status["connects"].items():
+        if connect and status["clusters"][name]:
+            service.put_resource(name, CONNECT_CLUSTER, "sandbox", ConnectClusterSpec(urls=[connect["url"]]))
     if status["redpanda_connect"] and status["clusters"]["source"]:
         service.put_resource("source", REDPANDA_CONNECT, "sandbox",
                              RedpandaConnectSpec(url=status["redpanda_connect"]["url"]))

@@ -1,10 +1,12 @@
 """Real Apache Kafka for the tests that need it: the sandbox of `streamhq sandbox`, started
-once per test session (the first run fetches Kafka from Maven Central into the user cache)."""
+once per test session (the first run fetches Kafka from Maven Central into the user cache),
+with its two Kafka Connect clusters, one on each Kafka."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from backend.environments.models import KafkaConnectionSpec
 from backend.sandbox import Sandbox
+from backend.settings import Settings
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +39,76 @@ def source(sandbox: Sandbox) -> dict:
 @pytest.fixture(scope="session")
 def target(sandbox: Sandbox) -> dict:
     return sandbox.status()["clusters"]["target"]
+
+
+@pytest.fixture(scope="session")
+def connect_urls(sandbox: Sandbox) -> dict[str, str]:
+    """The REST URL of each Connect cluster, keyed by the Kafka cluster it works on:
+    `{"source": ..., "target": ...}`."""
+    return {kafka: worker["url"] for kafka, worker in sandbox.status()["connects"].items()}
+
+
+@dataclass(frozen=True)
+class ConnectEnvironment:
+    """An HQ (with its built-in agent) holding one environment, `name`, whose Connect clusters
+    are both sandbox workers, registered under the name of the Kafka each works on."""
+
+    hq: RunningHQ
+    name: str
+    clusters: dict[str, str]  # Connect cluster name -> its worker's URL
+
+    @property
+    def proxy(self) -> str:
+        """The environment's Kafka Connect routes, through HQ's proxy."""
+        return f"/api/v1/environments/{self.name}/proxy/api/kafka-connect"
+
+
+CONNECT_POLL_SECONDS = 1.0  # the agent's interval in `connect_environment`: a feed test waits a second, not five
+
+
+@pytest.fixture(scope="session")
+def connect_environment(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
+                        connect_urls: dict[str, str]) -> Iterator[ConnectEnvironment]:
+    settings = Settings(home=tmp_path_factory.mktemp("hq-connect"), admin_token=ADMIN_TOKEN, k2k_controller=False,
+                        agent_interval_seconds=CONNECT_POLL_SECONDS, agent_timeout_seconds=3.0)
+    name = "connect"
+    with running_hq(settings) as hq, hq.client() as api:
+        api.post("/v1/environments", json={"name": name, "tier": "development"}).raise_for_status()
+        api.put(f"/v1/environments/{name}/kafka-connections/sandbox",
+                json={"override_broker_addresses": [sandbox.status()["clusters"]["source"]["bootstrap"]]},
+                ).raise_for_status()
+        for cluster, url in connect_urls.items():
+            api.put(f"/v1/environments/{name}/connect-clusters/{cluster}", json={"urls": [url]}).raise_for_status()
+        yield ConnectEnvironment(hq, name, dict(connect_urls))
+
+
+@dataclass
+class ConnectOutage:
+    """Stops a sandbox Connect worker mid-test and starts it again; whatever a test leaves
+    stopped is started by the fixture after it, so the next test finds both clusters up."""
+
+    sandbox: Sandbox
+    stopped: set[str] = field(default_factory=set)
+
+    def stop(self, kafka: str = "target") -> None:
+        """Returns once the worker's process is gone (its URL refuses connections)."""
+        self.stopped.add(kafka)
+        self.sandbox.stop_connect(kafka)
+
+    def start(self, kafka: str = "target") -> None:
+        """Returns once the worker is healthy again, with its connectors (same storage topics)."""
+        self.sandbox.start_connect(kafka)
+        self.stopped.discard(kafka)
+
+
+@pytest.fixture
+def connect_outage(sandbox: Sandbox) -> Iterator[ConnectOutage]:
+    """Stopping the worker of a shared sandbox (STREAMHQ_TEST_SANDBOX) stops it for every session
+    using it, for as long as the test keeps it down."""
+    outage = ConnectOutage(sandbox)
+    yield outage
+    for kafka in sorted(outage.stopped):
+        outage.start(kafka)
 
 
 def scram(cluster: dict, password: str | None = None) -> KafkaConnectionSpec:
