@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/agent.py
 	$(BIN)/python bench/replicate.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/connect.py
 
 sandbox-down: install
 	$(BIN)/streamhq sandbox down --home .streamhq
