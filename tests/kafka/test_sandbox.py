@@ -136,9 +136,12 @@ def test_redpanda_connect_runs_in_streams_mode(sandbox):
 
 
 def test_up_again_reuses_the_running_processes(sandbox):
-    before = {name: c.process for name, c in sandbox.clusters.items()}
+    def processes():
+        return {c.name: c.process for c in (*sandbox.clusters.values(), *sandbox.connects.values())}
+
+    before = processes()
     sandbox.up()
-    assert {name: c.process for name, c in sandbox.clusters.items()} == before
+    assert processes() == before
 
 
 def _silent():
