@@ -283,9 +283,11 @@ async def measure(url: str, token: str, connect_urls: dict[str, str], workdir: P
                 await asyncio.sleep(0.25)
             found["hq_size"] = len((await hq.get(
                 f"/api/v1/environments/{ENVIRONMENT}/proxy/api/kafka-connect/connectors")).content)
+        elif probe.status_code == 404:
+            found["notes"].append("HQ's connector routes are not on this build (the list answered 404):"
+                                  " only the direct and N+1 figures")
         else:
-            found["notes"].append(f"HQ's connector routes are not on this build (the list answered"
-                                  f" {probe.status_code}): only the direct and N+1 figures")
+            raise SystemExit(f"HQ's connector list: {probe.status_code} {probe.text[:300]}")
         timings = {name: Timings(name) for name in ("hq", "direct", "n+1")}
         listings = {"hq": (lambda: hq_list(hq), args.requests), "direct": (lambda: direct_list(workers), args.requests),
                     "n+1": (lambda: n_plus_one_list(workers), args.n1_samples)}
