@@ -1,8 +1,8 @@
 """What `make run` shows on a fresh machine: the sandbox's clusters registered as the
 environments `source` and `target`, each with the Connect cluster working on its Kafka (so
-the Connectors screen across environments lists two clusters), a small order stream on `source` (produced, and
-consumed by a billing group) so that every figure on screen moves from the first second,
-and a K2K app replicating it to `target`."""
+the Connectors screen across environments lists two clusters), a small order stream on
+`source` (produced, and consumed by a billing group) so that every figure on screen moves
+from the first second, and a K2K app replicating it to `target`."""
 
 from __future__ import annotations
 
