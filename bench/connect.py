@@ -9,6 +9,7 @@ running them), alternately on each cluster, straight on the workers. Then, one r
 turns so that load from outside hits all three alike:
 
   hq:      GET /api/v1/environments/{env}/proxy/api/kafka-connect/connectors (every connector of both clusters)
+  hop:     GET /api/v1/environments/{env}/proxy/api/agent (the proxy's hop into the agent app, no Connect)
   direct:  GET /connectors?expand=status&expand=info on each worker, both at once (what HQ sends)
   n+1:     what a simple client does: GET /connectors on each worker, then GET …/status and GET …/config of each
            connector, one request after the other
@@ -153,6 +154,14 @@ async def hq_list(hq: httpx.AsyncClient) -> int:
     return len(answer.json()["data"])
 
 
+async def hq_hop(hq: httpx.AsyncClient) -> int:
+    """The agent's smallest route through the same proxy: what the hop into the agent app costs alone."""
+    answer = await hq.get(f"/api/v1/environments/{ENVIRONMENT}/proxy/api/agent")
+    if answer.status_code != 200:
+        raise SystemExit(f"HQ's proxy: {answer.status_code} {answer.text[:300]}")
+    return 0
+
+
 async def direct_list(workers: dict[str, httpx.AsyncClient]) -> int:
     answers = await asyncio.gather(*(http.get("/connectors", params=EXPANDED) for http in workers.values()))
     return sum(len(answer.json()) for answer in answers)
@@ -288,18 +297,20 @@ async def measure(url: str, token: str, connect_urls: dict[str, str], workdir: P
                                   " only the direct and N+1 figures")
         else:
             raise SystemExit(f"HQ's connector list: {probe.status_code} {probe.text[:300]}")
-        timings = {name: Timings(name) for name in ("hq", "direct", "n+1")}
-        listings = {"hq": (lambda: hq_list(hq), args.requests), "direct": (lambda: direct_list(workers), args.requests),
-                    "n+1": (lambda: n_plus_one_list(workers), args.n1_samples)}
+        listings = {"hq": (lambda: hq_list(hq), args.requests, args.connectors),
+                    "hop": (lambda: hq_hop(hq), args.requests, 0),
+                    "direct": (lambda: direct_list(workers), args.requests, args.connectors),
+                    "n+1": (lambda: n_plus_one_list(workers), args.n1_samples, args.connectors)}
+        if not hq_ready:
+            listings = {name: listing for name, listing in listings.items() if name in ("direct", "n+1")}
+        timings = {name: Timings(name) for name in listings}
         for _ in range(2):  # warm-up: connections open, the JIT and HQ's plugin cache warm
-            for name, (listing, _) in listings.items():
-                if name != "hq" or hq_ready:
-                    await listing()
+            for listing, _, _ in listings.values():
+                await listing()
         for turn in range(args.rounds):
-            for name, (listing, samples) in listings.items():
-                if name != "hq" or hq_ready:
-                    share = samples // args.rounds + (1 if turn < samples % args.rounds else 0)
-                    await timed(timings[name], share, listing, args.connectors)
+            for name, (listing, samples, expected) in listings.items():
+                share = samples // args.rounds + (1 if turn < samples % args.rounds else 0)
+                await timed(timings[name], share, listing, expected)
         found["timings"] = [t for t in timings.values() if t.seconds]
         if args.changes:
             changes = await state_changes(hq, workers, placed, args.changes, args.interval)
@@ -330,6 +341,7 @@ def report(args: argparse.Namespace, load: tuple[float, ...], found: dict[str, A
     print(header)
     print("-" * len(header))
     what = {"hq": "GET …/proxy/api/kafka-connect/connectors through HQ",
+            "hop": "GET …/proxy/api/agent through HQ (the proxy hop alone, no Connect)",
             "direct": "GET /connectors?expand=status&expand=info on both workers at once",
             "n+1": "GET /connectors, then …/status and …/config per connector, one by one"}
     by_name = {t.name: t for t in found["timings"]}
@@ -342,6 +354,9 @@ def report(args: argparse.Namespace, load: tuple[float, ...], found: dict[str, A
             faster = pct(n1.seconds, p) / pct(hq.seconds, p)
             print(f"p{p}: HQ / direct {to_direct:.2f} x (target <= 1.5: {'met' if to_direct <= 1.5 else 'MISSED'});"
                   f" N+1 / HQ {faster:.1f} x (target >= 5: {'met' if faster >= 5 else 'MISSED'})")
+        rest = pct(hq.seconds, 50) - pct(by_name["hop"].seconds, 50) - pct(direct.seconds, 50)
+        print(f"p50 of HQ's list less the hop's and the direct calls': {rest * 1000:.1f} ms (the agent's reading,"
+              " mapping and serialising of the answer, and the client's parse of it)")
     else:
         n1, direct = by_name["n+1"], by_name["direct"]
         print(f"p50: N+1 / direct {pct(n1.seconds, 50) / pct(direct.seconds, 50):.1f} x (no HQ figures in this run)")
