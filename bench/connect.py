@@ -367,6 +367,7 @@ def report(args: argparse.Namespace, load: tuple[float, ...], found: dict[str, A
         print(f"{'change':<8} {'samples':>7} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}  what")
         print(floor.line("PUT …/pause|resume on the worker -> its own status says so"))
         print(feed.line("the same -> the connector.updated event on HQ's connector feed (SSE client)"))
+        print(f"         each, in order: {' '.join(f'{v:.2f}' for v in feed.seconds)} s")
         print(f"state change -> feed, max {max(feed.seconds):.2f} s against the agent's poll interval"
               f" {args.interval:g} s + 250 ms = {target:.2f} s: {'met' if max(feed.seconds) <= target else 'MISSED'}")
     after = os.getloadavg()
