@@ -65,6 +65,9 @@ class Sandbox:
         state = {
             "clusters": {name: cluster.state for name, cluster in self.clusters.items()},
             "connects": {kafka: worker.state for kafka, worker in self.connects.items()},
+            # For a checkout from before `connects` sharing this home: it then reuses the source's
+            # worker instead of starting a second one into the same Connect group.
+            "connect": self.connect.state,
             "redpanda_connect": self.redpanda_connect.state or None,
             "redpanda_connect_problem": self.redpanda_connect_problem,
         }
