@@ -204,7 +204,8 @@ def sandbox(home: Path, action: str, *, json_output: bool) -> int:
     else:
         for name, cluster in status["clusters"].items():
             print(f"kafka {name:<8} {cluster['bootstrap'] if cluster else 'not running'}")
-        print(f"connect        {status['connect']['url'] if status['connect'] else 'not running'}")
+        for kafka, worker in status["connects"].items():
+            print(f"connect {kafka:<6} {worker['url'] if worker else 'not running'}")
         redpanda_connect = status["redpanda_connect"]
         missing = status.get("redpanda_connect_problem", "not running")
         print(f"redpanda       {redpanda_connect['url'] if redpanda_connect else missing}")

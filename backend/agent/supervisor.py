@@ -287,8 +287,12 @@ class AgentSupervisor:
 
     def _probe_due(self) -> None:
         now = time.monotonic()
+        # Due times are a probe's start plus the interval, and a round reaches here a few ms
+        # earlier or later than the last: without the slack, a round that came early skipped a
+        # watch due a moment later, and its reading waited a whole extra interval.
+        slack = self.interval / 10
         for watch in self._watches.values():
-            if watch.running is None and watch.due <= now:
+            if watch.running is None and watch.due <= now + slack:
                 watch.started = now
                 watch.running = self._pool.submit(watch.probe)
                 self.probes_started += 1
