@@ -19,8 +19,9 @@ from console import heap
 from console.client import FeedState, HQClient
 from console.config import ConsoleConfig
 from console.feeds import Feeds
-from console.screens import environment_detail, k2k_detail  # noqa: F401 (they register as details)
+from console.screens import connector_detail, environment_detail, k2k_detail  # noqa: F401 (they register)
 from console.screens.command_line import Command, CommandLine
+from console.screens.connectors import ConnectorsScreen
 from console.screens.environments import EnvironmentsScreen
 from console.screens.help import HelpScreen, binding_rows
 from console.screens.k2k import K2KAppsScreen
@@ -119,6 +120,8 @@ class StreamHQApp(App):
         return [
             Command(("env", "envs", "environments", "home"), "Environments", self._go_home),
             Command(("k2k", "apps", "replication", "repl"), "K2K replication apps", self._after_close(self.show_k2k)),
+            Command(("conn", "connectors", "connect"), "Kafka Connect connectors: :conn [ENVIRONMENT]",
+                    self._connectors_command),
             Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
             Command(("help", "h"), "Keys of this screen", self._after_close(self.action_help)),
             Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
@@ -140,6 +143,15 @@ class StreamHQApp(App):
         self._go_home("")
         self.push_screen(K2KAppsScreen())
 
+    def show_connectors(self, environment: str = "") -> None:
+        """The connectors of `environment`, else of the environment in focus (of every one when
+        none is)."""
+        self._go_home("")
+        self.push_screen(ConnectorsScreen(environment or self.focus_environment or None))
+
+    def _connectors_command(self, environment: str) -> None:
+        self.call_later(self.show_connectors, environment)
+
     def _switch_theme(self, name: str) -> str | None:
         names = sorted(self.available_themes)
         if not name:
@@ -152,5 +164,6 @@ class StreamHQApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Environments", "Go to the environments screen", lambda: self._go_home(""))
         yield SystemCommand("K2K apps", "Replication apps, live", self.show_k2k)
+        yield SystemCommand("Connectors", "Kafka Connect connectors of the environment in focus", self.show_connectors)
         yield SystemCommand("Keys", "Every key of this screen", self.action_help)
         yield from super().get_system_commands(screen)

@@ -3,7 +3,9 @@ kinds, and every typed event goes to the screens on the stack that follow its ki
 
 A screen says what it follows with a `FEED_KINDS` class attribute and asks for the feeds with
 `app.feeds.follow(kinds)`. Nothing else hears an event: a screen that shows environments never
-handles a K2K app's metrics, and no screen has to start a feed for another one."""
+handles a K2K app's metrics, and no screen has to start a feed for another one. A kind whose
+feed is per environment (connectors) is followed for the environments a screen names:
+`follow(kinds, position, environment=...)`, once for each."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from console.client import FeedState, HQClient, LiveFeed
-from console.client.events import FEED_PATHS, FeedEvent, Kind, Resync
+from console.client.events import FeedEvent, Kind, Resync, feed_path, per_environment
 from console.messages import LiveChange, Refetch
 
 NOTHING: frozenset[Kind] = frozenset()
@@ -35,10 +37,14 @@ class Feeds:
         """The paths of the feeds running."""
         return frozenset(self._running)
 
-    def follow(self, kinds: Iterable[Kind], last_event_id: int | None = None) -> None:
+    def follow(self, kinds: Iterable[Kind], last_event_id: int | None = None, *,
+               environment: str | None = None) -> None:
         """Starts the feeds that carry `kinds`, those not running yet, resuming from
-        `last_event_id`: the position of the list the caller just read."""
-        for path in sorted({FEED_PATHS[kind] for kind in kinds}):
+        `last_event_id`: the position of the list the caller just read. With an `environment`,
+        the feeds of that environment among them (a position belongs to one feed); without one,
+        the feeds that are not per environment."""
+        kinds = [kind for kind in kinds if per_environment(kind) == bool(environment)]
+        for path in sorted({feed_path(kind, environment) for kind in kinds}):
             if path in self._running:
                 continue
             feed = LiveFeed(self._client, path, self._deliver, self._on_state)

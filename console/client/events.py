@@ -4,10 +4,12 @@ The wire says `event: <kind>.<verb>` with the resource's public JSON. A `FeedEve
 the kind (the console's own: a K2K app's metrics are kind `k2k-metrics`, not `k2k`, because
 their payload is another model), the verb, the resource's key and its parsed model (None for
 a deletion). `FEED_PATHS` says which SSE endpoint carries each kind: the one place feed paths
-are written down."""
+are written down. A path with `{environment}` in it is a feed per environment (the agent's
+connector feed): `feed_path(kind, environment)` names the one of an environment."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from backend.connect.models import ConnectorListItem
 from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
 from backend.k2k.models import K2KApp, K2KMetrics
 
@@ -26,10 +29,12 @@ class Kind(StrEnum):
     redpanda_connect = "redpanda-connect"
     k2k = "k2k"
     k2k_metrics = "k2k-metrics"
+    connector = "connector"
 
 
 ENVIRONMENTS_FEED = "/v1/environments/live/sse"
 K2K_FEED = "/api/v1/apps/k2k/live/sse"
+CONNECTORS_FEED = "/api/v1/environments/{environment}/proxy/api/kafka-connect/live/sse"
 
 FEED_PATHS: dict[Kind, str] = {
     Kind.environment: ENVIRONMENTS_FEED,
@@ -38,15 +43,38 @@ FEED_PATHS: dict[Kind, str] = {
     Kind.redpanda_connect: ENVIRONMENTS_FEED,
     Kind.k2k: K2K_FEED,
     Kind.k2k_metrics: K2K_FEED,
+    Kind.connector: CONNECTORS_FEED,
 }
+
+
+def per_environment(kind: Kind) -> bool:
+    """Whether each environment has its own feed of `kind`."""
+    return "{environment}" in FEED_PATHS[kind]
+
+
+def feed_path(kind: Kind, environment: str | None = None) -> str:
+    """The path of the feed that carries `kind` (of `environment`, for a feed per environment)."""
+    if not per_environment(kind):
+        return FEED_PATHS[kind]
+    if not environment:
+        raise ValueError(f"the {kind} feed is per environment: name one")
+    return FEED_PATHS[kind].format(environment=environment)
+
+
+def _matcher(template: str) -> re.Pattern[str]:
+    before, placeholder, after = template.partition("{environment}")
+    return re.compile(re.escape(before) + ("[^/]+" + re.escape(after) if placeholder else ""))
+
+
+_MATCHERS = {kind: _matcher(template) for kind, template in FEED_PATHS.items()}
 
 
 def kinds_of(path: str) -> frozenset[Kind]:
     """The kinds the feed at `path` carries."""
-    return frozenset(kind for kind, feed in FEED_PATHS.items() if feed == path)
+    return frozenset(kind for kind, matcher in _MATCHERS.items() if matcher.fullmatch(path))
 
 
-Payload = Environment | KafkaConnection | ConnectCluster | RedpandaConnect | K2KApp | K2KMetrics
+Payload = Environment | KafkaConnection | ConnectCluster | RedpandaConnect | K2KApp | K2KMetrics | ConnectorListItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +109,28 @@ class _Key(BaseModel):
     environment: str | None = None
 
 
+def connector_environment(lrn: str) -> str | None:
+    """The environment a connector's LRN names: `kafka-connect:connector/{environment}/{cluster}/{name}`."""
+    parts = lrn.split("/")
+    return parts[1] if len(parts) == 4 and parts[0] == "kafka-connect:connector" else None
+
+
+class _ConnectorKey(BaseModel):
+    """A connector's events are keyed by its LRN (names repeat across Connect clusters), which
+    says its environment."""
+
+    model_config = ConfigDict(extra="ignore")
+    lrn: str
+
+    @property
+    def name(self) -> str:
+        return self.lrn
+
+    @property
+    def environment(self) -> str | None:
+        return connector_environment(self.lrn)
+
+
 class _Metrics(BaseModel):
     model_config = ConfigDict(extra="ignore")  # metrics_summary: the console sums the figures itself
     name: str
@@ -93,6 +143,7 @@ class _Wire:
     model: type[BaseModel]
     name_of: Callable[[Any], str]
     scoped: bool = False  # a resource of an environment: the event says which
+    key: type[BaseModel] = _Key  # what names the resource (and its environment), deletions included
 
 
 _WIRE: dict[str, _Wire] = {
@@ -101,6 +152,7 @@ _WIRE: dict[str, _Wire] = {
     "connect-cluster": _Wire(Kind.connect_cluster, ConnectCluster, lambda c: c.name, scoped=True),
     "redpanda-connect": _Wire(Kind.redpanda_connect, RedpandaConnect, lambda c: c.name, scoped=True),
     "k2k": _Wire(Kind.k2k, K2KApp, lambda a: a.metadata.name),
+    "connector": _Wire(Kind.connector, ConnectorListItem, lambda c: c.lrn, scoped=True, key=_ConnectorKey),
 }
 
 
@@ -115,8 +167,8 @@ def parse_event(event: str, data: str) -> FeedEvent | None:
     if wire is None:
         return None
     if verb == "deleted":
-        key = _Key.model_validate_json(data)
-        return FeedEvent(wire.kind, verb, key.name, key.environment)
+        key = wire.key.model_validate_json(data)
+        return FeedEvent(wire.kind, verb, key.name, key.environment)  # type: ignore[attr-defined]
     payload = wire.model.model_validate_json(data)
-    environment = _Key.model_validate_json(data).environment if wire.scoped else None
+    environment = wire.key.model_validate_json(data).environment if wire.scoped else None  # type: ignore[attr-defined]
     return FeedEvent(wire.kind, verb, wire.name_of(payload), environment, payload)  # type: ignore[arg-type]

@@ -64,6 +64,7 @@ class EnvironmentsScreen(LiveListScreen[Environment]):
         Binding("d", "delete", "Delete", id="environments.delete"),
         Binding("r", "renew_key", "Renew key", id="environments.renew_key"),
         Binding("k", "k2k", "K2K apps", id="environments.k2k"),
+        Binding("c", "connectors", "Connectors", id="environments.connectors"),
     ]
 
     def __init__(self) -> None:
@@ -134,6 +135,9 @@ class EnvironmentsScreen(LiveListScreen[Environment]):
 
     def action_k2k(self) -> None:
         self.app.show_k2k()
+
+    def action_connectors(self) -> None:
+        self.app.show_connectors()
 
     def action_renew_key(self) -> None:
         if selected := self.selected():

@@ -3,7 +3,8 @@
     NOUN, ITEM          what it lists ("K2K apps") and one of them ("K2K app"): title, messages
     COLUMNS, TABLE_ID   the table's columns and id; `row(item)` gives an item's values for them
     MODEL, FEED_KINDS   the payload model of its items' events, and the event kinds it follows
-    fetch(), key(item)  the list with the feed position it was read at; an item's key
+    fetch(), key(item)  the list with the feed position it was read at (per environment, for a
+                        list over feeds of each environment); an item's key
     DETAIL              the kind whose registered detail screen `enter` opens (None: none)
     EMPTY_HINT(_READ_ONLY)  what an empty list says
     BINDINGS, MUTATING  its keys and which of them change things (refused in read-only mode)
@@ -11,12 +12,14 @@
 plus the actions its bindings name. The screen loads the list, then follows the feed from the
 position the list was read at; each event updates `items` and the row it touched (`apply`
 takes an event in, and is where a declaration handles kinds beyond its items', like a K2K
-app's metrics); a resync refetches. The title over the table counts the rows.
+app's metrics); a resync refetches. The title over the table counts the rows, in the
+`title_scope()` the declaration gives; `show_notice` puts a line over the table for what the
+list answered besides its items (a part of it left out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -38,6 +41,9 @@ Item = TypeVar("Item", bound=BaseModel)
 # that could not be read is read again as soon as HQ answers.
 BEFORE_ANY_EVENT = 0
 
+# Where the feed was when a list was read: one position, or one per environment's feed.
+FeedPosition = int | None | Mapping[str, int | None]
+
 
 class LiveListScreen(ResourceScreen, Generic[Item]):
     NOUN: ClassVar[str]
@@ -53,6 +59,8 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
     DEFAULT_CSS = """
     LiveListScreen #empty { padding: 1 2; color: $text-muted; display: none; }
     LiveListScreen #empty.-shown { display: block; }
+    LiveListScreen #notice { padding: 0 1; color: $warning; display: none; }
+    LiveListScreen #notice.-shown { display: block; }
     """
 
     def __init__(self, name: str) -> None:
@@ -65,7 +73,7 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
 
     # the declaration's part
 
-    async def fetch(self) -> tuple[list[Item], int | None]:
+    async def fetch(self) -> tuple[list[Item], FeedPosition]:
         raise NotImplementedError
 
     def key(self, item: Item) -> str:
@@ -90,13 +98,22 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
 
     # the screen
 
+    def shows(self, item: Item) -> bool:
+        """Whether the table shows `item` (a quick filter of the declaration's; `/` filters on top)."""
+        return True
+
+    def title_scope(self) -> str | None:
+        """What the list covers, shown in its title beside the noun (None: everything)."""
+        return None
+
     @property
     def heading(self) -> str:
         return self.NOUN[:1].upper() + self.NOUN[1:]
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
-        yield TableTitle(self.heading, table=self.TABLE_ID)
+        yield TableTitle(self.heading, table=self.TABLE_ID, scope=self.title_scope())
+        yield Static("", id="notice")
         yield Static(self._message, id="empty", classes="-shown")
         yield ResourceTable(self.COLUMNS, id=self.TABLE_ID)
         yield from self.compose_filter()
@@ -114,9 +131,32 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
             self.app.feeds.follow(self.FEED_KINDS, BEFORE_ANY_EVENT)
             return
         self.items = {self.key(item): item for item in items}
-        self.table.replace_all((key, self.row(item)) for key, item in self.items.items())
+        self.show_rows()
         self._show_empty_hint()
-        self.app.feeds.follow(self.FEED_KINDS, last_event_id)
+        self.follow(last_event_id)
+
+    def show_rows(self) -> None:
+        """Writes every row again (after `row()` or `shows()` changed their minds)."""
+        self.table.replace_all((key, self.row(item)) for key, item in self.items.items() if self.shows(item))
+
+    def follow(self, position: FeedPosition) -> None:
+        if isinstance(position, Mapping):
+            for environment, last_event_id in position.items():
+                self.app.feeds.follow(self.FEED_KINDS, last_event_id, environment=environment)
+        else:
+            self.app.feeds.follow(self.FEED_KINDS, position)
+
+    def show_notice(self, text: str) -> None:
+        """A line over the table ("" takes it away)."""
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-shown")
+
+    def show_scope(self) -> None:
+        """Rewrites the title after `title_scope()` changed."""
+        title = self.query_one(TableTitle)
+        title.scope = self.title_scope()
+        title.refresh()
 
     def on_refetch(self, _: Refetch) -> None:
         self.run_worker(self.load(), exclusive=True, group="load")
@@ -126,7 +166,7 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
         if key is None:
             return
         item = self.items.get(key)
-        if item is None:
+        if item is None or not self.shows(item):
             self.table.remove(key)
         else:
             self.table.upsert(key, self.row(item))
