@@ -5,18 +5,21 @@ A screen says what it follows with a `FEED_KINDS` class attribute and asks for t
 `app.feeds.follow(kinds)`. Nothing else hears an event: a screen that shows environments never
 handles a K2K app's metrics, and no screen has to start a feed for another one. A kind whose
 feed is per environment (connectors) is followed for the environments a screen names:
-`follow(kinds, position, environment=...)`, once for each."""
+`follow(kinds, position, environment=...)`, once for each. The header shows the state of
+HQ's own feeds; an environment's feed, which is down whenever its agent is, tells its state
+to the screens that follow it instead (`EnvironmentFeedState`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from textual.app import App
 from textual.screen import Screen
 
 from console.client import FeedState, HQClient, LiveFeed
-from console.client.events import FeedEvent, Kind, Resync, feed_path, per_environment
-from console.messages import LiveChange, Refetch
+from console.client.events import FeedEvent, Kind, Resync, feed_path, kinds_of, per_environment
+from console.messages import EnvironmentFeedState, LiveChange, Refetch
 
 NOTHING: frozenset[Kind] = frozenset()
 
@@ -47,10 +50,17 @@ class Feeds:
         for path in sorted({feed_path(kind, environment) for kind in kinds}):
             if path in self._running:
                 continue
-            feed = LiveFeed(self._client, path, self._deliver, self._on_state)
+            on_state = partial(self._environment_feed_changed, environment, path) if environment else self._on_state
+            feed = LiveFeed(self._client, path, self._deliver, on_state)
             feed.last_event_id = last_event_id
             self._running[path] = feed
             self._app.run_worker(feed.run(), group="feeds", name=f"feed {path}")
+
+    def _environment_feed_changed(self, environment: str, path: str, state: FeedState, detail: str) -> None:
+        kinds = kinds_of(path)
+        for screen in self._app.screen_stack:
+            if kinds & followed_by(screen):
+                screen.post_message(EnvironmentFeedState(environment, state, detail))
 
     def _deliver(self, event: FeedEvent | Resync) -> None:
         if isinstance(event, Resync):

@@ -31,8 +31,12 @@ from console.screens.trace_view import TraceScreen
 from console.widgets.status_header import StatusHeader
 
 
-def first_line(trace: str | None) -> str:
-    return trace.strip().splitlines()[0] if trace and trace.strip() else ""
+TRACE_CELL = 90  # characters of a trace's first line in the tasks table; v shows it whole
+
+
+def first_line(trace: str | None, width: int | None = None) -> str:
+    line = trace.strip().splitlines()[0] if trace and trace.strip() else ""
+    return line if width is None or len(line) <= width else line[: width - 1] + "…"
 
 
 def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails | None) -> Table:
@@ -71,13 +75,13 @@ class ConnectorDetailScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="connector_detail.pause"),
         Binding("u", "resume", "Resume", id="connector_detail.resume"),
         Binding("x", "stop", "Stop", id="connector_detail.stop"),
-        Binding("g", "start", "Start", id="connector_detail.start"),
+        Binding("g", "start", "Start", id="connector_detail.start", show=False),
         Binding("r", "restart", "Restart", id="connector_detail.restart"),
-        Binding("f", "restart_failed", "Restart failed", id="connector_detail.restart_failed"),
+        Binding("f", "restart_failed", "Restart failed", id="connector_detail.restart_failed", show=False),
         Binding("e", "edit", "Edit", id="connector_detail.edit"),
         Binding("o", "offsets", "Offsets", id="connector_detail.offsets"),
         Binding("d", "delete", "Delete", id="connector_detail.delete"),
-        Binding("c", "clusters", "Cluster", id="connector_detail.clusters"),
+        Binding("c", "clusters", "Cluster", id="connector_detail.clusters", show=False),
         Binding("escape", "app.pop_screen", "Back", id="connector_detail.back"),
     ]
 
@@ -101,7 +105,7 @@ class ConnectorDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield Static(summary(self.environment, self.item, self.details), id="summary")
-        yield Label("Tasks", classes="section")
+        yield Label("Tasks (v or enter: a failed one's trace)", classes="section")
         yield DataTable(id="tasks", cursor_type="row", zebra_stripes=False)
         yield Label("Configuration", classes="section")
         yield DataTable(id="config", cursor_type="row", zebra_stripes=True)
@@ -127,6 +131,14 @@ class ConnectorDetailScreen(Screen[None]):
             self.tier = (await self.app.client.get_environment(self.environment)).tier.value
         except (APIError, Unreachable):
             return
+        if self.app.screen is self:
+            self.on_screen_resume()
+
+    def on_screen_resume(self) -> None:
+        """The header names the connector's environment (a production one stands out)."""
+        if self.tier is not None:
+            self.app.focus_environment = self.environment
+            self.app.focus_tier = self.tier
 
     async def load(self) -> None:
         connect = self.app.client.connect
@@ -151,7 +163,7 @@ class ConnectorDetailScreen(Screen[None]):
         cursor = tasks.cursor_row
         tasks.clear()
         for task in details.tasks:
-            trace = first_line(task.trace)
+            trace = first_line(task.trace, TRACE_CELL)
             tasks.add_row(task.id, state_text(task.state), task.workerId, Text(trace, style="red") if trace else "",
                           key=task.id)
         if tasks.row_count:

@@ -15,9 +15,10 @@ from rich.text import Text
 from textual.binding import Binding
 
 from backend.connect.models import ConnectorListItem, ConnectorStateAction, ConnectStatus
-from console.client import APIError, Unreachable
+from console.client import APIError, FeedState, Unreachable
 from console.client.connect import ConnectorListing
 from console.client.events import FeedEvent, Kind, connector_environment
+from console.messages import EnvironmentFeedState
 from console.screens.connector_actions import (
     ConnectorRef,
     change_state,
@@ -48,6 +49,10 @@ COLUMNS = [
 ]
 
 
+def running(item: ConnectorListItem) -> bool:
+    return item.state is ConnectStatus.RUNNING and all(task.state is ConnectStatus.RUNNING for task in item.tasks)
+
+
 class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
     NOUN, ITEM = "connectors", "connector"
     COLUMNS, TABLE_ID = COLUMNS, "connectors"
@@ -64,16 +69,16 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         Binding("p", "pause", "Pause", id="connectors.pause"),
         Binding("u", "resume", "Resume", id="connectors.resume"),
         Binding("x", "stop", "Stop", id="connectors.stop"),
-        Binding("g", "start", "Start", id="connectors.start"),
+        Binding("g", "start", "Start", id="connectors.start", show=False),
         Binding("r", "restart", "Restart", id="connectors.restart"),
-        Binding("f", "restart_failed", "Restart failed", id="connectors.restart_failed"),
+        Binding("f", "restart_failed", "Restart failed", id="connectors.restart_failed", show=False),
         Binding("n", "new", "New", id="connectors.new"),
-        Binding("e", "edit", "Edit", id="connectors.edit"),
-        Binding("o", "offsets", "Offsets", id="connectors.offsets"),
+        Binding("e", "edit", "Edit", id="connectors.edit", show=False),
+        Binding("o", "offsets", "Offsets", id="connectors.offsets", show=False),
         Binding("d", "delete", "Delete", id="connectors.delete"),
-        Binding("c", "clusters", "Clusters", id="connectors.clusters"),
+        Binding("c", "clusters", "Clusters", id="connectors.clusters", show=False),
         Binding("w", "widen", "All envs", id="connectors.widen"),
-        Binding("exclamation_mark", "troubled", "Not running", id="connectors.troubled"),
+        Binding("exclamation_mark", "troubled", "Problems", id="connectors.troubled"),
         Binding("escape", "app.pop_screen", "Back", id="connectors.back"),
     ]
 
@@ -86,6 +91,7 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         self.marked: set[str] = set()
         self.tiers: dict[str, str] = {}
         self.warnings: dict[str, list[str]] = {}  # environment -> what its list left out
+        self.feed_troubles: dict[str, str] = {}  # environment -> why its live updates are not arriving
 
     # scope
 
@@ -101,7 +107,8 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         return f"{scope} · not running" if self.only_troubled else scope
 
     def shows(self, item: ConnectorListItem) -> bool:
-        return not self.only_troubled or item.state is not ConnectStatus.RUNNING
+        """With the quick filter: only connectors not running, or with a task that is not."""
+        return not self.only_troubled or not running(item)
 
     # the list
 
@@ -138,9 +145,18 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         return listing.items
 
     def _show_warnings(self) -> None:
-        lines = [f"⚠ {line} (its connectors are not listed)" for e in sorted(self.warnings)
+        lines = [f"⚠ {line} (its connectors are left out)" for e in sorted(self.warnings)
                  for line in self.warnings[e]]
+        lines += [f"⚠ live updates of {e}: {self.feed_troubles[e]}" for e in sorted(self.feed_troubles)
+                  if e in self.environments]
         self.show_notice("\n".join(lines))
+
+    def on_environment_feed_state(self, message: EnvironmentFeedState) -> None:
+        if message.state in (FeedState.reconnecting, FeedState.offline):
+            self.feed_troubles[message.environment] = f"{message.state.value} ({message.detail})"
+        elif self.feed_troubles.pop(message.environment, None) is None:
+            return
+        self._show_warnings()
 
     def key(self, item: ConnectorListItem) -> str:
         return item.lrn

@@ -21,7 +21,7 @@ class TraceScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TraceScreen #what { padding: 0 1; text-style: bold; color: $error; }
-    TraceScreen ScrollableContainer { height: 1fr; }
+    TraceScreen #body { height: 1fr; }
     TraceScreen #trace { width: auto; padding: 0 1; }
     """
 
@@ -33,13 +33,14 @@ class TraceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield Label(self.what, id="what")
-        with ScrollableContainer():
-            yield Static(Text(self.trace), id="trace")  # Text: a trace's brackets are not markup
+        with ScrollableContainer(id="body"):
+            # Text: a trace's brackets are not markup; Java indents its frames with tabs
+            yield Static(Text(self.trace.expandtabs(4)), id="trace")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = self.what
-        self.query_one(ScrollableContainer).focus()
+        self.query_one("#body").focus()
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.trace)
