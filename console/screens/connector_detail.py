@@ -30,7 +30,6 @@ from console.screens.rows import connector_state, state_text
 from console.screens.trace_view import TraceScreen
 from console.widgets.status_header import StatusHeader
 
-
 TRACE_CELL = 90  # characters of a trace's first line in the tasks table; v shows it whole
 
 
