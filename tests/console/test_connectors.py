@@ -174,3 +174,14 @@ async def test_the_detail_shows_tasks_and_config_and_the_failed_task_trace_full_
         await pilot.press("o")  # the offsets screen is another helper's: the key must not crash
         await until(pilot, lambda: any("offsets" in n.lower() for n in pilot.app.notices)
                     or not isinstance(pilot.app.screen, ConnectorDetailScreen), "the offsets key answered")
+
+
+async def test_an_environment_feed_that_is_refused_shows_on_the_screen_not_in_the_header(fleet, console):
+    async with console().run_test() as pilot:
+        screen = await open_connectors(pilot)
+        path = f"/api/v1/environments/{ENVIRONMENT}/proxy/api/kafka-connect/live/sse"
+        assert path not in pilot.app.feeds.following  # its list was refused: nothing to follow yet
+        screen.follow({ENVIRONMENT: None})
+        await until(pilot, lambda: f"live updates of {ENVIRONMENT}: reconnecting" in notice(screen),
+                    "the refused feed named over the table")
+        assert path in pilot.app.feeds.following and pilot.app.feed_state == "live"

@@ -7,9 +7,19 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from backend.connect.models import ConnectorListItem
 from backend.environments.models import Environment, KafkaConnection
 from backend.k2k.models import K2KMetrics
-from console.client.events import ENVIRONMENTS_FEED, FEED_PATHS, K2K_FEED, Kind, Resync, parse_event
+from console.client.events import (
+    ENVIRONMENTS_FEED,
+    FEED_PATHS,
+    K2K_FEED,
+    Kind,
+    Resync,
+    feed_path,
+    kinds_of,
+    parse_event,
+)
 from tests.console.k2k_fixtures import metrics
 
 ENVIRONMENT = {"name": "prod-eu", "display_name": "Production EU", "lrn": "environments:environment/prod-eu",
@@ -53,3 +63,25 @@ def test_each_kind_has_one_feed_and_a_resync_names_the_kinds_of_its_feed():
     assert set(FEED_PATHS) == set(Kind)
     assert Resync(K2K_FEED).kinds == {Kind.k2k, Kind.k2k_metrics}
     assert Kind.environment in Resync(ENVIRONMENTS_FEED).kinds
+
+
+CONNECTOR = {"name": "orders-sink", "lrn": "kafka-connect:connector/prod-eu/main/orders-sink", "cluster": "main",
+             "state": "FAILED", "tasks": [{"id": 0, "state": "FAILED"}], "type": "sink", "topics": ["orders"]}
+
+
+def test_a_connector_event_is_keyed_by_its_lrn_which_names_its_environment():
+    event = parse_event("connector.updated", json.dumps(CONNECTOR))
+    assert (event.kind, event.name, event.environment) == (Kind.connector, CONNECTOR["lrn"], "prod-eu")
+    assert isinstance(event.payload, ConnectorListItem) and event.payload.tasks[0].state.value == "FAILED"
+    deleted = parse_event("connector.deleted", json.dumps(CONNECTOR))  # a deletion carries the item too
+    assert deleted.deleted and (deleted.name, deleted.environment, deleted.payload) == (
+        CONNECTOR["lrn"], "prod-eu", None)
+
+
+def test_the_connector_feed_is_one_per_environment():
+    path = feed_path(Kind.connector, "prod-eu")
+    assert path == "/api/v1/environments/prod-eu/proxy/api/kafka-connect/live/sse"
+    assert kinds_of(path) == Resync(path).kinds == {Kind.connector}
+    assert feed_path(Kind.k2k, "prod-eu") == K2K_FEED  # a feed of HQ's own is the same for all
+    with pytest.raises(ValueError, match="per environment"):
+        feed_path(Kind.connector)
