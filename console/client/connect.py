@@ -12,14 +12,14 @@ line; `field_errors()` works as for HQ's forms. A refusal by HQ itself on the wa
 environment, no agent: HQ's shape) or by the agent app outside this family (its neutral
 `{status, error, message}`) is a plain `APIError`.
 
-`create` and `put_config` take either a model or the `EditorDocument` the user typed (JSON or
-YAML): sent as typed, the answer's `lineNumber`s point into that text."""
+`create` and `put_config` take either a model or the `EditorDocument` the user typed (the
+agent takes JSON): sent as typed, the answer's `lineNumber`s point into that text."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -55,7 +55,7 @@ from console.client.errors import APIError, hq_error
 Model = TypeVar("Model", bound=BaseModel)
 
 CONNECT_ROOT = "/api/v1/environments/{environment}/proxy/api/kafka-connect"
-JSON, YAML = "application/json", "application/yaml"
+JSON = "application/json"
 
 
 def connect_path(environment: str, *parts: str) -> str:
@@ -93,10 +93,9 @@ def connect_error(response: httpx.Response) -> APIError:
 
 @dataclass(frozen=True)
 class EditorDocument:
-    """A body as the user typed it, sent unchanged so errors come back at its lines."""
+    """A JSON body as the user typed it, sent unchanged so errors come back at its lines."""
 
     text: str
-    media_type: Literal["application/json", "application/yaml"] = JSON
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class ConnectClient:
     async def _call(self, method: str, path: str, *, body: BaseModel | EditorDocument | None = None,
                     params: dict[str, Any] | None = None) -> httpx.Response:
         if isinstance(body, EditorDocument):
-            return await self._hq.request(method, path, content=body.text, headers={"Content-Type": body.media_type},
+            return await self._hq.request(method, path, content=body.text, headers={"Content-Type": JSON},
                                           params=params, errors=connect_error)
         payload = body.model_dump(mode="json", by_alias=True, exclude_none=True) if body is not None else None
         return await self._hq.request(method, path, json=payload, params=params, errors=connect_error)
@@ -238,7 +237,5 @@ def _flag(value: bool) -> str:
 
 
 def _listed(response: httpx.Response, model: type[Model]) -> list[Model]:
-    """A list answer: the seed wraps lists in `{"data": [...]}`; an addition may answer the bare list."""
-    body = response.json()
-    items = body.get("data", []) if isinstance(body, dict) else body
-    return TypeAdapter(list[model]).validate_python(items)  # type: ignore[valid-type]
+    """The additions answer bare lists (the seed's own lists come in `{"data": [...]}` models)."""
+    return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
