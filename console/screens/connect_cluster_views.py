@@ -1,6 +1,7 @@
 """One Kafka Connect cluster of an environment: what it runs (version, commit, the Kafka cluster
 it stores its state on), the plugins its workers have, and its loggers, whose levels can be
-changed here (KIP-495). `[` and `]` go to the environment's other Connect clusters."""
+changed here (KIP-495; `/` filters them, a worker has hundreds). `[` and `]` go to the
+environment's other Connect clusters."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from backend.connect.models import ConnectInfo, LoggerLevel, LoggerLevelChange, PluginItem
 from console.client import APIError, Unreachable
 from console.format import MISSING
+from console.screens.base import ResourceScreen
+from console.widgets.resource_table import Column, ResourceTable
 from console.widgets.status_header import StatusHeader
+from console.widgets.table_title import TableTitle
 
 LEVELS: tuple[str, ...] = LoggerLevelChange.model_fields["level"].annotation.__args__  # type: ignore[union-attr]
 LEVEL_STYLES = {"ERROR": "red", "FATAL": "bold red", "WARN": "yellow", "DEBUG": "cyan", "TRACE": "magenta"}
@@ -30,6 +34,13 @@ def info_line(cluster: str, info: ConnectInfo | None, problem: str = "") -> Text
     if problem:
         line.append(f"  {problem}", style="red")
     return line
+
+
+LOGGER_COLUMNS = [
+    Column("name", "LOGGER"),
+    Column("level", "LEVEL", lambda level: Text(level, style=LEVEL_STYLES.get(level, ""))),
+    Column("modified", "LAST MODIFIED", lambda milliseconds: modified(milliseconds)),
+]
 
 
 def modified(milliseconds: int | None) -> str:
@@ -70,7 +81,7 @@ class LevelDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConnectClusterScreen(Screen[None]):
+class ConnectClusterScreen(ResourceScreen):
     MUTATING = frozenset({"set_level"})
     BINDINGS = [
         Binding("l", "set_level", "Set level", id="connect_cluster.set_level"),
@@ -81,7 +92,7 @@ class ConnectClusterScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ConnectClusterScreen #info { height: auto; padding: 1 2; background: $surface; }
-    ConnectClusterScreen .section { padding: 1 1 0 1; text-style: bold; color: $text-accent; }
+    ConnectClusterScreen .section { height: auto; padding: 1 1 0 1; text-style: bold; color: $text-accent; }
     ConnectClusterScreen #plugins { height: auto; max-height: 12; }
     ConnectClusterScreen #loggers { height: 1fr; }
     """
@@ -99,17 +110,14 @@ class ConnectClusterScreen(Screen[None]):
         yield Static(id="info")
         yield Label("Plugins", classes="section")
         yield DataTable(id="plugins", cursor_type="row")
-        yield Label("Loggers (l sets a level)", classes="section")
-        yield DataTable(id="loggers", cursor_type="row")
+        yield TableTitle("Loggers", table="loggers", ruled=False, classes="section")
+        yield ResourceTable(LOGGER_COLUMNS, id="loggers")
+        yield from self.compose_filter()
         yield Footer()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.MUTATING and self.app.read_only)
 
     def on_mount(self) -> None:
         self.query_one("#plugins", DataTable).add_columns("CLASS", "TYPE", "VERSION")
-        self.query_one("#loggers", DataTable).add_columns("LOGGER", "LEVEL", "LAST MODIFIED")
-        self.query_one("#loggers", DataTable).focus()
+        self.table.focus()
         self.run_worker(self.load(), exclusive=True, group="load")
 
     async def load(self) -> None:
@@ -149,21 +157,15 @@ class ConnectClusterScreen(Screen[None]):
         self._show_loggers()
 
     def _show_loggers(self) -> None:
-        table = self.query_one("#loggers", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for name in sorted(self.loggers):
-            logger = self.loggers[name]
-            table.add_row(name, Text(logger.level, style=LEVEL_STYLES.get(logger.level, "")),
-                          modified(logger.lastModified), key=name)
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
+        self.table.replace_all((name, (name, logger.level, logger.lastModified))
+                               for name, logger in self.loggers.items())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is self.table:
+            self.action_set_level()
 
     def selected_logger(self) -> LoggerLevel | None:
-        table = self.query_one("#loggers", DataTable)
-        if not table.row_count:
-            return None
-        return self.loggers.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+        return self.loggers.get(self.table.selected_key or "")
 
     def action_set_level(self) -> None:
         logger, cluster = self.selected_logger(), self.cluster
