@@ -22,6 +22,9 @@ MAIN = {
     "test_snapshots/test_help.svg": "help.svg",
     "test_snapshots/test_environments_in_theme[streamhq-ansi].svg": "theme-ansi.svg",
     "test_snapshots/test_environments_in_theme[streamhq-light].svg": "theme-light.svg",
+    "test_connector_snapshots/test_connectors_with_a_failed_task[120x40].svg": "connectors.svg",
+    "test_connector_snapshots/test_connector_detail_with_a_failed_task[120x40].svg": "connector-detail.svg",
+    "test_connector_snapshots/test_connector_trace.svg": "connector-trace.svg",
 }
 
 
