@@ -16,6 +16,7 @@ from console.app import StreamHQApp
 from console.client import HQClient
 from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
+from console.screens.connect_cluster_views import ConnectClusterScreen, LevelDialog
 from console.screens.connector_detail import ConnectorDetailScreen
 from console.screens.connectors import ConnectorsScreen
 from console.screens.trace_view import TraceScreen
@@ -122,7 +123,10 @@ async def test_a_failed_task_pause_resume_trace_and_delete_from_the_console(hq_s
         await pilot.press("v")
         await until(pilot, lambda: isinstance(pilot.app.screen, TraceScreen), "the trace")
         assert "Couldn't find or create file '/nonexistent/streamhq/out.txt'" in pilot.app.screen.trace
-        await pilot.press("escape", "escape")
+        await pilot.press("escape", "t")  # back on the detail: restart the failed task
+        await until(pilot, lambda: any(n.startswith(f"Task 0 of main/{failing}") for n in pilot.app.notices),
+                    "the task restart answered", tries=STATES)
+        await pilot.press("escape")
         await until(pilot, lambda: pilot.app.screen is screen, "back on the list")
 
         for key in (source_key, sink_key):  # the worker is shared: other tests' connectors are listed too
@@ -135,3 +139,33 @@ async def test_a_failed_task_pause_resume_trace_and_delete_from_the_console(hq_s
         await until(pilot, lambda: not {source_key, sink_key} & set(screen.items), "both gone", tries=STATES)
     with httpx.Client(base_url=connect_url, timeout=30) as worker:
         assert not {running, failing} & set(worker.get("/connectors").json())
+
+
+async def test_a_clusters_version_plugins_and_a_logger_level_changed_from_the_console(hq_socket, source, connect_url,
+                                                                                     tmp_path):
+    environment = unique("conn-env")
+    # A logger of this test's own (a worker makes any name a logger): the worker is shared.
+    logger = f"streamhq.test.{unique('console')}"
+    with httpx.Client(base_url=connect_url, timeout=30) as worker:
+        version = worker.get("/").json()["version"]
+        worker.put(f"/admin/loggers/{logger}", json={"level": "INFO"}).raise_for_status()
+    console = StreamHQApp(HQClient("e2e", TOKEN, uds=str(hq_socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
+    async with console.run_test(size=(120, 40)) as pilot:
+        await register(pilot.app.client, environment, source, connect_url)
+        await pilot.press("colon", *f"conn {environment}", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorsScreen), "the connectors screen")
+        await until(pilot, lambda: environment in pilot.app.screen.warnings, "the list read")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectClusterScreen), "the cluster views")
+        views: ConnectClusterScreen = pilot.app.screen
+        await until(pilot, lambda: logger in views.loggers, "the worker's loggers", tries=STATES)
+        assert f"Kafka Connect {version}" in str(views.query_one("#info").render())
+        assert SINK in views.query_one("#plugins").rows
+        await pilot.press("slash", *logger, "enter")
+        await until(pilot, lambda: table_keys(pilot) == [logger], "the one logger")
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LevelDialog), "the levels")
+        await pilot.press("down", "enter")  # INFO -> DEBUG
+        await until(pilot, lambda: views.loggers[logger].level == "DEBUG", "the new level", tries=STATES)
+    with httpx.Client(base_url=connect_url, timeout=30) as worker:
+        assert worker.get(f"/admin/loggers/{logger}").json()["level"] == "DEBUG"
