@@ -102,6 +102,12 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
             return sorted(self.tiers)
         return [self.environment]
 
+    def on_screen_resume(self) -> None:
+        """The header names the environment listed (a detail of another one may have renamed it)."""
+        if not self.every_environment and self.environment in self.tiers:
+            self.app.focus_environment = self.environment
+            self.app.focus_tier = self.tiers[self.environment]
+
     def title_scope(self) -> str | None:
         scope = "all environments" if self.every_environment else self.environment
         return f"{scope} · not running" if self.only_troubled else scope
@@ -120,6 +126,8 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         items: list[ConnectorListItem] = []
         positions: dict[str, int | None] = {}
         self.warnings = {}
+        if self.app.screen is self:
+            self.on_screen_resume()
         for environment, answer in zip(environments, answers, strict=True):
             if isinstance(answer, APIError | Unreachable):
                 self.warnings[environment] = [f"{environment}: {answer}"]

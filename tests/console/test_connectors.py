@@ -65,6 +65,10 @@ async def test_the_command_aliases_open_the_screen(fleet, console, command):
         await live(pilot)
         await pilot.press("colon", *command, "enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorsScreen), f":{command}")
+        assert pilot.app.screen.environment == "dev-local"  # the home screen's cursor: the one in focus
+        await pilot.press("colon", *f"{command} prod-eu", "enter")
+        await until(pilot, lambda: getattr(pilot.app.screen, "environment", None) == "prod-eu", "another one named")
+        await until(pilot, lambda: pilot.app.focus_environment == "prod-eu", "the header on it")
 
 
 async def test_rows_show_class_tasks_with_the_failed_marked_and_the_cluster_left_out(fleet, console):
