@@ -31,6 +31,7 @@ from console.screens.rows import connector_state, short_class, task_counts, task
 from console.widgets.resource_table import Column
 
 MARK = "✓"
+NOTICE_LINES = 4  # of what the lists left out; across a fleet the rest are counted, not listed
 
 
 def _mark(marked: bool) -> Text:
@@ -157,6 +158,8 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
                  for line in self.warnings[e]]
         lines += [f"⚠ live updates of {e}: {self.feed_troubles[e]}" for e in sorted(self.feed_troubles)
                   if e in self.environments]
+        if len(lines) > NOTICE_LINES:
+            lines[NOTICE_LINES - 1:] = [f"⚠ … and {len(lines) - NOTICE_LINES + 1} more"]
         self.show_notice("\n".join(lines))
 
     def on_environment_feed_state(self, message: EnvironmentFeedState) -> None:
