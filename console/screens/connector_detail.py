@@ -38,7 +38,10 @@ def first_line(trace: str | None, width: int | None = None) -> str:
     return line if width is None or len(line) <= width else line[: width - 1] + "…"
 
 
-def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails | None) -> Table:
+def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails | None,
+            active_topics: list[str] | None = None) -> Table:
+    """`active_topics`: the worker's record of the topics the connector used (its `/topics`),
+    shown beside the configured ones when they differ."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -47,11 +50,15 @@ def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails
     state = details.state if details else item.state
     worker = (details.workerId if details else item.workerId) or MISSING
     version = details.version if details and details.version else MISSING
-    topics = ", ".join(details.topics if details else item.topics) or MISSING
+    configured = details.topics if details else item.topics
+    topics = ", ".join(configured) or MISSING
+    if active_topics is not None and sorted(active_topics) != sorted(configured):
+        topics += f" · active: {', '.join(active_topics) or 'none'}"
+    shown = details or item
     rows = [
         ("Name", Text(item.name, style="bold"), "State", connector_state(state)),
-        ("Class", item.className or MISSING, "Worker", worker),
-        ("Type", item.type or MISSING, "Version", version),
+        ("Class", shown.className or MISSING, "Worker", worker),
+        ("Type", shown.type or MISSING, "Version", version),
         ("Cluster", f"{environment} · {item.cluster}", "Topics", topics),
     ]
     for cells in rows:
@@ -100,6 +107,7 @@ class ConnectorDetailScreen(Screen[None]):
         self.details = details
         self.ref = ConnectorRef(environment, item.cluster, item.name)
         self.tier: str | None = None  # until read, a delete asks as in production
+        self.active_topics: list[str] | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -151,10 +159,15 @@ class ConnectorDetailScreen(Screen[None]):
         except Unreachable as exc:
             self.notify(str(exc), severity="error", timeout=5)
             return
+        try:
+            self.active_topics = await connect.topics(self.environment, self.ref.cluster, self.ref.name)
+        except (APIError, Unreachable):
+            self.active_topics = None  # a worker without topic tracking: the configured ones still show
         self._show()
 
     def _show(self) -> None:
-        self.query_one("#summary", Static).update(summary(self.environment, self.item, self.details))
+        self.query_one("#summary", Static).update(summary(self.environment, self.item, self.details,
+                                                          self.active_topics))
         details = self.details
         if details is None:
             return
