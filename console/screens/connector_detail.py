@@ -41,7 +41,7 @@ def first_line(trace: str | None, width: int | None = None) -> str:
 def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails | None,
             active_topics: list[str] | None = None) -> Table:
     """`active_topics`: the worker's record of the topics the connector used (its `/topics`),
-    shown beside the configured ones when they differ."""
+    shown beside the configured ones when it names others."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -52,8 +52,8 @@ def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails
     version = details.version if details and details.version else MISSING
     configured = details.topics if details else item.topics
     topics = ", ".join(configured) or MISSING
-    if active_topics is not None and sorted(active_topics) != sorted(configured):
-        topics += f" · active: {', '.join(active_topics) or 'none'}"
+    if active_topics and sorted(active_topics) != sorted(configured):  # e.g. a `topics.regex` sink's matches
+        topics += f" · active: {', '.join(active_topics)}"
     shown = details or item
     rows = [
         ("Name", Text(item.name, style="bold"), "State", connector_state(state)),
