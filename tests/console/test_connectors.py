@@ -14,7 +14,7 @@ from console.screens.confirm import ConfirmDialog
 from console.screens.connector_detail import ConnectorDetailScreen
 from console.screens.connectors import ConnectorsScreen
 from console.screens.trace_view import TraceScreen
-from tests.console.conftest import seed_fleet
+from tests.console.conftest import seed_environment, seed_fleet
 from tests.console.connect_fixtures import ENVIRONMENT, FAILED_TASK, frozen_details, frozen_listing
 from tests.console.helpers import live, settle, table_keys, until
 
@@ -141,12 +141,17 @@ async def test_read_only_refuses_every_change(fleet, console):
         assert screen.check_action("open", ()) and screen.check_action("mark", ())
 
 
-async def test_widening_lists_every_environment_and_names_each_that_did_not_answer(fleet, console):
+async def test_widening_lists_every_environment_and_names_the_first_that_did_not_answer(fleet, console):
+    for name in ("qa", "uat-1"):  # seeded ids follow the length of the name
+        seed_environment(fleet.store, name)
+    everyone = {"dev-local", "prod-eu", "qa", "staging-eu", "uat-1"}
     async with console().run_test() as pilot:
         screen = await open_connectors(pilot)
         await pilot.press("w")
-        await until(pilot, lambda: set(screen.warnings) == {"dev-local", "prod-eu", "staging-eu"}, "every environment")
+        await until(pilot, lambda: set(screen.warnings) == everyone, "every environment")
         assert screen.title_scope() == "all environments"
+        lines = notice(screen).splitlines()
+        assert [line.split(":")[0] for line in lines] == ["⚠ dev-local", "⚠ prod-eu", "⚠ qa", "⚠ … and 2 more"]
         screen.show_listing(ENVIRONMENT, frozen_listing())
         await settle(pilot)
         assert [cell.plain for cell in screen.table.get_row(f"{LRN}/audit-sink")][2] == f"{ENVIRONMENT}/main"
