@@ -13,8 +13,9 @@ plus the actions its bindings name. The screen loads the list, then follows the 
 position the list was read at; each event updates `items` and the row it touched (`apply`
 takes an event in, and is where a declaration handles kinds beyond its items', like a K2K
 app's metrics); a resync refetches. The title over the table counts the rows, in the
-`title_scope()` the declaration gives; `show_notice` puts a line over the table for what the
-list answered besides its items (a part of it left out).
+`title_scope()` the declaration gives; `shows(item)` may keep items out of the table (a quick
+filter, under `/`); `show_notice` puts a line over the table for what the list answered
+besides its items (a part of it left out).
 """
 
 from __future__ import annotations
@@ -96,8 +97,6 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
             return change.name
         return None
 
-    # the screen
-
     def shows(self, item: Item) -> bool:
         """Whether the table shows `item` (a quick filter of the declaration's; `/` filters on top)."""
         return True
@@ -105,6 +104,8 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
     def title_scope(self) -> str | None:
         """What the list covers, shown in its title beside the noun (None: everything)."""
         return None
+
+    # the screen
 
     @property
     def heading(self) -> str:
