@@ -26,7 +26,7 @@ from console.screens.connector_actions import (
     open_editor,
     open_offsets,
 )
-from console.screens.live_list import FeedPosition, LiveListScreen
+from console.screens.live_list import BEFORE_ANY_EVENT, FeedPosition, LiveListScreen
 from console.screens.rows import connector_state, short_class, task_counts, tasks_text
 from console.widgets.resource_table import Column
 
@@ -112,6 +112,9 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
     def title_scope(self) -> str | None:
         scope = "all environments" if self.every_environment else self.environment
         return f"{scope} · not running" if self.only_troubled else scope
+
+    def unread_position(self) -> FeedPosition:
+        return {environment: BEFORE_ANY_EVENT for environment in self.environments}
 
     def shows(self, item: ConnectorListItem) -> bool:
         """With the quick filter: only connectors not running, or with a task that is not."""

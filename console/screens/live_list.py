@@ -105,6 +105,11 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
         """What the list covers, shown in its title beside the noun (None: everything)."""
         return None
 
+    def unread_position(self) -> FeedPosition:
+        """Where to follow from when the list could not be read (per environment, for feeds of
+        each): before any event, so the feed's first answer, a resync, reads it again."""
+        return BEFORE_ANY_EVENT
+
     # the screen
 
     @property
@@ -129,7 +134,7 @@ class LiveListScreen(ResourceScreen, Generic[Item]):
             items, last_event_id = await self.fetch()
         except (APIError, Unreachable) as exc:
             self._show_message(f"Cannot load {self.NOUN}: {exc}\nThe list appears when HQ answers again.")
-            self.app.feeds.follow(self.FEED_KINDS, BEFORE_ANY_EVENT)
+            self.follow(self.unread_position())
             return
         self.items = {self.key(item): item for item in items}
         self.show_rows()

@@ -32,18 +32,37 @@ SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 STATES = 3000  # tries of 20 ms: a minute for the worker and the agent's poll
 
 
-@pytest.fixture
-def hq_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from backend.app import create_app
-    from backend.server import ServerThread, unix_socket
+class EmbeddedHQ:
+    """A real HQ with its built-in agent on a UNIX socket, which a test can stop and start again."""
 
+    def __init__(self, home: Path) -> None:
+        self.socket = home / "hq.sock"
+        self.settings = Settings(home=home / "hq", session_token=TOKEN, k2k_controller=False,
+                                 agent_interval_seconds=1.0, agent_timeout_seconds=10.0)
+        self.server = None
+        self.start()
+
+    def start(self) -> None:
+        from backend.app import create_app
+        from backend.server import ServerThread, unix_socket
+
+        self.server = ServerThread(create_app(self.settings), unix_socket(self.socket)).start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture
+def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
-    socket = tmp_path / "hq.sock"
-    settings = Settings(home=tmp_path / "hq", session_token=TOKEN, k2k_controller=False,
-                        agent_interval_seconds=1.0, agent_timeout_seconds=10.0)
-    server = ServerThread(create_app(settings), unix_socket(socket)).start()
-    yield socket
-    server.stop()
+    hq = EmbeddedHQ(tmp_path)
+    yield hq
+    hq.stop()
+
+
+@pytest.fixture
+def hq_socket(embedded_hq: EmbeddedHQ) -> Path:
+    return embedded_hq.socket
 
 
 @pytest.fixture
@@ -169,3 +188,31 @@ async def test_a_clusters_version_plugins_and_a_logger_level_changed_from_the_co
         await until(pilot, lambda: views.loggers[logger].level == "DEBUG", "the new level", tries=STATES)
     with httpx.Client(base_url=connect_url, timeout=30) as worker:
         assert worker.get(f"/admin/loggers/{logger}").json()["level"] == "DEBUG"
+
+
+async def test_a_list_that_could_not_be_read_appears_once_hq_and_the_agent_answer(embedded_hq, source, connect_url,
+                                                                                 leftovers, tmp_path):
+    environment, name = unique("conn-env"), unique("conn-paused")
+    leftovers.append(name)
+    console = StreamHQApp(HQClient("e2e", TOKEN, uds=str(embedded_hq.socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
+    async with console.run_test(size=(120, 40)) as pilot:
+        client = pilot.app.client
+        await register(client, environment, source, connect_url)
+        await client.connect.create(environment, NewConnector(name=name, cluster="main", initialState="PAUSED",
+                                                              configuration={"connector.class": SOURCE,
+                                                                             "file": str(tmp_path / "none.txt"),
+                                                                             "topic": unique("conn-topic")}))
+        await live(pilot)
+        home = pilot.app.screen
+        await until(pilot, lambda: environment in home.table.visible_keys, "the environment")
+        home.table.move_cursor(row=home.table.visible_keys.index(environment))
+        embedded_hq.stop()
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorsScreen), "the connectors screen")
+        screen: ConnectorsScreen = pilot.app.screen
+        await until(pilot, lambda: "Cannot load connectors" in str(screen.query_one("#empty").render()),
+                    "the list refused")
+        embedded_hq.start()  # the environment's feed, followed from before any event, answers resync first
+        key = f"kafka-connect:connector/{environment}/main/{name}"
+        await until(pilot, lambda: key in table_keys(pilot), "the list read again", tries=STATES)
+        assert screen.items[key].state is ConnectStatus.PAUSED
