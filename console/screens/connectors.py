@@ -79,7 +79,7 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         Binding("d", "delete", "Delete", id="connectors.delete"),
         Binding("c", "clusters", "Clusters", id="connectors.clusters", show=False),
         Binding("w", "widen", "All envs", id="connectors.widen"),
-        Binding("exclamation_mark", "troubled", "Problems", id="connectors.troubled"),
+        Binding("exclamation_mark", "problems", "Problems", id="connectors.problems"),
         Binding("escape", "app.pop_screen", "Back", id="connectors.back"),
     ]
 
@@ -88,7 +88,7 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         super().__init__(name="connectors")
         self.environment = environment
         self.every_environment = environment is None
-        self.only_troubled = False
+        self.only_problems = False
         self.marked: set[str] = set()
         self.tiers: dict[str, str] = {}
         self.warnings: dict[str, list[str]] = {}  # environment -> what its list left out
@@ -111,14 +111,14 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
 
     def title_scope(self) -> str | None:
         scope = "all environments" if self.every_environment else self.environment
-        return f"{scope} · not running" if self.only_troubled else scope
+        return f"{scope} · not running" if self.only_problems else scope
 
     def unread_position(self) -> FeedPosition:
         return {environment: BEFORE_ANY_EVENT for environment in self.environments}
 
     def shows(self, item: ConnectorListItem) -> bool:
         """With the quick filter: only connectors not running, or with a task that is not."""
-        return not self.only_troubled or not running(item)
+        return not self.only_problems or not running(item)
 
     # the list
 
@@ -283,7 +283,7 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         self.show_scope()
         self.run_worker(self.load(), exclusive=True, group="load")
 
-    def action_troubled(self) -> None:
-        self.only_troubled = not self.only_troubled
+    def action_problems(self) -> None:
+        self.only_problems = not self.only_problems
         self.show_scope()
         self.show_rows()
