@@ -11,6 +11,7 @@ from backend.connect.models import ConnectStatus
 from console.client.events import FeedEvent, Kind
 from console.messages import LiveChange
 from console.screens.confirm import ConfirmDialog
+from console.screens.connect_cluster_views import ConnectClusterScreen
 from console.screens.connector_detail import ConnectorDetailScreen
 from console.screens.connectors import ConnectorsScreen
 from console.screens.trace_view import TraceScreen
@@ -194,3 +195,14 @@ async def test_an_environment_feed_that_is_refused_shows_on_the_screen_not_in_th
         await until(pilot, lambda: f"live updates of {ENVIRONMENT}: reconnecting" in notice(screen),
                     "the refused feed named over the table")
         assert path in pilot.app.feeds.following and pilot.app.feed_state == "live"
+
+
+async def test_the_cluster_views_say_when_the_environment_has_no_connect_cluster(fleet, console):
+    async with console(read_only=True).run_test() as pilot:
+        await open_connectors(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectClusterScreen), "the cluster views")
+        views = pilot.app.screen
+        await until(pilot, lambda: "has no Kafka Connect cluster" in str(views.query_one("#info").render()),
+                    "no cluster named")
+        assert not views.check_action("set_level", ())  # read-only
