@@ -86,7 +86,9 @@ def confirm_delete(app: App, targets: Sequence[ConnectorRef], production: bool) 
     if len(targets) > LISTED_IN_A_DIALOG:
         shown.append(f"  … and {len(targets) - LISTED_IN_A_DIALOG} more")
     what = targets[0].name if len(targets) == 1 else plural(len(targets), "connector")
-    message = "\n".join(["Their workers stop them and forget their configuration:", *shown])
+    consequence = ("Its worker stops it and forgets its configuration:" if len(targets) == 1
+                   else "Their workers stop them and forget their configuration:")
+    message = "\n".join([consequence, *shown])
 
     async def delete_all() -> list[BaseException | None]:
         return await asyncio.gather(*(app.client.connect.delete(t.environment, t.cluster, t.name) for t in targets),
