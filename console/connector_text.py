@@ -1,0 +1,283 @@
+"""A connector's configuration as the editor's text (JSON or YAML) and back: the flat string map
+Kafka Connect takes, where each key sits in the text (so an error from the worker is shown at
+its line), the template a plugin's field definitions give, and the diff against the running
+configuration. Pure functions: no Textual, no HTTP.
+
+Positions are 1-based, as the API's `lineNumber`/`columnNumber`. YAML scalars are taken as
+written (`tasks.max: 1` is "1", `yes` stays "yes"): Connect parses its own values, and YAML 1.1's
+guesses (`010` → 8, `on` → true) would change what the user typed."""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Literal
+
+import yaml
+
+from backend.connect.models import PluginConfigField
+
+Format = Literal["json", "yaml"]
+MASK = "***"  # what the API answers for a secret, and keeps the stored value for when sent back
+SECRET_TYPE = "PASSWORD"
+FIXED_KEYS = ("name", "connector.class", "tasks.max")  # the template fills these itself
+
+_YAML_NULL = "tag:yaml.org,2002:null"
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\],:"]+')
+_PLAIN = re.compile(r"[A-Za-z0-9_$/.({][^#\n]*")
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a one-line value's characters are: 0-based line, columns [start, end)."""
+
+    line: int
+    start: int
+    end: int
+
+
+@dataclass
+class ParsedConfig:
+    config: dict[str, str]
+    keys: dict[str, Position] = field(default_factory=dict)
+    values: dict[str, Span] = field(default_factory=dict)
+
+
+class ConfigTextError(ValueError):
+    """The text is not a flat configuration; `position` says where, when it can be known."""
+
+    def __init__(self, message: str, position: Position | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.key = key
+
+
+def format_of(text: str) -> Format:
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def parse(text: str) -> ParsedConfig:
+    """The configuration the text holds, with each key's position; ConfigTextError when it is
+    not one mapping of keys to single values."""
+    return _parse_json(text) if format_of(text) == "json" else _parse_yaml(text)
+
+
+def key_positions(text: str) -> dict[str, Position]:
+    """Where each top-level key of the text is (its first occurrence); {} when the text does not
+    parse far enough to say."""
+    try:
+        return parse(text).keys
+    except ConfigTextError:
+        return _json_scan(text)[0] if format_of(text) == "json" else {}
+
+
+# JSON
+
+
+def _parse_json(text: str) -> ParsedConfig:
+    try:
+        document = json.loads(text, object_pairs_hook=_Pairs)
+    except json.JSONDecodeError as exc:
+        raise ConfigTextError(exc.msg, Position(exc.lineno, exc.colno)) from exc
+    keys, values, repeated = _json_scan(text)
+    if not isinstance(document, _Pairs):
+        raise ConfigTextError("The configuration is one object of keys to values.", Position(1, 1))
+    config: dict[str, str] = {}
+    for key, value in document:
+        if key in config:
+            raise ConfigTextError(f"The key {key!r} appears more than once.", repeated.get(key), key)
+        if isinstance(value, list):
+            raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).",
+                                  keys.get(key), key)
+        config[key] = _json_scalar(value)
+    return ParsedConfig(config, keys, values)
+
+
+class _Pairs(list):
+    """A JSON object as its pairs in order, so that a repeated key is seen, not overwritten."""
+
+
+def _json_scalar(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _json_scan(text: str) -> tuple[dict[str, Position], dict[str, Span], dict[str, Position]]:
+    """The keys of the outermost object with their positions, the spans of their one-line string
+    values, and where a key is first repeated: read from the tokens, so that it works on text
+    json.loads refuses too."""
+    starts = _line_starts(text)
+    keys: dict[str, Position] = {}
+    values: dict[str, Span] = {}
+    repeated: dict[str, Position] = {}
+    depth, previous, current_key = 0, None, None
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "{[":
+            depth += 1
+        elif token in "}]":
+            depth -= 1
+        elif token == ":" and depth == 1 and previous is not None and previous.group().startswith('"'):
+            current_key = _json_string(previous.group())
+            where = _position(starts, previous.start())
+            if current_key in keys:
+                repeated.setdefault(current_key, where)
+            else:
+                keys[current_key] = where
+        elif depth == 1 and current_key is not None and previous is not None and previous.group() == ":":
+            if token.startswith('"'):
+                line = _position(starts, match.start())
+                values.setdefault(current_key, Span(line.line - 1, line.column, line.column + len(token) - 2))
+            current_key = None
+        previous = match
+    return keys, values, repeated
+
+
+def _json_string(token: str) -> str:
+    try:
+        return json.loads(token)
+    except json.JSONDecodeError:
+        return token.strip('"')
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+
+
+def _position(starts: list[int], offset: int) -> Position:
+    line = bisect_right(starts, offset)
+    return Position(line, offset - starts[line - 1] + 1)
+
+
+# YAML
+
+
+def _parse_yaml(text: str) -> ParsedConfig:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = Position(mark.line + 1, mark.column + 1) if mark is not None else None
+        raise ConfigTextError(str(exc.problem or exc).capitalize(), where) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigTextError(str(exc)) from exc
+    parsed = ParsedConfig({})
+    if root is None:
+        return parsed
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigTextError("The configuration is one mapping of keys to values.", _mark(root.start_mark))
+    for key_node, value_node in root.value:
+        key, where = str(key_node.value), _mark(key_node.start_mark)
+        if key in parsed.config:
+            raise ConfigTextError(f"The key {key!r} appears more than once.", where, key)
+        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode):
+            raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).", where, key)
+        parsed.config[key] = "" if value_node.tag == _YAML_NULL else value_node.value
+        parsed.keys[key] = where
+        start, end = value_node.start_mark, value_node.end_mark
+        if start.line == end.line and end.column > start.column:
+            quoted = 1 if value_node.style in ('"', "'") else 0
+            parsed.values[key] = Span(start.line, start.column + quoted, end.column - quoted)
+    return parsed
+
+
+def _mark(mark: yaml.Mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+# writing
+
+
+def render(config: dict[str, str], fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+    return "".join(f"{_yaml_scalar(key)}: {_yaml_scalar(value)}\n" for key, value in config.items())
+
+
+def _yaml_scalar(value: str) -> str:
+    """Plain when YAML reads it back as the same characters, else double-quoted (JSON's escapes
+    are YAML's)."""
+    plain = _PLAIN.fullmatch(value) and value == value.strip() and ": " not in value \
+        and value.lower() not in ("null", "~") and not value.endswith(":")
+    return value if plain else json.dumps(value, ensure_ascii=False)
+
+
+def template(class_name: str, fields: list[PluginConfigField], fmt: Format, name: str = "my-connector") -> str:
+    """A new connector of the plugin: the keys it requires (empty, to fill in), and in YAML its
+    own optional keys as comments with their defaults."""
+    config = {"name": name, "connector.class": class_name, "tasks.max": "1"}
+    for definition in sorted(fields, key=lambda f: (f.order if f.order is not None else 1 << 30, f.name)):
+        if definition.required and definition.name not in config:
+            config[definition.name] = definition.defaultValue or ""
+    if fmt == "json":
+        return render(config, "json")
+    short = class_name.rsplit(".", 1)[-1]
+    lines = [f"# A new {short}. ctrl+s creates it (validated first); ctrl+k checks it now.\n"]
+    for key, value in config.items():
+        documentation = next((f.documentation for f in fields if f.name == key and key not in FIXED_KEYS), None)
+        lines.append(f"{_yaml_scalar(key)}: {_yaml_scalar(value)}{_comment(documentation)}\n")
+    optional = [f for f in fields if not f.required and f.group is None and f.name not in config]
+    if optional:
+        lines.append(f"# {short}'s other keys (their defaults shown):\n")
+        for definition in optional:
+            default = _yaml_scalar(definition.defaultValue) if definition.defaultValue is not None else ""
+            lines.append(f"# {definition.name}: {default}{_comment(definition.documentation)}\n")
+    return "".join(lines)
+
+
+def _comment(documentation: str | None) -> str:
+    if not documentation:
+        return ""
+    first = documentation.strip().split("\n")[0]
+    return f"  # {first[:70]}{'…' if len(first) > 70 else ''}"
+
+
+def secret_keys(fields: list[PluginConfigField]) -> frozenset[str]:
+    return frozenset(f.name for f in fields if f.type.upper() == SECRET_TYPE)
+
+
+# the diff before an update
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    old: str | None  # None: the key is new
+    new: str | None  # None: the key goes
+
+    def __str__(self) -> str:
+        if self.old is None:
+            return f"+ {self.key}: {self.new}"
+        if self.new is None:
+            return f"- {self.key}: {self.old}"
+        return f"~ {self.key}: {self.old} → {self.new}"
+
+
+def diff(running: dict[str, str], edited: dict[str, str], secrets: frozenset[str] = frozenset()) -> list[Change]:
+    """What an update changes, key by key in the edited order then the removed ones. A secret
+    sent back as "***" keeps its stored value, so it is no change; a new secret shows as "***"."""
+
+    def shown(key: str, value: str) -> str:
+        return MASK if key in secrets or value == MASK else value
+
+    changes = []
+    for key, value in edited.items():
+        if value == MASK and key in running:
+            continue
+        old = running.get(key)
+        if old != value:
+            changes.append(Change(key, shown(key, old) if old is not None else None, shown(key, value)))
+    changes.extend(Change(key, shown(key, old), None) for key, old in running.items() if key not in edited)
+    return changes
