@@ -26,6 +26,8 @@ FIXED_KEYS = ("name", "connector.class", "tasks.max")  # the template fills thes
 
 _YAML_NULL = "tag:yaml.org,2002:null"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\],:"]+')
+_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_YAML_PAIR = re.compile(r"""\s*(["']?)([^"'#:\s][^"'#:]*?)\1\s*:[ \t]+(["']?)(.*?)\3[ \t]*(?:[ \t]#.*)?$""")
 _PLAIN = re.compile(r"[A-Za-z0-9_$/.({][^#\n]*")
 
 
@@ -48,7 +50,6 @@ class Span:
 class ParsedConfig:
     config: dict[str, str]
     keys: dict[str, Position] = field(default_factory=dict)
-    values: dict[str, Span] = field(default_factory=dict)
 
 
 class ConfigTextError(ValueError):
@@ -88,7 +89,7 @@ def _parse_json(text: str) -> ParsedConfig:
         document = json.loads(text, object_pairs_hook=_Pairs)
     except json.JSONDecodeError as exc:
         raise ConfigTextError(exc.msg, Position(exc.lineno, exc.colno)) from exc
-    keys, values, repeated = _json_scan(text)
+    keys, repeated = _json_scan(text)
     if not isinstance(document, _Pairs):
         raise ConfigTextError("The configuration is one object of keys to values.", Position(1, 1))
     config: dict[str, str] = {}
@@ -99,7 +100,7 @@ def _parse_json(text: str) -> ParsedConfig:
             raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).",
                                   keys.get(key), key)
         config[key] = _json_scalar(value)
-    return ParsedConfig(config, keys, values)
+    return ParsedConfig(config, keys)
 
 
 class _Pairs(list):
@@ -114,15 +115,13 @@ def _json_scalar(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _json_scan(text: str) -> tuple[dict[str, Position], dict[str, Span], dict[str, Position]]:
-    """The keys of the outermost object with their positions, the spans of their one-line string
-    values, and where a key is first repeated: read from the tokens, so that it works on text
-    json.loads refuses too."""
+def _json_scan(text: str) -> tuple[dict[str, Position], dict[str, Position]]:
+    """The keys of the outermost object with their positions, and where a key is first repeated:
+    read from the tokens, so that it works on text json.loads refuses too."""
     starts = _line_starts(text)
     keys: dict[str, Position] = {}
-    values: dict[str, Span] = {}
     repeated: dict[str, Position] = {}
-    depth, previous, current_key = 0, None, None
+    depth, previous = 0, None
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
         if token in "{[":
@@ -130,19 +129,14 @@ def _json_scan(text: str) -> tuple[dict[str, Position], dict[str, Span], dict[st
         elif token in "}]":
             depth -= 1
         elif token == ":" and depth == 1 and previous is not None and previous.group().startswith('"'):
-            current_key = _json_string(previous.group())
+            key = _json_string(previous.group())
             where = _position(starts, previous.start())
-            if current_key in keys:
-                repeated.setdefault(current_key, where)
+            if key in keys:
+                repeated.setdefault(key, where)
             else:
-                keys[current_key] = where
-        elif depth == 1 and current_key is not None and previous is not None and previous.group() == ":":
-            if token.startswith('"'):
-                line = _position(starts, match.start())
-                values.setdefault(current_key, Span(line.line - 1, line.column, line.column + len(token) - 2))
-            current_key = None
+                keys[key] = where
         previous = match
-    return keys, values, repeated
+    return keys, repeated
 
 
 def _json_string(token: str) -> str:
@@ -186,10 +180,6 @@ def _parse_yaml(text: str) -> ParsedConfig:
             raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).", where, key)
         parsed.config[key] = "" if value_node.tag == _YAML_NULL else value_node.value
         parsed.keys[key] = where
-        start, end = value_node.start_mark, value_node.end_mark
-        if start.line == end.line and end.column > start.column:
-            quoted = 1 if value_node.style in ('"', "'") else 0
-            parsed.values[key] = Span(start.line, start.column + quoted, end.column - quoted)
     return parsed
 
 
@@ -224,7 +214,7 @@ def template(class_name: str, fields: list[PluginConfigField], fmt: Format, name
     if fmt == "json":
         return render(config, "json")
     short = class_name.rsplit(".", 1)[-1]
-    lines = [f"# A new {short}. ctrl+s creates it (validated first); ctrl+k checks it now.\n"]
+    lines = [f"# A new {short}. ctrl+s creates it (validated first); ctrl+l checks it now.\n"]
     for key, value in config.items():
         documentation = next((f.documentation for f in fields if f.name == key and key not in FIXED_KEYS), None)
         lines.append(f"{_yaml_scalar(key)}: {_yaml_scalar(value)}{_comment(documentation)}\n")
@@ -246,6 +236,20 @@ def _comment(documentation: str | None) -> str:
 
 def secret_keys(fields: list[PluginConfigField]) -> frozenset[str]:
     return frozenset(f.name for f in fields if f.type.upper() == SECRET_TYPE)
+
+
+def secret_spans(text: str, secrets: frozenset[str]) -> list[Span]:
+    """Where the values of secret keys are, line by line, so the editor can draw them masked: read
+    per line (not parsed) so a secret stays hidden while the text around it is half typed."""
+    spans = []
+    for number, line in enumerate(text.splitlines()):
+        found = [(m.group(1), m.span(2)) for m in _JSON_PAIR.finditer(line)]
+        if not found and (pair := _YAML_PAIR.match(line)):
+            found = [(pair.group(2), pair.span(4))]
+        for key, (start, end) in found:
+            if _json_string(f'"{key}"') in secrets and end > start:
+                spans.append(Span(number, start, end))
+    return spans
 
 
 # the diff before an update
