@@ -1,10 +1,12 @@
 """HQClient: the console's one way to the HQ API, embedded (UNIX socket) or remote (URL).
 Answers are parsed into the backend's own pydantic models; failures become APIError
-(the server said no) or Unreachable (no server answered)."""
+(the server said no) or Unreachable (no server answered), read by the error family of the
+path (console/client/errors.py). The Kafka Connect calls hang off it as `client.connect`
+(console/client/connect.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -25,28 +27,14 @@ from backend.environments.models import (
     RedpandaConnectList,
 )
 from backend.k2k.models import K2KApp, K2KAppList, OffsetsUpdated, TopicOffsets
-from backend.models import InvalidField
+from console.client.connect import ConnectClient
+from console.client.errors import APIError, Unreachable, hq_error
 
 Model = TypeVar("Model", bound=BaseModel)
+# Query parameters; a list value repeats the parameter (`?cluster=a&cluster=b`).
+Params = dict[str, str] | dict[str, str | list[str]]
 
-
-@dataclass
-class APIError(Exception):
-    status: int
-    title: str
-    invalid_fields: list[InvalidField] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.title
-
-    def field_errors(self) -> dict[str, str]:
-        """Field name -> message, for showing each where the user typed it."""
-        return {f.name: f.title for f in self.invalid_fields}
-
-
-class Unreachable(Exception):
-    def __init__(self, server: str, reason: str) -> None:
-        super().__init__(f"HQ at {server} is unreachable: {reason}")
+__all__ = ["APIError", "HQClient", "Unreachable"]
 
 
 class HQClient:
@@ -61,6 +49,7 @@ class HQClient:
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
         )
+        self.connect = ConnectClient(self)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -70,14 +59,16 @@ class HQClient:
         await self._http.aclose()
 
     async def request(self, method: str, path: str, *, json: Any = None, content: str | None = None,
-                      headers: dict[str, str] | None = None, params: dict[str, str] | None = None) -> httpx.Response:
+                      headers: dict[str, str] | None = None, params: Params | None = None,
+                      errors: Callable[[httpx.Response], APIError] = hq_error) -> httpx.Response:
+        """`errors` reads a refusal in the family of `path` (HQ's own unless told)."""
         try:
             response = await self._http.request(method, path, json=json, content=content, headers=headers,
                                                 params=params)
         except httpx.TransportError as exc:
             raise Unreachable(self.server, str(exc) or type(exc).__name__) from exc
         if response.is_error:
-            raise _api_error(response)
+            raise errors(response)
         return response
 
     async def _get(self, path: str, model: type[Model]) -> Model:
@@ -174,11 +165,3 @@ class HQClient:
 K2K = "/api/v0/apps/k2k"
 YAML = "application/yaml"
 
-
-def _api_error(response: httpx.Response) -> APIError:
-    try:
-        body = response.json()
-        fields = [InvalidField.model_validate(f) for f in body.get("invalid_fields") or []]
-        return APIError(response.status_code, str(body.get("title") or response.reason_phrase), fields)
-    except ValueError:
-        return APIError(response.status_code, f"{response.status_code} {response.reason_phrase}")
