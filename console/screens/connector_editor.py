@@ -274,7 +274,8 @@ class ConnectorEditor(Screen[str | None]):
             return None
         name = parsed.config.get("name", "")
         if not name:
-            self._show([Problem("A connector needs a name.", "name", None if "name" in parsed.keys else Position(1, 1))])
+            where = None if "name" in parsed.keys else Position(1, 1)
+            self._show([Problem("A connector needs a name.", "name", where)])
             return None
         if self.editing and name != self.connector:
             self._show([Problem(f"A connector cannot be renamed: this one is {self.connector}.", "name")])
