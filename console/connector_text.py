@@ -28,6 +28,7 @@ _YAML_NULL = "tag:yaml.org,2002:null"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\],:"]+')
 _JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _YAML_PAIR = re.compile(r"""\s*(["']?)([^"'#:\s][^"'#:]*?)\1\s*:[ \t]+(["']?)(.*?)\3[ \t]*(?:[ \t]#.*)?$""")
+_YAML_KEY = re.compile(r"""(["']?)([^\s#"'-][^"'#:]*?)\1\s*:(?:\s|$)""")
 _PLAIN = re.compile(r"[A-Za-z0-9_$/.({][^#\n]*")
 
 
@@ -53,7 +54,8 @@ class ParsedConfig:
 
 
 class ConfigTextError(ValueError):
-    """The text is not a flat configuration; `position` says where, when it can be known."""
+    """The text is not a flat configuration; `position` says where, when it can be known, and
+    `key` the key it is about when its (first) line is the place to show it."""
 
     def __init__(self, message: str, position: Position | None = None, key: str | None = None) -> None:
         super().__init__(message)
@@ -73,12 +75,12 @@ def parse(text: str) -> ParsedConfig:
 
 
 def key_positions(text: str) -> dict[str, Position]:
-    """Where each top-level key of the text is (its first occurrence); {} when the text does not
-    parse far enough to say."""
+    """Where each top-level key of the text is (its first occurrence), also while the text does
+    not parse (read from its tokens, or for YAML its unindented `key:` lines)."""
     try:
         return parse(text).keys
     except ConfigTextError:
-        return _json_scan(text)[0] if format_of(text) == "json" else {}
+        return _json_scan(text)[0] if format_of(text) == "json" else _yaml_scan(text)
 
 
 # JSON
@@ -95,7 +97,7 @@ def _parse_json(text: str) -> ParsedConfig:
     config: dict[str, str] = {}
     for key, value in document:
         if key in config:
-            raise ConfigTextError(f"The key {key!r} appears more than once.", repeated.get(key), key)
+            raise ConfigTextError(f"The key {key!r} appears more than once.", repeated.get(key))
         if isinstance(value, list):
             raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).",
                                   keys.get(key), key)
@@ -175,12 +177,20 @@ def _parse_yaml(text: str) -> ParsedConfig:
     for key_node, value_node in root.value:
         key, where = str(key_node.value), _mark(key_node.start_mark)
         if key in parsed.config:
-            raise ConfigTextError(f"The key {key!r} appears more than once.", where, key)
+            raise ConfigTextError(f"The key {key!r} appears more than once.", where)
         if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode):
             raise ConfigTextError(f"{key}: a value is one string (Connect's configuration is flat).", where, key)
         parsed.config[key] = "" if value_node.tag == _YAML_NULL else value_node.value
         parsed.keys[key] = where
     return parsed
+
+
+def _yaml_scan(text: str) -> dict[str, Position]:
+    keys: dict[str, Position] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if (pair := _YAML_KEY.match(line)) and pair.group(2) not in keys:
+            keys[pair.group(2)] = Position(number, 1)
+    return keys
 
 
 def _mark(mark: yaml.Mark) -> Position:

@@ -116,6 +116,12 @@ class ConnectorEditor(Screen[str | None]):
     def area(self) -> ConfigArea:
         return self.query_one(ConfigArea)
 
+    @property
+    def problems_shown(self) -> str:
+        """The text under the editor (what the user reads about the problems), "" before it is up."""
+        panels = self.query("#problems")
+        return str(panels.first(Static).render()) if panels else ""
+
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         with Horizontal(id="choices"):
@@ -241,7 +247,8 @@ class ConnectorEditor(Screen[str | None]):
         marks: dict[int, str] = {}
         lines = Text()
         for problem in self.problems:
-            where = problem.position or (self._positions.get(problem.key) if problem.key else None)
+            # By key first: the mark follows its key as lines come and go above it.
+            where = self._positions.get(problem.key or "") or problem.position
             label = f"{problem.key}: " if problem.key else ""
             if where:
                 line = where.line - 1

@@ -10,7 +10,6 @@ runs, each topic gets one PATCH, and the app is resumed if it was paused for thi
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +20,8 @@ from textual.widgets import Static
 from backend.k2k.models import K2KApp, K2KMetrics, PartitionPosition, TopicOffsets
 from console.client import APIError, Unreachable
 from console.format import MISSING, count
-from console.screens.offsets_grid import OffsetsGrid
+from console.screens.offsets_grid import OffsetsGrid, wait_until
 
-PAUSE_WAIT_SECONDS = 60.0
 _RELATIVE = re.compile(r"[+-]\d+")
 
 
@@ -199,11 +197,7 @@ class OffsetsEditor(OffsetsGrid):
         self.dismiss()
 
     async def _wait_paused(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PAUSE_WAIT_SECONDS
-        while loop.time() < deadline:
-            app = await self.app.client.get_k2k(self.k2k.metadata.name)
-            if app.status.state.value == "paused":
-                return
-            await asyncio.sleep(0.5)
-        raise TimeoutError(f"the app did not stop within {PAUSE_WAIT_SECONDS:.0f}s")
+        async def paused() -> bool:
+            return (await self.app.client.get_k2k(self.k2k.metadata.name)).status.state.value == "paused"
+
+        await wait_until(paused, "the app did not stop")

@@ -6,6 +6,8 @@ confirmed. What the rows are, what an expression means and how it is applied is 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
@@ -17,6 +19,19 @@ from console.screens.confirm import ConfirmDialog
 from console.widgets.status_header import StatusHeader
 
 DIFF_LINES_SHOWN = 12
+STATE_WAIT_SECONDS = 60.0
+
+
+async def wait_until(reached: Callable[[], Awaitable[bool]], what: str, seconds: float = STATE_WAIT_SECONDS) -> None:
+    """Asks `reached` every half second until it says yes: offsets are set only once the app or
+    connector has really stopped, which its owner does in its own time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if await reached():
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"{what} within {seconds:.0f}s")
 
 
 class GridEntry(Protocol):

@@ -17,6 +17,7 @@ from console.connector_text import (
     parse,
     render,
     secret_keys,
+    secret_spans,
     template,
 )
 
@@ -63,6 +64,11 @@ def test_json_keys_are_found_even_when_the_text_does_not_parse():
     assert key_positions(broken)["file"] == Position(4, 3)
 
 
+def test_yaml_keys_are_found_even_when_the_text_does_not_parse():
+    broken = "name: x\ntransforms:\n  - route\n  nested: 1\ntopic: lines\n"
+    assert key_positions(broken) == {"name": Position(1, 1), "transforms": Position(2, 1), "topic": Position(5, 1)}
+
+
 def test_values_are_taken_as_typed_as_strings():
     assert parse(YAML_TEXT).config == {
         "name": "files-in", "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
@@ -73,16 +79,28 @@ def test_values_are_taken_as_typed_as_strings():
     assert parse('{"a": true, "b": null, "c": 1.5}').config == {"a": "true", "b": "", "c": "1.5"}
 
 
-def test_one_line_values_have_spans_without_their_quotes():
-    yaml_spans, json_spans = parse(YAML_TEXT).values, parse(JSON_TEXT).values
-    assert yaml_spans["file"] == Span(5, 9, 20)
-    assert YAML_TEXT.splitlines()[5][9:20] == "/tmp/in.txt"
-    assert JSON_TEXT.splitlines()[4][json_spans["topic"].start:json_spans["topic"].end] == "lines"
+@pytest.mark.parametrize("text", [
+    "name: n\ndb.password: s3cr3t-value\n",
+    "name: n\n'db.password': \"s3cr3t-value\"  # a comment\n",
+    '{"name": "n",\n  "db.password": "s3cr3t-value"}',
+    '{"name": "n", "db.password": "s3cr3t-value", "topic": "t"}',
+])
+def test_secret_values_are_found_line_by_line_to_be_masked(text):
+    spans = secret_spans(text, frozenset({"db.password"}))
+    assert [text.splitlines()[s.line][s.start:s.end] for s in spans] == ["s3cr3t-value"]
+
+
+def test_a_half_typed_secret_is_found_too():
+    text = '{"name": "n",\n "db.password": "s3cr\n'
+    assert secret_spans("db.password: s3cr\nbroken: [\n", frozenset({"db.password"})) == [Span(0, 13, 17)]
+    (span,) = secret_spans(text, frozenset({"db.password"}))  # its closing quote not typed yet
+    assert text.splitlines()[1][span.start:span.end].endswith("s3cr")
+    assert secret_spans("note: a#b\n", frozenset({"note"})) == [Span(0, 6, 9)]
 
 
 @pytest.mark.parametrize(("text", "where", "key"), [
-    ("name: a\nname: b\n", Position(2, 1), "name"),
-    ('{"name": "a",\n "name": "b"}', Position(2, 2), "name"),
+    ("name: a\nname: b\n", Position(2, 1), None),  # the second one's line, not the key's first
+    ('{"name": "a",\n "name": "b"}', Position(2, 2), None),
     ("name: a\ntransforms:\n  - x\n", Position(2, 1), "transforms"),
     ('{"name": "a",\n "t": {"x": 1}}', Position(2, 2), "t"),
     ("name: a\n  bad: indent\n", Position(2, 6), None),
