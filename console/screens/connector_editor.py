@@ -117,6 +117,12 @@ class ConnectorEditor(Screen[str | None]):
         return self.query_one(ConfigArea)
 
     @property
+    def config_text(self) -> str:
+        """The text in the editor, "" before it is up."""
+        areas = self.query(ConfigArea)
+        return areas.first().text if areas else ""
+
+    @property
     def problems_shown(self) -> str:
         """The text under the editor (what the user reads about the problems), "" before it is up."""
         panels = self.query("#problems")
@@ -140,7 +146,9 @@ class ConnectorEditor(Screen[str | None]):
     def on_mount(self) -> None:
         where = f"{self.environment}/{self.cluster}" if self.cluster else self.environment
         self.title = f"Edit connector {self.connector} on {where}" if self.editing else f"New connector on {where}"
-        self.run_worker(self._load_connector() if self.editing else self._load_clusters(), group="load")
+        # After the first refresh: the choices' Selects, composed inside their row, are mounted by then.
+        self.call_after_refresh(lambda: self.run_worker(
+            self._load_connector() if self.editing else self._load_clusters(), group="load"))
 
     # loading
 
@@ -154,6 +162,7 @@ class ConnectorEditor(Screen[str | None]):
             return
         self._offer("#cluster", [self.cluster], self.cluster)
         if details.className:
+            self.plugin = details.className
             self._offer("#plugin", [details.className], details.className)
             await self._read_fields(details.className)
         self._load_text(render(details.config, "yaml"))
@@ -225,6 +234,8 @@ class ConnectorEditor(Screen[str | None]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         value = event.value if isinstance(event.value, str) else None
+        if self.editing:  # both are fixed: a connector keeps its cluster and class
+            return
         if event.select.id == "cluster" and value and value != self.cluster:
             self.run_worker(self._choose_cluster(value), exclusive=True, group="choose")
         elif event.select.id == "plugin" and value and value != self.plugin:

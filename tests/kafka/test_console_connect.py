@@ -1,0 +1,299 @@
+"""The connector editor and offsets grid on the sandbox's real Kafka Connect worker, through a
+real HQ and its built-in agent, as a user drives them: a FileStream source created in the
+editor runs, is stopped, has its offset set back in the grid, starts again and reads its file
+once more; the worker's validation errors are marked at the lines of their keys; an update
+shows its diff first. Snapshots of the editor with errors and of the offsets grid."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from textual.widgets import Select
+
+from backend.app import create_app
+from backend.connect.models import ConnectorStateAction, ConnectStatus, NewConnector
+from backend.environments.models import EnvironmentCreate, KafkaConnectionSpec
+from backend.server import ServerThread, unix_socket
+from backend.settings import Settings
+from console.app import StreamHQApp
+from console.client import APIError, HQClient
+from console.config import ConsoleConfig
+from console.screens.confirm import ConfirmDialog
+from console.screens.connector_editor import ConnectorEditor, open_editor
+from console.screens.connector_offsets import ConnectorOffsets, open_offsets
+from console.widgets.config_area import ConfigArea
+from tests.console.helpers import live, until
+from tests.kafka.replication import new_topic, unique
+
+pytestmark = pytest.mark.kafka
+
+TOKEN = "console-connect-token"
+ENVIRONMENT, CLUSTER = "e2e", "sandbox"
+SOURCE_CLASS = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+LINES = [f"line {i}" for i in range(5)]
+SIZE = (120, 40)
+# The snapshots show a file's path and a connector's name: fixed, so every run draws the same.
+SNAPSHOT_DIR = Path("/tmp/streamhq-console-connect")
+SNAPSHOT_CONNECTOR = "snapshot-lines"
+
+
+@pytest.fixture
+def hq_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox, source):
+    """An HQ whose built-in agent serves the Connect routes, with one environment that names the
+    sandbox's Connect worker."""
+    monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
+    socket = tmp_path / "hq.sock"
+    app = create_app(Settings(home=tmp_path / "hq", session_token=TOKEN, k2k_controller=False))
+    server = ServerThread(app, unix_socket(socket)).start()
+    yield socket, sandbox.status()["connect"]["url"], source
+    server.stop()
+
+
+async def register(client: HQClient, connect_url: str, source: dict) -> None:
+    await client.create_environment(EnvironmentCreate(name=ENVIRONMENT))
+    await client.put_connection(ENVIRONMENT, "sandbox", KafkaConnectionSpec(override_broker_addresses=[
+        source["bootstrap"]]))
+    await client.request("PUT", f"/v1/environments/{ENVIRONMENT}/connect-clusters/{CLUSTER}",
+                         json={"urls": [connect_url]})
+
+
+def console_on(hq_socket, tmp_path: Path) -> StreamHQApp:
+    socket, _, _ = hq_socket
+    return StreamHQApp(HQClient("e2e", TOKEN, uds=str(socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
+
+
+async def eventually(pilot, probe: Callable[[], Awaitable[object]], what: str, tries: int = 600) -> None:
+    """Asks the API until `probe` is truthy, letting the console run between the questions."""
+    for _ in range(tries):
+        if await probe():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"never: {what}")
+
+
+async def state_of(pilot, name: str) -> ConnectStatus | None:
+    return (await pilot.app.client.connect.status(ENVIRONMENT, CLUSTER, name)).state
+
+
+async def position_of(pilot, name: str) -> int | None:
+    offsets = (await pilot.app.client.connect.offsets(ENVIRONMENT, CLUSTER, name)).offsets
+    return offsets[0].offset.get("position") if offsets and offsets[0].offset else None
+
+
+async def new_editor(pilot, *, plugin: str = SOURCE_CLASS) -> ConnectorEditor:
+    open_editor(pilot.app, ENVIRONMENT)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorEditor)
+                and "name: my-connector" in pilot.app.screen.config_text, "the template", tries=1500)
+    editor = pilot.app.screen
+    editor.query_one("#plugin", Select).value = plugin
+    await until(pilot, lambda: f"connector.class: {plugin}" in editor.config_text,
+                "the plugin's template", tries=1500)
+    return editor
+
+
+async def delete_quietly(client: HQClient, name: str) -> None:
+    try:
+        await client.connect.delete(ENVIRONMENT, CLUSTER, name)
+    except APIError as exc:
+        if exc.status != 404:
+            raise
+
+
+async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(hq_socket, tmp_path):
+    _, connect_url, source = hq_socket
+    name, topic = unique("files-in"), new_topic(source, "lines", partitions=1)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    lines.chmod(0o644)
+    tmp_path.chmod(0o755)  # the worker is another process: it must be able to read the file
+    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        editor = await new_editor(pilot)
+        area = editor.query_one(ConfigArea)
+        assert re.search(r"^topic: \"\"", area.text, re.M)  # the plugin's required key, to fill in
+        area.load_text(area.text.replace("name: my-connector", f"name: {name}")
+                       .replace('topic: ""', f"topic: {topic}") + f"file: {lines}\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: pilot.app.screen is not editor, "the editor closed on create", tries=1500)
+        await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.RUNNING), "the connector running")
+        size = len(lines.read_bytes())
+        await eventually(pilot, lambda: _equals(position_of(pilot, name), size), "the file read to its end")
+
+        await pilot.app.client.connect.action(ENVIRONMENT, CLUSTER, name, ConnectorStateAction.stop)
+        await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.STOPPED), "stopped")
+        open_offsets(pilot.app, ENVIRONMENT, CLUSTER, name)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and len(pilot.app.screen.entries) == 1, "the offsets grid", tries=1500)
+        grid = pilot.app.screen
+        await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press("0", "enter")  # FileStream's offset is one number: its position
+        (entry,) = grid.entries.values()
+        assert entry.partition == {"filename": str(lines)} and entry.new == {"position": 0}
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff to confirm")
+        assert f"{{\"position\": {size}}} → {{\"position\": 0}}" in _shown(pilot.app.screen)
+        await pilot.press("y")
+        await until(pilot, lambda: pilot.app.screen is not grid, "the grid closed", tries=1500)
+        assert await position_of(pilot, name) == 0
+
+        await pilot.app.client.connect.action(ENVIRONMENT, CLUSTER, name, ConnectorStateAction.start)
+        await eventually(pilot, lambda: _records_reach(source, topic, 2 * len(LINES)),
+                         "the file read again from its start")
+        await delete_quietly(pilot.app.client, name)
+
+
+async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_starting_it_again(hq_socket, tmp_path):
+    _, connect_url, source = hq_socket
+    name, topic = unique("files-in"), new_topic(source, "lines", partitions=1)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    tmp_path.chmod(0o755)
+    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(name=name, cluster=CLUSTER, configuration={
+            "connector.class": SOURCE_CLASS, "topic": topic, "file": str(lines)}))
+        size = len(lines.read_bytes())
+        await eventually(pilot, lambda: _equals(position_of(pilot, name), size), "the file read to its end")
+        open_offsets(pilot.app, ENVIRONMENT, CLUSTER, name)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and len(pilot.app.screen.entries) == 1, "the offsets grid", tries=1500)
+        await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press(*"-7", "enter", "ctrl+s")  # back over the last line
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff to confirm")
+        assert "it will be stopped, the offsets set, then started again" in _shown(pilot.app.screen)
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(pilot.app.screen, (ConfirmDialog, ConnectorOffsets)),
+                    "applied", tries=3000)
+        await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.RUNNING), "running again")
+        await eventually(pilot, lambda: _records_reach(source, topic, len(LINES) + 1), "the last line once more")
+        await delete_quietly(pilot.app.client, name)
+
+
+async def test_the_workers_validation_errors_are_marked_at_their_lines(hq_socket, tmp_path):
+    _, connect_url, source = hq_socket
+    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        editor = await new_editor(pilot)
+        area = editor.query_one(ConfigArea)
+        area.load_text(BAD_CONFIG)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: len(area.marks) == 3, "three keys marked", tries=1500)
+        assert "Not a number of type INT" in area.marks[3]  # tasks.max, on the 4th line
+        assert "String must be non-empty" in area.marks[4]  # topic
+        assert "Not a number of type INT" in area.marks[6]  # batch.size
+        assert area.text == BAD_CONFIG
+
+        await pilot.press("ctrl+s")  # the create is refused with the same keys: still at their lines
+        await until(pilot, lambda: editor.problems_shown.count("line ") == 4, "the create's refusal", tries=1500)
+        assert "line 4: tasks.max: Invalid value many" in editor.problems_shown  # one line per message
+        assert sorted(area.marks) == [3, 4, 6]
+        assert pilot.app.screen is editor and area.text == BAD_CONFIG
+
+
+async def test_an_update_shows_its_diff_against_the_running_config_first(hq_socket, tmp_path):
+    _, connect_url, source = hq_socket
+    name = unique("files-in")
+    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(
+            name=name, cluster=CLUSTER, initialState="STOPPED",
+            configuration={"connector.class": SOURCE_CLASS, "topic": "before", "file": "/dev/null"}))
+        open_editor(pilot.app, ENVIRONMENT, CLUSTER, name)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorEditor)
+                    and "topic: before" in pilot.app.screen.config_text, "the config", tries=1500)
+        editor = pilot.app.screen
+        area = editor.query_one(ConfigArea)
+        area.load_text(area.text.replace("topic: before", "topic: after") + "batch.size: 10\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff", tries=1500)
+        shown = _shown(pilot.app.screen)
+        assert "~ topic: before → after" in shown and "+ batch.size: 10" in shown
+        assert (await pilot.app.client.connect.details(ENVIRONMENT, CLUSTER, name)).config["topic"] == "before"
+        await pilot.press("y")
+        await until(pilot, lambda: pilot.app.screen is not editor and not isinstance(pilot.app.screen, ConfirmDialog),
+                    "saved", tries=1500)
+        config = (await pilot.app.client.connect.details(ENVIRONMENT, CLUSTER, name)).config
+        assert config["topic"] == "after" and config["batch.size"] == "10"
+        await delete_quietly(pilot.app.client, name)
+
+
+# what they look like
+
+BAD_CONFIG = f"""\
+# FileStreamSource with three mistakes
+name: files-in
+connector.class: {SOURCE_CLASS}
+tasks.max: many
+topic: ""
+file: /tmp/in.txt
+batch.size: lots
+"""
+
+
+def test_editor_with_validation_errors_snapshot(hq_socket, tmp_path, snap_compare):
+    _, connect_url, source = hq_socket
+
+    async def steps(pilot) -> None:
+        await register(pilot.app.client, connect_url, source)
+        await live(pilot)
+        editor = await new_editor(pilot)
+        area = editor.query_one(ConfigArea)
+        area.load_text(BAD_CONFIG)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: len(area.marks) == 3, "the marks", tries=1500)
+        await pilot.pause()
+
+    assert snap_compare(console_on(hq_socket, tmp_path), terminal_size=SIZE, run_before=steps)
+
+
+def test_connector_offsets_grid_snapshot(hq_socket, tmp_path, snap_compare):
+    _, connect_url, source = hq_socket
+    SNAPSHOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    lines = SNAPSHOT_DIR / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    topic = new_topic(source, "lines", partitions=1)
+
+    async def steps(pilot) -> None:
+        client = pilot.app.client
+        await register(client, connect_url, source)
+        await live(pilot)
+        await delete_quietly(client, SNAPSHOT_CONNECTOR)
+        await client.connect.create(ENVIRONMENT, NewConnector(
+            name=SNAPSHOT_CONNECTOR, cluster=CLUSTER, initialState="STOPPED",
+            configuration={"connector.class": SOURCE_CLASS, "topic": topic, "file": str(lines)}))
+        await eventually(pilot, lambda: _equals(state_of(pilot, SNAPSHOT_CONNECTOR), ConnectStatus.STOPPED), "stopped")
+        await client.connect.reset_offsets(ENVIRONMENT, CLUSTER, SNAPSHOT_CONNECTOR)  # a run before left its own
+        await client.connect.action(ENVIRONMENT, CLUSTER, SNAPSHOT_CONNECTOR, ConnectorStateAction.start)
+        size = len(lines.read_bytes())
+        await eventually(pilot, lambda: _equals(position_of(pilot, SNAPSHOT_CONNECTOR), size), "the file read")
+        await client.connect.action(ENVIRONMENT, CLUSTER, SNAPSHOT_CONNECTOR, ConnectorStateAction.stop)
+        await eventually(pilot, lambda: _equals(state_of(pilot, SNAPSHOT_CONNECTOR), ConnectStatus.STOPPED), "stopped")
+        open_offsets(pilot.app, ENVIRONMENT, CLUSTER, SNAPSHOT_CONNECTOR)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and len(pilot.app.screen.entries) == 1, "the grid", tries=1500)
+        await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press(*"-7", "enter")
+        await pilot.pause()
+
+    assert snap_compare(console_on(hq_socket, tmp_path), terminal_size=SIZE, run_before=steps)
+
+
+async def _records_reach(cluster: dict, topic: str, count: int) -> bool:
+    """Whether the topic's one partition holds `count` records (its end offset: nothing else writes it)."""
+    consumer = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": unique("watermarks")})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1] >= count
+    finally:
+        consumer.close()
+
+
+async def _equals(answer: Awaitable[object], expected: object) -> bool:
+    return await answer == expected
+
+
+def _shown(screen) -> str:
+    return " ".join(str(widget.render()) for widget in screen.query("Static"))
