@@ -29,6 +29,7 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\],:"]+')
 _JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _YAML_PAIR = re.compile(r"""\s*(["']?)([^"'#:\s][^"'#:]*?)\1\s*:[ \t]+(["']?)(.*?)\3[ \t]*(?:[ \t]#.*)?$""")
 _YAML_KEY = re.compile(r"""(["']?)([^\s#"'-][^"'#:]*?)\1\s*:(?:\s|$)""")
+_WORKER_MESSAGE = re.compile(r"Invalid value (.*) for configuration (\S+): (.+)", re.S)
 _PLAIN = re.compile(r"[A-Za-z0-9_$/.({][^#\n]*")
 
 
@@ -260,6 +261,13 @@ def secret_spans(text: str, secrets: frozenset[str]) -> list[Span]:
             if _json_string(f'"{key}"') in secrets and end > start:
                 spans.append(Span(number, start, end))
     return spans
+
+
+def worker_message(key: str, message: str) -> str:
+    """A worker's validation message, said once: at the key's line, "Invalid value many for
+    configuration tasks.max: Not a number of type INT" is "Not a number of type INT"."""
+    said = _WORKER_MESSAGE.match(message)
+    return said.group(3) if said and said.group(2) == key else message
 
 
 # the diff before an update

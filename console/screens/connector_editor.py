@@ -36,6 +36,7 @@ from console.connector_text import (
     render,
     secret_keys,
     template,
+    worker_message,
 )
 from console.screens.confirm import ConfirmDialog
 from console.widgets.config_area import ConfigArea
@@ -63,7 +64,8 @@ def open_editor(app: App, environment: str, cluster: str | None = None, name: st
 def problems_of(error: APIError) -> list[Problem]:
     """The worker's field errors, each at its configuration key."""
     if isinstance(error, ConnectAPIError) and error.fields:
-        return [Problem(f.error, f.field.removeprefix("configuration.")) for f in error.fields]
+        keys = [f.field.removeprefix("configuration.") for f in error.fields]
+        return [Problem(worker_message(key, f.error), key) for key, f in zip(keys, error.fields, strict=True)]
     return [Problem(f"Not saved: {error}")]
 
 
@@ -89,8 +91,10 @@ class ConnectorEditor(Screen[str | None]):
     DEFAULT_CSS = """
     ConnectorEditor #choices { height: 1; padding: 0 1; background: $panel; }
     ConnectorEditor #choices Label { padding: 0 1 0 0; color: $text-muted; }
-    ConnectorEditor #choices Select { width: auto; min-width: 16; margin-right: 2; }
-    ConnectorEditor #plugin { min-width: 40; }
+    ConnectorEditor #choices Select { margin-right: 2; }
+    ConnectorEditor #cluster { width: 24; }
+    ConnectorEditor #plugin { width: 40; }
+    ConnectorEditor #initial-state { width: 14; }
     ConnectorEditor ConfigArea { height: 1fr; border: none; }
     ConnectorEditor #problems { height: auto; max-height: 10; padding: 0 1; display: none; border-top: solid $error; }
     ConnectorEditor #problems.-shown { display: block; }
@@ -318,7 +322,8 @@ class ConnectorEditor(Screen[str | None]):
         except Unreachable as exc:
             self._show([Problem(f"Not checked: {exc}")])
             return
-        problems = [Problem("; ".join(f.errors), f.name) for f in answer.configuration if f.errors]
+        problems = [Problem("; ".join(worker_message(f.name, e) for e in f.errors), f.name)
+                    for f in answer.configuration if f.errors]
         self._show(problems, fine="✓ The worker accepts this configuration.")
 
     def action_save(self) -> None:

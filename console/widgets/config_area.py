@@ -66,7 +66,8 @@ class ConfigArea(TextArea):
             start = max(offset + cell_len(self.document.get_line(line)) + 2, self.gutter_width)
             if start < width:
                 note = Strip([Segment(f"◀ {message}", self.get_component_rich_style("config-area--mark"))])
-                strip = Strip.join([strip.crop(0, start), note]).crop(0, width).extend_cell_length(width)
+                end = min(start + note.cell_length, width)
+                strip = Strip.join([strip.crop(0, start), note.crop(0, end - start), strip.crop(end, width)])
         return strip
 
 

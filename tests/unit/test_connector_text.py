@@ -19,6 +19,7 @@ from console.connector_text import (
     secret_keys,
     secret_spans,
     template,
+    worker_message,
 )
 
 YAML_TEXT = """\
@@ -164,3 +165,10 @@ def test_the_diff_lists_added_changed_and_removed_keys_with_secrets_masked():
 def test_no_change_no_diff():
     config = {"name": "n", "topic": "a", "db.password": MASK}
     assert diff(config, dict(config), frozenset({"db.password"})) == []
+
+
+def test_a_workers_message_at_its_key_drops_what_the_line_already_says():
+    said = "Invalid value many for configuration tasks.max: Not a number of type INT"
+    assert worker_message("tasks.max", said) == "Not a number of type INT"
+    assert worker_message("topic", said) == said  # about another key: kept whole
+    assert worker_message("topic", "Missing required configuration") == "Missing required configuration"
