@@ -23,6 +23,7 @@ Format = Literal["json", "yaml"]
 MASK = "***"  # what the API answers for a secret, and keeps the stored value for when sent back
 SECRET_TYPE = "PASSWORD"
 FIXED_KEYS = ("name", "connector.class", "tasks.max")  # the template fills these itself
+SINK_TOPICS_REGEX = "topics.regex"  # only a sink plugin defines it
 
 _YAML_NULL = "tag:yaml.org,2002:null"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\],:"]+')
@@ -222,6 +223,8 @@ def template(class_name: str, fields: list[PluginConfigField], fmt: Format, name
     for definition in sorted(fields, key=lambda f: (f.order if f.order is not None else 1 << 30, f.name)):
         if definition.required and definition.name not in config:
             config[definition.name] = definition.defaultValue or ""
+    if any(f.name == SINK_TOPICS_REGEX for f in fields):  # a sink: Connect wants `topics` or `topics.regex`
+        config.setdefault("topics", "")
     if fmt == "json":
         return render(config, "json")
     short = class_name.rsplit(".", 1)[-1]

@@ -11,8 +11,6 @@ Values of the plugin's PASSWORD keys are drawn as dots; the API answers them as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pydantic import ValidationError
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -23,7 +21,7 @@ from textual.widgets import Footer, Label, Select, Static
 
 from backend.connect.models import NewConnector, PluginConfigField, ValidateConnector
 from console.client import APIError, Unreachable
-from console.client.connect import ConnectAPIError
+from console.config_problems import Problem, place, problems_of, refused_by_model
 from console.connector_text import (
     ConfigTextError,
     Format,
@@ -47,36 +45,9 @@ CONNECTOR_TYPES = ("source", "sink")
 DIFF_LINES_SHOWN = 14
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A message about the text: at `key`'s line, or at `position`, or (neither known) below."""
-
-    message: str
-    key: str | None = None
-    position: Position | None = None
-
-
 def open_editor(app: App, environment: str, cluster: str | None = None, name: str | None = None) -> None:
     """A new connector (no `name`; `cluster` preselected if given), or the editor of `name` on `cluster`."""
     app.push_screen(ConnectorEditor(environment, cluster, name))
-
-
-def problems_of(error: APIError) -> list[Problem]:
-    """The worker's field errors, each at its configuration key."""
-    if isinstance(error, ConnectAPIError) and error.fields:
-        keys = [f.field.removeprefix("configuration.") for f in error.fields]
-        return [Problem(worker_message(key, f.error), key) for key, f in zip(keys, error.fields, strict=True)]
-    return [Problem(f"Not saved: {error}")]
-
-
-def refused_by_model(error: ValidationError) -> list[Problem]:
-    """The request model's refusals (a value past its bound), each at the key it is about."""
-    problems = []
-    for item in error.errors():
-        location = [str(part) for part in item["loc"]]
-        key = location[1] if location[0] == "configuration" and len(location) > 1 else location[0]
-        problems.append(Problem(item["msg"], key))
-    return problems
 
 
 class ConnectorEditor(Screen[str | None]):
@@ -100,6 +71,8 @@ class ConnectorEditor(Screen[str | None]):
     ConnectorEditor #problems.-shown { display: block; }
     ConnectorEditor #problems.-fine { border-top: solid $success; }
     """
+
+    MUTATING = frozenset({"save"})  # refused in read-only mode; checking changes nothing
 
     def __init__(self, environment: str, cluster: str | None = None, name: str | None = None) -> None:
         super().__init__(name="connector-editor")
@@ -153,6 +126,9 @@ class ConnectorEditor(Screen[str | None]):
         # After the first refresh: the choices' Selects, composed inside their row, are mounted by then.
         self.call_after_refresh(lambda: self.run_worker(
             self._load_connector() if self.editing else self._load_clusters(), group="load"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING and self.app.read_only)
 
     # loading
 
@@ -259,24 +235,10 @@ class ConnectorEditor(Screen[str | None]):
 
     def _place(self, fine: str = "") -> None:
         self._positions = key_positions(self.area.text) or self._positions
-        marks: dict[int, str] = {}
-        lines = Text()
-        for problem in self.problems:
-            # By key first: the mark follows its key as lines come and go above it.
-            where = self._positions.get(problem.key or "") or problem.position
-            label = f"{problem.key}: " if problem.key else ""
-            if where:
-                line = where.line - 1
-                marks[line] = f"{marks[line]}; {problem.message}" if line in marks else problem.message
-                lines.append(f"line {where.line}: ", style="bold")
-            lines.append(f"{label}{problem.message}\n", style="red")
+        marks, listing = place(self.problems, self._positions)
         self.area.show_marks(marks)
         panel = self.query_one("#problems", Static)
-        if self.problems:
-            count = len(self.problems)
-            lines.append(f"{count} problem{'s' if count > 1 else ''}; ctrl+n goes to the next. Your text is kept.",
-                         style="dim")
-        panel.update(lines if self.problems else Text(fine, style="green"))
+        panel.update(listing if self.problems else Text(fine, style="green"))
         panel.set_class(bool(self.problems or fine), "-shown")
         panel.set_class(bool(fine) and not self.problems, "-fine")
 
@@ -317,7 +279,7 @@ class ConnectorEditor(Screen[str | None]):
             self._show(refused_by_model(exc))
             return
         except APIError as exc:
-            self._show(problems_of(exc))
+            self._show(problems_of(exc, "Not checked"))
             return
         except Unreachable as exc:
             self._show([Problem(f"Not checked: {exc}")])

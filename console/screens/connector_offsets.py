@@ -114,6 +114,7 @@ def open_offsets(app: App, environment: str, cluster: str, name: str) -> None:
 
 class ConnectorOffsets(OffsetsGrid):
     BINDINGS = [Binding("r", "reset", "Reset all", id="connector_offsets.reset")]
+    MUTATING = frozenset({"apply", "reset"})
     COLUMNS = ("PARTITION", "OFFSET", "NEW", "")
     PLACEHOLDER = 'sink: offset, +N, -N · source: {"position": 0}, null, or N/+N/-N for a one-number offset'
     NOUN = "offset"
@@ -209,10 +210,12 @@ class ConnectorOffsets(OffsetsGrid):
             if stop_first:
                 await connect.action(self.environment, self.cluster, self.connector, ConnectorStateAction.stop)
                 await self._wait_stopped()
-            await change()
-            if stop_first:
-                again = ConnectorStateAction.pause if before is ConnectStatus.PAUSED else ConnectorStateAction.start
-                await connect.action(self.environment, self.cluster, self.connector, again)
+            try:
+                await change()
+            finally:  # refused or not, a connector stopped here is started again here
+                if stop_first:
+                    again = ConnectorStateAction.pause if before is ConnectStatus.PAUSED else ConnectorStateAction.start
+                    await connect.action(self.environment, self.cluster, self.connector, again)
         except (APIError, Unreachable, TimeoutError) as exc:
             self.notify(f"Offsets not changed: {exc}", severity="error", timeout=8)
             return

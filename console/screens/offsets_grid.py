@@ -63,6 +63,7 @@ class OffsetsGrid(Screen):
     OffsetsGrid Input { dock: bottom; margin-bottom: 1; border: tall $primary; }
     """
 
+    MUTATING: ClassVar[frozenset[str]] = frozenset({"apply"})  # refused in read-only mode
     COLUMNS: ClassVar[tuple[str, ...]] = ()  # after the selection mark
     PLACEHOLDER: ClassVar[str] = ""
     NOUN: ClassVar[str] = "position"  # what the confirmation counts
@@ -107,6 +108,9 @@ class OffsetsGrid(Screen):
 
     async def apply(self) -> None:
         raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING and self.app.read_only)
 
     # the grid
 

@@ -147,6 +147,13 @@ def test_the_template_holds_the_required_keys_and_offers_the_plugins_own():
     assert parse(template(CLASS, FIELDS, "json")).config == parse(text).config
 
 
+def test_a_sinks_template_asks_for_its_topics():
+    sink = [PluginConfigField(name="topics", type="LIST", required=False, group="Common"),
+            PluginConfigField(name="topics.regex", type="STRING", required=False, group="Common")]
+    assert parse(template("FileStreamSinkConnector", sink, "yaml")).config["topics"] == ""
+    assert "topics" not in parse(template(CLASS, FIELDS, "yaml")).config
+
+
 def test_password_typed_keys_are_secrets():
     assert secret_keys(FIELDS) == {"db.password"}
 
