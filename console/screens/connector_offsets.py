@@ -19,7 +19,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from backend.connect.models import ConnectorStateAction, ConnectStatus, OffsetEntry
 from console.client import APIError, Unreachable
@@ -116,7 +116,9 @@ class ConnectorOffsets(OffsetsGrid):
     BINDINGS = [Binding("r", "reset", "Reset all", id="connector_offsets.reset")]
     MUTATING = frozenset({"apply", "reset"})
     COLUMNS = ("PARTITION", "OFFSET", "NEW", "")
-    PLACEHOLDER = 'sink: offset, +N, -N · source: {"position": 0}, null, or N/+N/-N for a one-number offset'
+    PLACEHOLDER = 'a source\'s offset as JSON ({"position": 0}) or null; a sink\'s as N, +N or -N'
+    SINK_PLACEHOLDER = "the next offset the sink reads: N, +N or -N"
+    SOURCE_PLACEHOLDER = 'the offset as JSON ({"position": 0}), null to forget it, or N, +N, -N for a one-number offset'
     NOUN = "offset"
     GRID_KEYS = " ar"
 
@@ -152,6 +154,8 @@ class ConnectorOffsets(OffsetsGrid):
              f"{'' if stopped else ' · to change them it is stopped, then started again'}\n", "dim"),
             ("Type an expression and enter to set the selected rows (space selects, a all) or the row under the "
              "cursor; ctrl+s applies; r resets all.", "dim")))
+        sink = status.type == "sink" or any(is_sink_partition(o.partition) for o in answer.offsets)
+        self.query_one("#expression", Input).placeholder = self.SINK_PLACEHOLDER if sink else self.SOURCE_PLACEHOLDER
         self.entries = {}
         for offset in answer.offsets:
             entry = Entry(offset.partition, offset.offset)
