@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from textual.widgets import Select
 
 from backend.app import create_app
@@ -35,6 +35,7 @@ pytestmark = pytest.mark.kafka
 TOKEN = "console-connect-token"
 ENVIRONMENT, CLUSTER = "e2e", "sandbox"
 SOURCE_CLASS = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+SINK_CLASS = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 HEARTBEAT_CLASS = "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector"  # it has PASSWORD keys
 LINES = [f"line {i}" for i in range(5)]
 SIZE = (120, 40)
@@ -178,6 +179,37 @@ async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_sta
                     "applied", tries=3000)
         await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.RUNNING), "running again")
         await eventually(pilot, lambda: _records_reach(source, topic, len(LINES) + 1), "the last line once more")
+        await delete_quietly(pilot.app.client, name)
+
+
+async def test_a_sinks_offsets_are_per_topic_partition_and_set_back_it_writes_again(hq_socket, tmp_path):
+    _, connect_url, source = hq_socket
+    name, topic = unique("files-out"), new_topic(source, "records", partitions=2)
+    producer = Producer({"bootstrap.servers": source["bootstrap"]})
+    for i in range(6):
+        producer.produce(topic, f"record {i}".encode(), partition=i % 2)
+    producer.flush(30)
+    out = tmp_path / "out.txt"
+    tmp_path.chmod(0o777)  # the worker, another process, writes the file here
+    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(name=name, cluster=CLUSTER, configuration={
+            "connector.class": SINK_CLASS, "topics": topic, "file": str(out),
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter"}))
+        await eventually(pilot, lambda: _sink_committed(pilot, name, 6), "the sink's offsets committed")
+        open_offsets(pilot.app, ENVIRONMENT, CLUSTER, name)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and len(pilot.app.screen.entries) == 2, "the offsets grid", tries=1500)
+        grid = pilot.app.screen
+        assert sorted(e.where for e in grid.entries.values()) == [f"{topic}[0]", f"{topic}[1]"]
+        await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press("a", "0", "enter", "ctrl+s")  # both partitions back to their start
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff", tries=1500)
+        assert f"{topic}[0]  3 → 0" in _shown(pilot.app.screen)
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(pilot.app.screen, (ConfirmDialog, ConnectorOffsets)),
+                    "applied", tries=3000)
+        await eventually(pilot, lambda: _lines_in(out, 12), "every record written once more")
         await delete_quietly(pilot.app.client, name)
 
 
@@ -336,6 +368,15 @@ async def _records_reach(cluster: dict, topic: str, count: int) -> bool:
         return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1] >= count
     finally:
         consumer.close()
+
+
+async def _sink_committed(pilot, name: str, records: int) -> bool:
+    offsets = (await pilot.app.client.connect.offsets(ENVIRONMENT, CLUSTER, name)).offsets
+    return sum(o.offset["kafka_offset"] for o in offsets if o.offset) == records
+
+
+async def _lines_in(path: Path, count: int) -> bool:
+    return path.exists() and len(path.read_text().splitlines()) >= count
 
 
 async def _equals(answer: Awaitable[object], expected: object) -> bool:
