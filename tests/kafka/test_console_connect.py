@@ -7,7 +7,8 @@ shows its diff first. Snapshots of the editor with errors and of the offsets gri
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,16 +45,34 @@ SNAPSHOT_DIR = Path("/tmp/streamhq-console-connect")
 SNAPSHOT_CONNECTOR = "snapshot-lines"
 
 
+@dataclass
+class Setup:
+    """An HQ whose built-in agent serves the Connect routes, and the sandbox's worker it will name."""
+
+    socket: Path
+    connect_url: str
+    source: dict
+    created: list[str] = field(default_factory=list)
+
+    def connector_name(self, prefix: str) -> str:
+        """A new connector's name, deleted from the worker after the test whatever its outcome."""
+        name = unique(prefix)
+        self.created.append(name)
+        return name
+
+
 @pytest.fixture
-def hq_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox, source):
-    """An HQ whose built-in agent serves the Connect routes, with one environment that names the
-    sandbox's Connect worker."""
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox, source) -> Iterator[Setup]:
     monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
     socket = tmp_path / "hq.sock"
     app = create_app(Settings(home=tmp_path / "hq", session_token=TOKEN, k2k_controller=False))
     server = ServerThread(app, unix_socket(socket)).start()
-    yield socket, sandbox.status()["connect"]["url"], source
+    made = Setup(socket, sandbox.status()["connect"]["url"], source)
+    yield made
     server.stop()
+    with httpx.Client(base_url=made.connect_url, timeout=30) as worker:  # the worker itself: HQ is gone
+        for name in made.created:
+            worker.delete(f"/connectors/{name}")
 
 
 async def register(client: HQClient, connect_url: str, source: dict) -> None:
@@ -64,9 +83,8 @@ async def register(client: HQClient, connect_url: str, source: dict) -> None:
                          json={"urls": [connect_url]})
 
 
-def console_on(hq_socket, tmp_path: Path) -> StreamHQApp:
-    socket, _, _ = hq_socket
-    return StreamHQApp(HQClient("e2e", TOKEN, uds=str(socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
+def console_on(setup: Setup, tmp_path: Path) -> StreamHQApp:
+    return StreamHQApp(HQClient("e2e", TOKEN, uds=str(setup.socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
 
 
 async def eventually(pilot, probe: Callable[[], Awaitable[object]], what: str, tries: int = 600) -> None:
@@ -112,14 +130,14 @@ async def delete_quietly(client: HQClient, name: str) -> None:
             raise
 
 
-async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    name, topic = unique("files-in"), new_topic(source, "lines", partitions=1)
+async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
     lines = tmp_path / "lines.txt"
     lines.write_text("".join(f"{line}\n" for line in LINES))
     lines.chmod(0o644)
     tmp_path.chmod(0o755)  # the worker is another process: it must be able to read the file
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         editor = await new_editor(pilot)
         area = editor.query_one(ConfigArea)
@@ -152,16 +170,15 @@ async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(hq
         await pilot.app.client.connect.action(ENVIRONMENT, CLUSTER, name, ConnectorStateAction.start)
         await eventually(pilot, lambda: _records_reach(source, topic, 2 * len(LINES)),
                          "the file read again from its start")
-        await delete_quietly(pilot.app.client, name)
 
 
-async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_starting_it_again(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    name, topic = unique("files-in"), new_topic(source, "lines", partitions=1)
+async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_starting_it_again(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
     lines = tmp_path / "lines.txt"
     lines.write_text("".join(f"{line}\n" for line in LINES))
     tmp_path.chmod(0o755)
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(name=name, cluster=CLUSTER, configuration={
             "connector.class": SOURCE_CLASS, "topic": topic, "file": str(lines)}))
@@ -179,19 +196,18 @@ async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_sta
                     "applied", tries=3000)
         await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.RUNNING), "running again")
         await eventually(pilot, lambda: _records_reach(source, topic, len(LINES) + 1), "the last line once more")
-        await delete_quietly(pilot.app.client, name)
 
 
-async def test_a_sinks_offsets_are_per_topic_partition_and_set_back_it_writes_again(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    name, topic = unique("files-out"), new_topic(source, "records", partitions=2)
+async def test_a_sinks_offsets_are_per_topic_partition_and_set_back_it_writes_again(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name, topic = setup.connector_name("files-out"), new_topic(source, "records", partitions=2)
     producer = Producer({"bootstrap.servers": source["bootstrap"]})
     for i in range(6):
         producer.produce(topic, f"record {i}".encode(), partition=i % 2)
     producer.flush(30)
     out = tmp_path / "out.txt"
     tmp_path.chmod(0o777)  # the worker, another process, writes the file here
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(name=name, cluster=CLUSTER, configuration={
             "connector.class": SINK_CLASS, "topics": topic, "file": str(out),
@@ -210,12 +226,11 @@ async def test_a_sinks_offsets_are_per_topic_partition_and_set_back_it_writes_ag
         await until(pilot, lambda: not isinstance(pilot.app.screen, (ConfirmDialog, ConnectorOffsets)),
                     "applied", tries=3000)
         await eventually(pilot, lambda: _lines_in(out, 12), "every record written once more")
-        await delete_quietly(pilot.app.client, name)
 
 
-async def test_the_workers_validation_errors_are_marked_at_their_lines_until_fixed(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+async def test_the_workers_validation_errors_are_marked_at_their_lines_until_fixed(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         editor = await new_editor(pilot)
         area = editor.query_one(ConfigArea)
@@ -233,20 +248,19 @@ async def test_the_workers_validation_errors_are_marked_at_their_lines_until_fix
         assert sorted(area.marks) == [3, 4, 6]
         assert pilot.app.screen is editor and area.text == BAD_CONFIG
 
-        name = unique("files-in")  # the text fixed, and the connector created STOPPED (KIP-980): no file read
+        name = setup.connector_name("files-in")  # the text fixed; created STOPPED (KIP-980), no file is read
         area.load_text(BAD_CONFIG.replace("files-in", name).replace("many", "1").replace('""', "lines")
                        .replace("lots", "10"))
         editor.query_one("#initial-state", Select).value = "STOPPED"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: pilot.app.screen is not editor, "created", tries=1500)
         await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.STOPPED), "created STOPPED")
-        await delete_quietly(pilot.app.client, name)
 
 
-async def test_an_update_shows_its_diff_against_the_running_config_first(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    name = unique("files-in")
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+async def test_an_update_shows_its_diff_against_the_running_config_first(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name = setup.connector_name("files-in")
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(
             name=name, cluster=CLUSTER, initialState="STOPPED",
@@ -267,13 +281,12 @@ async def test_an_update_shows_its_diff_against_the_running_config_first(hq_sock
                     "saved", tries=1500)
         config = (await pilot.app.client.connect.details(ENVIRONMENT, CLUSTER, name)).config
         assert config["topic"] == "after" and config["batch.size"] == "10"
-        await delete_quietly(pilot.app.client, name)
 
 
-async def test_a_password_is_dots_in_the_editor_and_kept_when_sent_back_masked(hq_socket, tmp_path):
-    _, connect_url, source = hq_socket
-    name, secret = unique("heartbeat"), "s3cret-truststore-pw"
-    async with console_on(hq_socket, tmp_path).run_test(size=SIZE) as pilot:
+async def test_a_password_is_dots_in_the_editor_and_kept_when_sent_back_masked(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name, secret = setup.connector_name("heartbeat"), "s3cret-truststore-pw"
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(
             name=name, cluster=CLUSTER, initialState="STOPPED", configuration={
@@ -297,7 +310,6 @@ async def test_a_password_is_dots_in_the_editor_and_kept_when_sent_back_masked(h
         async with httpx.AsyncClient(base_url=connect_url) as worker:  # the worker itself, not through HQ
             stored = (await worker.get(f"/connectors/{name}/config")).json()
         assert stored["source.cluster.alias"] == "b" and stored["ssl.truststore.password"] == secret
-        await delete_quietly(pilot.app.client, name)
 
 
 # what they look like
@@ -313,8 +325,8 @@ batch.size: lots
 """
 
 
-def test_editor_with_validation_errors_snapshot(hq_socket, tmp_path, snap_compare):
-    _, connect_url, source = hq_socket
+def test_editor_with_validation_errors_snapshot(setup, tmp_path, snap_compare):
+    connect_url, source = setup.connect_url, setup.source
 
     async def steps(pilot) -> None:
         await register(pilot.app.client, connect_url, source)
@@ -326,15 +338,16 @@ def test_editor_with_validation_errors_snapshot(hq_socket, tmp_path, snap_compar
         await until(pilot, lambda: len(area.marks) == 3, "the marks", tries=1500)
         await pilot.pause()
 
-    assert snap_compare(console_on(hq_socket, tmp_path), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(console_on(setup, tmp_path), terminal_size=SIZE, run_before=steps)
 
 
-def test_connector_offsets_grid_snapshot(hq_socket, tmp_path, snap_compare):
-    _, connect_url, source = hq_socket
+def test_connector_offsets_grid_snapshot(setup, tmp_path, snap_compare):
+    connect_url, source = setup.connect_url, setup.source
     SNAPSHOT_DIR.mkdir(mode=0o755, exist_ok=True)
     lines = SNAPSHOT_DIR / "lines.txt"
     lines.write_text("".join(f"{line}\n" for line in LINES))
     topic = new_topic(source, "lines", partitions=1)
+    setup.created.append(SNAPSHOT_CONNECTOR)
 
     async def steps(pilot) -> None:
         client = pilot.app.client
@@ -358,7 +371,7 @@ def test_connector_offsets_grid_snapshot(hq_socket, tmp_path, snap_compare):
         await pilot.press(*"-7", "enter")
         await pilot.pause()
 
-    assert snap_compare(console_on(hq_socket, tmp_path), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(console_on(setup, tmp_path), terminal_size=SIZE, run_before=steps)
 
 
 async def _records_reach(cluster: dict, topic: str, count: int) -> bool:
