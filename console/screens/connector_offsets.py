@@ -25,6 +25,7 @@ from backend.connect.models import ConnectorStateAction, ConnectStatus, OffsetEn
 from console.client import APIError, Unreachable
 from console.format import MISSING, count
 from console.screens.confirm import ConfirmDialog
+from console.screens.form import FormDialog
 from console.screens.offsets_grid import OffsetsGrid, wait_until
 
 UNSET: Any = object()  # no new value asked for (None is a value: forget the partition)
@@ -108,19 +109,62 @@ def shown(entry: Entry, value: Any) -> str:
     return compact(value)
 
 
+class AddPartition(FormDialog[tuple[Any, Any]]):
+    """A partition the connector has no offset for yet (one created STOPPED, say), and its offset."""
+
+    TITLE_TEXT = "Add a partition's offset"
+
+    def __init__(self, sink: bool, known: set[str]) -> None:
+        super().__init__()
+        self.sink = sink
+        self.known = known
+
+    def compose_fields(self):
+        example = '{"kafka_topic": "orders", "kafka_partition": 0}' if self.sink else '{"filename": "/data/in.txt"}'
+        yield from self.field("partition", "Partition, as JSON", Input(placeholder=example, id="partition"))
+        offset = "N" if self.sink else '{"position": 0}'
+        yield from self.field("offset", "Offset", Input(placeholder=offset, id="offset"))
+
+    def _typed(self) -> tuple[Any, Any, dict[str, str]]:
+        partition, offset, errors = None, UNSET, {}
+        try:
+            partition = json.loads(self.query_one("#partition", Input).value)
+        except json.JSONDecodeError:
+            errors["partition"] = "Not JSON."
+        if "partition" not in errors and not isinstance(partition, dict):
+            errors["partition"] = "A partition is a JSON object."
+        elif "partition" not in errors and compact(partition) in self.known:
+            errors["partition"] = "Already in the grid: set it there."
+        if not errors:
+            offset, problem = resolve(self.query_one("#offset", Input).value, partition, None)
+            if problem:
+                errors["offset"] = f"{problem[0].upper()}{problem[1:]}."
+        return partition, offset, errors
+
+    def check(self) -> dict[str, str]:
+        return self._typed()[2]
+
+    async def save(self) -> tuple[Any, Any]:
+        partition, offset, _ = self._typed()
+        return partition, offset
+
+
 def open_offsets(app: App, environment: str, cluster: str, name: str) -> None:
     app.push_screen(ConnectorOffsets(environment, cluster, name))
 
 
 class ConnectorOffsets(OffsetsGrid):
-    BINDINGS = [Binding("r", "reset", "Reset all", id="connector_offsets.reset")]
-    MUTATING = frozenset({"apply", "reset"})
+    BINDINGS = [
+        Binding("n", "add", "Add partition", id="connector_offsets.add"),
+        Binding("r", "reset", "Reset all", id="connector_offsets.reset"),
+    ]
+    MUTATING = frozenset({"apply", "reset", "add"})
     COLUMNS = ("PARTITION", "OFFSET", "NEW", "")
     PLACEHOLDER = 'a source\'s offset as JSON ({"position": 0}) or null; a sink\'s as N, +N or -N'
     SINK_PLACEHOLDER = "the next offset the sink reads: N, +N or -N"
     SOURCE_PLACEHOLDER = 'the offset as JSON ({"position": 0}), null to forget it, or N, +N, -N for a one-number offset'
     NOUN = "offset"
-    GRID_KEYS = " ar"
+    GRID_KEYS = " anr"
 
     def __init__(self, environment: str, cluster: str, name: str) -> None:
         super().__init__(name="connector-offsets")
@@ -128,7 +172,14 @@ class ConnectorOffsets(OffsetsGrid):
         self.cluster = cluster
         self.connector = name
         self.state: ConnectStatus | None = None
+        self.sink = False
         self.entries: dict[str, Entry] = {}
+
+    @property
+    def heading(self) -> str:
+        """What the title line says (its state and partitions), "" before it is up."""
+        titles = self.query("#title")
+        return str(titles.first(Static).render()) if titles else ""
 
     def start(self) -> None:
         self.title = f"Offsets of {self.connector} on {self.environment}/{self.cluster}"
@@ -153,9 +204,10 @@ class ConnectorOffsets(OffsetsGrid):
             (f": {len(answer.offsets)} partition{'s' if len(answer.offsets) != 1 else ''}"
              f"{'' if stopped else ' · to change them it is stopped, then started again'}\n", "dim"),
             ("Type an expression and enter to set the selected rows (space selects, a all) or the row under the "
-             "cursor; ctrl+s applies; r resets all.", "dim")))
-        sink = status.type == "sink" or any(is_sink_partition(o.partition) for o in answer.offsets)
-        self.query_one("#expression", Input).placeholder = self.SINK_PLACEHOLDER if sink else self.SOURCE_PLACEHOLDER
+             "cursor; n adds a partition; ctrl+s applies; r resets all.", "dim")))
+        self.sink = status.type == "sink" or any(is_sink_partition(o.partition) for o in answer.offsets)
+        placeholder = self.SINK_PLACEHOLDER if self.sink else self.SOURCE_PLACEHOLDER
+        self.query_one("#expression", Input).placeholder = placeholder
         self.entries = {}
         for offset in answer.offsets:
             entry = Entry(offset.partition, offset.offset)
@@ -190,6 +242,16 @@ class ConnectorOffsets(OffsetsGrid):
         connect = self.app.client.connect
         await self._while_stopped(lambda: connect.alter_offsets(self.environment, self.cluster, self.connector,
                                                                 changed), f"{len(changed)} offset(s) set")
+
+    def action_add(self) -> None:
+        def added(answer: tuple[Any, Any] | None) -> None:
+            if answer is not None:
+                partition, offset = answer
+                entry = Entry(partition, None, expression="added", new=offset)
+                self.entries[entry.key] = entry
+                self.refresh_grid()
+
+        self.app.push_screen(AddPartition(self.sink, set(self.entries)), added)
 
     def action_reset(self) -> None:
         connect = self.app.client.connect

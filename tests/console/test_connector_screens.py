@@ -6,12 +6,13 @@ offsets) is tested on the sandbox's Connect in tests/kafka/test_console_connect.
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input, Static
 
 from backend.connect.models import OffsetEntry
 from console.connector_text import parse
 from console.screens.confirm import ConfirmDialog
 from console.screens.connector_editor import ConnectorEditor, open_editor
-from console.screens.connector_offsets import UNSET, Entry, resolve
+from console.screens.connector_offsets import UNSET, AddPartition, Entry, resolve
 from console.widgets.config_area import MASK_CHAR, ConfigArea
 from tests.console.conftest import SIZE, seed_environment
 from tests.console.helpers import until
@@ -134,3 +135,24 @@ def test_entries_are_keyed_by_partition_and_sent_as_the_api_takes_them():
     assert OffsetEntry(partition=entry.partition, offset=entry.new).model_dump() == {
         "partition": SINK, "offset": {"kafka_offset": 0}}
     assert Entry(SOURCE, {"position": 3}).key == '{"filename": "/tmp/in.txt"}'
+
+
+async def test_a_partition_is_added_with_its_offset_and_refused_at_its_field(bare, console):
+    answers = []
+    async with console().run_test(size=SIZE) as pilot:
+        dialog = AddPartition(sink=False, known={'{"filename": "/data/a.txt"}'})
+        pilot.app.push_screen(dialog, answers.append)
+        await until(pilot, lambda: pilot.app.screen is dialog and dialog.query("#partition"), "the dialog")
+        dialog.query_one("#partition", Input).value = '{"filename": "/data/a.txt"}'
+        dialog.query_one("#offset", Input).value = "12"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: dialog.query_one("#error-partition", Static).display, "the partition refused")
+        assert "Already in the grid" in str(dialog.query_one("#error-partition", Static).render())
+        dialog.query_one("#partition", Input).value = '{"filename": "/data/b.txt"}'
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: dialog.query_one("#error-offset", Static).display, "the offset refused")
+        assert "JSON object" in str(dialog.query_one("#error-offset", Static).render())
+        dialog.query_one("#offset", Input).value = '{"position": 12}'
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: answers, "the dialog answered")
+    assert answers == [({"filename": "/data/b.txt"}, {"position": 12})]

@@ -6,6 +6,7 @@ shows its diff first. Snapshots of the editor with errors and of the offsets gri
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from backend.app import create_app
 from backend.connect.models import ConnectorStateAction, ConnectStatus, NewConnector
@@ -26,7 +27,7 @@ from console.client import APIError, HQClient
 from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
 from console.screens.connector_editor import ConnectorEditor, open_editor
-from console.screens.connector_offsets import ConnectorOffsets, open_offsets
+from console.screens.connector_offsets import AddPartition, ConnectorOffsets, open_offsets
 from console.widgets.config_area import ConfigArea
 from tests.console.helpers import live, until
 from tests.kafka.replication import new_topic, unique
@@ -96,18 +97,27 @@ async def eventually(pilot, probe: Callable[[], Awaitable[object]], what: str, t
     raise AssertionError(f"never: {what}")
 
 
+# What a probe may hear while it waits: a create not yet in the worker's status (404), a worker
+# busy with a rebalance or with another session's connectors on the shared sandbox (502/504).
+NOT_YET = (404, 502, 504)
+
+
 async def state_of(pilot, name: str) -> ConnectStatus | None:
-    """None while the worker does not know it yet (a create is seen by its status a moment later)."""
     try:
         return (await pilot.app.client.connect.status(ENVIRONMENT, CLUSTER, name)).state
     except APIError as exc:
-        if exc.status == 404:
+        if exc.status in NOT_YET:
             return None
         raise
 
 
 async def position_of(pilot, name: str) -> int | None:
-    offsets = (await pilot.app.client.connect.offsets(ENVIRONMENT, CLUSTER, name)).offsets
+    try:
+        offsets = (await pilot.app.client.connect.offsets(ENVIRONMENT, CLUSTER, name)).offsets
+    except APIError as exc:
+        if exc.status in NOT_YET:
+            return None
+        raise
     return offsets[0].offset.get("position") if offsets and offsets[0].offset else None
 
 
@@ -196,6 +206,43 @@ async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_sta
                     "applied", tries=3000)
         await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.RUNNING), "running again")
         await eventually(pilot, lambda: _records_reach(source, topic, len(LINES) + 1), "the last line once more")
+
+
+async def test_a_source_created_stopped_gets_its_first_offset_in_the_grid_before_it_runs(setup, tmp_path):
+    connect_url, source = setup.connect_url, setup.source
+    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    tmp_path.chmod(0o755)
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(
+            name=name, cluster=CLUSTER, initialState="STOPPED",
+            configuration={"connector.class": SOURCE_CLASS, "topic": topic, "file": str(lines)}))
+        await eventually(pilot, lambda: _equals(state_of(pilot, name), ConnectStatus.STOPPED), "created STOPPED")
+        open_offsets(pilot.app, ENVIRONMENT, CLUSTER, name)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and "0 partitions" in pilot.app.screen.heading, "the empty grid", tries=1500)
+        grid = pilot.app.screen
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(pilot.app.screen, AddPartition)
+                    and pilot.app.screen.query("#offset"), "the partition dialog")
+        dialog, first_line = pilot.app.screen, len(f"{LINES[0]}\n")
+        dialog.query_one("#partition", Input).value = json.dumps({"filename": str(lines)})
+        dialog.query_one("#offset", Input).value = json.dumps({"position": first_line})
+        dialog.query_one("#offset", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: pilot.app.screen is grid and len(grid.entries) == 1, "the partition added")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff", tries=1500)
+        assert f'— → {{"position": {first_line}}}' in _shown(pilot.app.screen)
+        await pilot.press("y")
+        await until(pilot, lambda: pilot.app.screen is not grid and not isinstance(pilot.app.screen, ConfirmDialog),
+                    "applied", tries=1500)
+        await pilot.app.client.connect.action(ENVIRONMENT, CLUSTER, name, ConnectorStateAction.start)
+        await eventually(pilot, lambda: _equals(position_of(pilot, name), len(lines.read_bytes())), "the file read")
+        assert await _records_reach(source, topic, len(LINES) - 1)  # from the second line on
+        assert not await _records_reach(source, topic, len(LINES))
 
 
 async def test_a_sinks_offsets_are_per_topic_partition_and_set_back_it_writes_again(setup, tmp_path):
