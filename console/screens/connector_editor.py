@@ -11,6 +11,8 @@ Values of the plugin's PASSWORD keys are drawn as dots; the API answers them as 
 
 from __future__ import annotations
 
+from typing import get_args
+
 from pydantic import ValidationError
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -19,7 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, Static
 
-from backend.connect.models import NewConnector, PluginConfigField, ValidateConnector
+from backend.connect.models import InitialState, NewConnector, PluginConfigField, ValidateConnector
 from console.client import APIError, Unreachable
 from console.config_problems import Problem, place, problems_of, refused_by_model
 from console.connector_text import (
@@ -40,7 +42,7 @@ from console.screens.confirm import ConfirmDialog
 from console.widgets.config_area import ConfigArea
 from console.widgets.status_header import StatusHeader
 
-INITIAL_STATES = ("RUNNING", "PAUSED", "STOPPED")
+INITIAL_STATES: tuple[str, ...] = get_args(InitialState)
 CONNECTOR_TYPES = ("source", "sink")
 DIFF_LINES_SHOWN = 14
 
