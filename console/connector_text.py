@@ -203,6 +203,9 @@ def _mark(mark: yaml.Mark) -> Position:
 
 
 def render(config: dict[str, str], fmt: Format) -> str:
+    """The configuration as text, `name`, `connector.class` and `tasks.max` first (the worker
+    answers its keys in no useful order)."""
+    config = {**{k: config[k] for k in FIXED_KEYS if k in config}, **config}
     if fmt == "json":
         return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
     return "".join(f"{_yaml_scalar(key)}: {_yaml_scalar(value)}\n" for key, value in config.items())

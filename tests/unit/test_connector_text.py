@@ -138,6 +138,11 @@ FIELDS = [
 CLASS = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 
 
+def test_rendered_text_starts_with_the_name_and_class():
+    text = render({"topic": "t", "connector.class": CLASS, "name": "n"}, "yaml")
+    assert text.splitlines() == ["name: n", f"connector.class: {CLASS}", "topic: t"]
+
+
 def test_the_template_holds_the_required_keys_and_offers_the_plugins_own():
     text = template(CLASS, FIELDS, "yaml")
     assert parse(text).config == {"name": "my-connector", "connector.class": CLASS, "tasks.max": "1",
