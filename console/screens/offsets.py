@@ -10,24 +10,18 @@ runs, each topic gets one PATCH, and the app is resumed if it was paused for thi
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Static
 
 from backend.k2k.models import K2KApp, K2KMetrics, PartitionPosition, TopicOffsets
 from console.client import APIError, Unreachable
 from console.format import MISSING, count
-from console.screens.confirm import ConfirmDialog
-from console.widgets.status_header import StatusHeader
+from console.screens.offsets_grid import OffsetsGrid, wait_until
 
-PAUSE_WAIT_SECONDS = 60.0
 _RELATIVE = re.compile(r"[+-]\d+")
 
 
@@ -92,20 +86,9 @@ def open_offsets_editor(screen, app: K2KApp, metrics: K2KMetrics | None, topic: 
     screen.app.push_screen(OffsetsEditor(app, topics))
 
 
-class OffsetsEditor(Screen):
-    BINDINGS = [
-        Binding("space", "toggle", "Select", id="offsets.select"),
-        Binding("a", "select_all", "Select all", id="offsets.select_all"),
-        Binding("slash", "expression", "Expression", show=False, id="offsets.expression"),
-        Binding("ctrl+s", "apply", "Apply", id="offsets.apply"),
-        Binding("escape", "leave", "Back", id="offsets.back"),
-    ]
-
-    DEFAULT_CSS = """
-    OffsetsEditor #title { padding: 0 1; height: auto; }
-    OffsetsEditor DataTable { height: 1fr; }
-    OffsetsEditor Input { dock: bottom; margin-bottom: 1; border: tall $primary; }
-    """
+class OffsetsEditor(OffsetsGrid):
+    COLUMNS = ("TOPIC", "PARTITION", "EARLIEST", "LATEST", "COMMITTED", "NEW", "")
+    PLACEHOLDER = "offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z"
 
     def __init__(self, app_: K2KApp, topics: list[str], positions: list[TopicOffsets] | None = None) -> None:
         """`positions`, when the caller has them already, saves the first read."""
@@ -115,19 +98,8 @@ class OffsetsEditor(Screen):
         self.preloaded = positions
         self.entries: dict[str, Entry] = {}
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield Static(id="title")
-        yield DataTable(id="grid", cursor_type="row")
-        yield Input(placeholder="offset, earliest, latest, +N, -N or 2026-11-23T07:00:00Z", id="expression",
-                    select_on_focus=False)  # else the first key, typed on the grid, is overwritten
-        yield Footer()
-
-    def on_mount(self) -> None:
+    def start(self) -> None:
         self.title = f"Offsets of {self.k2k.metadata.name}"
-        grid = self.query_one("#grid", DataTable)
-        grid.add_columns(" ", "TOPIC", "PARTITION", "EARLIEST", "LATEST", "COMMITTED", "NEW", "")
-        grid.focus()
         if self.preloaded is not None:
             self._show(self.preloaded)
         else:
@@ -153,75 +125,27 @@ class OffsetsEditor(Screen):
             for position in answer.partitions:
                 entry = Entry(answer.topic_name, position)
                 self.entries[entry.key] = entry
-        self._refresh()
+        self.refresh_grid()
 
-    def _refresh(self) -> None:
-        grid = self.query_one("#grid", DataTable)
-        cursor = grid.cursor_row
-        grid.clear()
-        for entry in self.entries.values():
-            p = entry.position
-            if entry.error:
-                new, note = Text(entry.expression, style="red"), Text(f"✗ {entry.error}", style="red")
-            elif entry.changed:
-                new, note = Text(count(entry.new), style="bold yellow"), Text(f"← {entry.expression}", style="dim")
-            else:
-                new, note = Text(""), Text("")
-            grid.add_row("✓" if entry.selected else " ", entry.topic, str(p.partition), count(p.earliest),
-                         count(p.latest), count(p.committed) if p.committed is not None else MISSING, new, note,
-                         key=entry.key)
-        if grid.row_count:
-            grid.move_cursor(row=min(cursor, grid.row_count - 1))
+    def row(self, entry: Entry) -> tuple[object, ...]:
+        p = entry.position
+        if entry.error:
+            new, note = Text(entry.expression, style="red"), Text(f"✗ {entry.error}", style="red")
+        elif entry.changed:
+            new, note = Text(count(entry.new), style="bold yellow"), Text(f"← {entry.expression}", style="dim")
+        else:
+            new, note = Text(""), Text("")
+        return (entry.topic, str(p.partition), count(p.earliest), count(p.latest),
+                count(p.committed) if p.committed is not None else MISSING, new, note)
 
-    def _current(self) -> Entry | None:
-        grid = self.query_one("#grid", DataTable)
-        if not grid.row_count:
-            return None
-        return self.entries.get(grid.coordinate_to_cell_key(grid.cursor_coordinate).row_key.value or "")
-
-    # selecting
-
-    def action_toggle(self) -> None:
-        if entry := self._current():
-            entry.selected = not entry.selected
-            self._refresh()
-            self.query_one("#grid", DataTable).action_cursor_down()
-
-    def action_select_all(self) -> None:
-        everything = not all(e.selected for e in self.entries.values())
-        for entry in self.entries.values():
-            entry.selected = everything
-        self._refresh()
-
-    def action_expression(self) -> None:
-        self.query_one("#expression", Input).focus()
-
-    def on_key(self, event) -> None:
-        # Typing an expression needs no key first: a printable key on the grid starts it.
-        grid = self.query_one("#grid", DataTable)
-        if grid.has_focus and event.character and event.character not in " a" and event.is_printable:
-            field = self.query_one("#expression", Input)
-            field.focus()
-            field.value = event.character
-            field.cursor_position = 1
-            event.stop()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        expression = event.value.strip()
-        if not expression:
-            return
-        targets = [e for e in self.entries.values() if e.selected] or [e for e in [self._current()] if e]
+    async def assign(self, entries: list[Entry], expression: str) -> None:
         found: dict[str, dict[int, int]] = {}
         if is_timestamp(expression):
-            found = await self._offsets_at(expression, {e.topic for e in targets})
-        for entry in targets:
+            found = await self._offsets_at(expression, {e.topic for e in entries})
+        for entry in entries:
             entry.expression = expression
             entry.new, entry.error = resolve(expression, entry.position,
                                              found.get(entry.topic, {}).get(entry.position.partition))
-            entry.selected = False  # done with: the next expression starts a new selection
-        event.input.value = ""
-        self._refresh()
-        self.query_one("#grid", DataTable).focus()
 
     async def _offsets_at(self, expression: str, topics: set[str]) -> dict[str, dict[int, int]]:
         found: dict[str, dict[int, int]] = {}
@@ -243,29 +167,12 @@ class OffsetsEditor(Screen):
         return [f"{e.topic}[{e.position.partition}]  {old(e)} → {count(e.new)}"
                 for e in self.entries.values() if e.changed]
 
-    def action_apply(self) -> None:
-        invalid = [e for e in self.entries.values() if e.error]
-        if invalid:
-            self.notify(f"{len(invalid)} entr{'y is' if len(invalid) == 1 else 'ies are'} invalid: fix or "
-                        "re-enter them first.", severity="error", timeout=5)
-            return
-        lines = self.diff()
-        if not lines:
-            self.notify("Nothing to apply: no position changes.", timeout=3)
-            return
-        running = not self.k2k.spec.paused
-        message = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
-        if running:
-            message += "\n\nThe app is running: it will be paused, the positions set, then resumed."
+    def apply_note(self) -> str:
+        if self.k2k.spec.paused:
+            return ""
+        return "The app is running: it will be paused, the positions set, then resumed."
 
-        async def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                await self._apply()
-
-        self.app.push_screen(ConfirmDialog(f"Set {len(lines)} position{'s' if len(lines) > 1 else ''}?", message),
-                             answered)
-
-    async def _apply(self) -> None:
+    async def apply(self) -> None:
         client, name = self.app.client, self.k2k.metadata.name
         try:
             # As it is now, not as when the editor opened: only an app paused here is resumed here.
@@ -290,22 +197,7 @@ class OffsetsEditor(Screen):
         self.dismiss()
 
     async def _wait_paused(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PAUSE_WAIT_SECONDS
-        while loop.time() < deadline:
-            app = await self.app.client.get_k2k(self.k2k.metadata.name)
-            if app.status.state.value == "paused":
-                return
-            await asyncio.sleep(0.5)
-        raise TimeoutError(f"the app did not stop within {PAUSE_WAIT_SECONDS:.0f}s")
+        async def paused() -> bool:
+            return (await self.app.client.get_k2k(self.k2k.metadata.name)).status.state.value == "paused"
 
-    def action_leave(self) -> None:
-        if any(e.changed or e.error for e in self.entries.values()):
-            def answered(discard: bool | None) -> None:
-                if discard:
-                    self.dismiss()
-
-            self.app.push_screen(ConfirmDialog("Discard the edits?", "\n".join(self.diff()) or "Invalid entries."),
-                                 answered)
-            return
-        self.dismiss()
+        await wait_until(paused, "the app did not stop")
