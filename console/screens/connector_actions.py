@@ -16,6 +16,8 @@ from console.client import APIError, Unreachable
 from console.client.events import connector_environment
 from console.format import plural
 from console.screens.confirm import ConfirmDialog, confirm_then
+from console.screens.connector_editor import open_editor as open_connector_editor
+from console.screens.connector_offsets import open_offsets as open_connector_offsets
 
 LISTED_IN_A_DIALOG = 10  # names a delete confirmation spells out; the rest are counted
 
@@ -120,22 +122,8 @@ def _report(app: App, targets: Sequence[ConnectorRef], results: Sequence[object]
 
 def open_editor(app: App, environment: str, cluster: str | None = None, name: str | None = None) -> None:
     """The connector editor: a new connector (no `name`) or the named one's configuration."""
-    try:
-        from console.screens.connector_editor import open_editor as open_it
-    except ImportError:  # built beside these screens; until it lands the key says so
-        _not_yet(app, "The connector editor")
-        return
-    open_it(app, environment, cluster, name)
+    open_connector_editor(app, environment, cluster, name)
 
 
 def open_offsets(app: App, target: ConnectorRef) -> None:
-    try:
-        from console.screens.connector_offsets import open_offsets as open_it
-    except ImportError:
-        _not_yet(app, "The offsets screen")
-        return
-    open_it(app, target.environment, target.cluster, target.name)
-
-
-def _not_yet(app: App, what: str) -> None:
-    app.notify(f"{what} is not in this build yet.", severity="warning", timeout=4)
+    open_connector_offsets(app, target.environment, target.cluster, target.name)

@@ -28,6 +28,7 @@ from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
 from console.screens.connector_editor import ConnectorEditor, open_editor
 from console.screens.connector_offsets import AddPartition, ConnectorOffsets, open_offsets
+from console.screens.connectors import ConnectorsScreen
 from console.widgets.config_area import ConfigArea
 from tests.console.helpers import live, until
 from tests.kafka.replication import new_topic, unique
@@ -445,3 +446,55 @@ async def _equals(answer: Awaitable[object], expected: object) -> bool:
 
 def _shown(screen) -> str:
     return " ".join(str(widget.render()) for widget in screen.query("Static"))
+
+
+async def test_from_the_home_screen_create_watch_it_run_stop_set_its_offset_and_start_it_again(setup, tmp_path):
+    """The issue's "done when", from the keyboard: c on the environment, n, the editor, and the
+    Connectors list's keys; the row follows the agent's connector feed."""
+    connect_url, source = setup.connect_url, setup.source
+    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    tmp_path.chmod(0o755)
+    async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
+        await register(pilot.app.client, connect_url, source)
+        await live(pilot)
+        home = pilot.app.screen
+        await until(pilot, lambda: ENVIRONMENT in home.table.visible_keys, "the environment")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorsScreen), "the Connectors screen")
+        connectors = pilot.app.screen
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorEditor)
+                    and "name: my-connector" in pilot.app.screen.config_text, "the editor", tries=1500)
+        editor = pilot.app.screen
+        editor.query_one("#plugin", Select).value = SOURCE_CLASS
+        await until(pilot, lambda: f"connector.class: {SOURCE_CLASS}" in editor.config_text, "its template")
+        area = editor.query_one(ConfigArea)
+        area.load_text(area.text.replace("name: my-connector", f"name: {name}")
+                       .replace('topic: ""', f"topic: {topic}") + f"file: {lines}\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: pilot.app.screen is connectors, "back on the list", tries=1500)
+        key = f"kafka-connect:connector/{ENVIRONMENT}/{CLUSTER}/{name}"
+
+        def state() -> ConnectStatus | None:
+            item = connectors.items.get(key)
+            return item.state if item else None
+
+        await until(pilot, lambda: state() is ConnectStatus.RUNNING, "the row RUNNING", tries=3000)
+        await eventually(pilot, lambda: _equals(position_of(pilot, name), len(lines.read_bytes())), "the file read")
+        connectors.table.move_cursor(row=connectors.table.visible_keys.index(key))
+        await pilot.press("x")
+        await until(pilot, lambda: state() is ConnectStatus.STOPPED, "the row STOPPED", tries=3000)
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectorOffsets)
+                    and len(pilot.app.screen.entries) == 1, "the offsets grid", tries=1500)
+        await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press("0", "enter", "ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff", tries=1500)
+        await pilot.press("y")
+        await until(pilot, lambda: pilot.app.screen is connectors, "back on the list", tries=1500)
+        assert await position_of(pilot, name) == 0 and state() is ConnectStatus.STOPPED  # as the grid found it
+        await pilot.press("g")
+        await until(pilot, lambda: state() is ConnectStatus.RUNNING, "the row RUNNING again", tries=3000)
+        await eventually(pilot, lambda: _records_reach(source, topic, 2 * len(LINES)), "the file read once more")
