@@ -7,6 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__"
+# Screens that need a real Connect worker are snapshotted by the Kafka tests.
+KAFKA_SNAPSHOTS = ROOT / "tests" / "kafka" / "__snapshots__"
 MAIN = {
     "test_k2k/test_k2k_apps_snapshot.svg": "k2k-apps.svg",
     "test_k2k/test_k2k_detail_snapshot.svg": "k2k-detail.svg",
@@ -26,14 +28,19 @@ MAIN = {
     "test_connector_snapshots/test_connector_detail_with_a_failed_task[120x40].svg": "connector-detail.svg",
     "test_connector_snapshots/test_connector_trace.svg": "connector-trace.svg",
 }
+KAFKA = {
+    "test_console_connect/test_editor_with_validation_errors_snapshot.svg": "connector-editor-errors.svg",
+    "test_console_connect/test_connector_offsets_grid_snapshot.svg": "connector-offsets.svg",
+}
 
 
 def main() -> None:
     target = ROOT / "screenshots"
     target.mkdir(exist_ok=True)
-    for source, name in MAIN.items():
-        shutil.copyfile(SNAPSHOTS / source, target / name)
-        print(f"screenshots/{name}")
+    for folder, snapshots in ((SNAPSHOTS, MAIN), (KAFKA_SNAPSHOTS, KAFKA)):
+        for source, name in snapshots.items():
+            shutil.copyfile(folder / source, target / name)
+            print(f"screenshots/{name}")
 
 
 if __name__ == "__main__":
