@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.app import App
+from textual.binding import Binding
 
 from backend.connect.models import ActionResult, ConnectorListItem, ConnectorStateAction
 from console.client import APIError, Unreachable
@@ -127,3 +128,56 @@ def open_editor(app: App, environment: str, cluster: str | None = None, name: st
 
 def open_offsets(app: App, target: ConnectorRef) -> None:
     open_connector_offsets(app, target.environment, target.cluster, target.name)
+
+
+# The state-change keys of every screen of connectors: (key, action, description, shown in the footer).
+STATE_KEYS = (
+    ("p", "pause", "Pause", True),
+    ("u", "resume", "Resume", True),
+    ("x", "stop", "Stop", True),
+    ("g", "start", "Start", False),
+    ("r", "restart", "Restart", True),
+    ("f", "restart_failed", "Restart failed", False),
+)
+STATE_ACTIONS = frozenset(action for _, action, _, _ in STATE_KEYS)
+
+
+def state_bindings(screen_id: str) -> list[Binding]:
+    """The state-change keys as `screen_id`'s bindings (each rebindable by its own id)."""
+    return [Binding(key, action, description, id=f"{screen_id}.{action}", show=shown)
+            for key, action, description, shown in STATE_KEYS]
+
+
+class StateKeys:
+    """The state-change actions of a screen of connectors (the list, a detail): each applies to
+    the screen's `targets()`, then calls `acted()`."""
+
+    app: App
+
+    def targets(self) -> list[ConnectorRef]:
+        raise NotImplementedError
+
+    def acted(self) -> None:
+        """After an action was sent (the list drops its marks)."""
+
+    def _change(self, action: ConnectorStateAction, **flags: bool) -> None:
+        change_state(self.app, self.targets(), action, **flags)
+        self.acted()
+
+    def action_pause(self) -> None:
+        self._change(ConnectorStateAction.pause)
+
+    def action_resume(self) -> None:
+        self._change(ConnectorStateAction.resume)
+
+    def action_stop(self) -> None:
+        self._change(ConnectorStateAction.stop)
+
+    def action_start(self) -> None:
+        self._change(ConnectorStateAction.start)
+
+    def action_restart(self) -> None:
+        self._change(ConnectorStateAction.restart, include_tasks=True)
+
+    def action_restart_failed(self) -> None:
+        self._change(ConnectorStateAction.restart, include_tasks=True, only_failed=True)

@@ -12,18 +12,20 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from backend.connect.models import ConnectorDetails, ConnectorListItem, ConnectorStateAction
+from backend.connect.models import ConnectorDetails, ConnectorListItem
 from console.client import APIError, Unreachable
 from console.client.events import Kind
 from console.format import MISSING
 from console.messages import LiveChange, Refetch
 from console.screens.connector_actions import (
+    STATE_ACTIONS,
     ConnectorRef,
-    change_state,
+    StateKeys,
     confirm_delete,
     open_editor,
     open_offsets,
     restart_task,
+    state_bindings,
 )
 from console.screens.registry import detail_of
 from console.screens.rows import connector_state, state_text
@@ -71,19 +73,13 @@ def summary(environment: str, item: ConnectorListItem, details: ConnectorDetails
 
 
 @detail_of(Kind.connector)
-class ConnectorDetailScreen(Screen[None]):
+class ConnectorDetailScreen(StateKeys, Screen[None]):
     FEED_KINDS = frozenset({Kind.connector})
-    MUTATING = frozenset({"pause", "resume", "stop", "start", "restart", "restart_failed", "restart_task", "delete",
-                          "edit", "offsets"})
+    MUTATING = STATE_ACTIONS | {"restart_task", "delete", "edit", "offsets"}
     BINDINGS = [
         Binding("v", "trace", "Trace", id="connector_detail.trace"),
         Binding("t", "restart_task", "Restart task", id="connector_detail.restart_task"),
-        Binding("p", "pause", "Pause", id="connector_detail.pause"),
-        Binding("u", "resume", "Resume", id="connector_detail.resume"),
-        Binding("x", "stop", "Stop", id="connector_detail.stop"),
-        Binding("g", "start", "Start", id="connector_detail.start", show=False),
-        Binding("r", "restart", "Restart", id="connector_detail.restart"),
-        Binding("f", "restart_failed", "Restart failed", id="connector_detail.restart_failed", show=False),
+        *state_bindings("connector_detail"),
         Binding("e", "edit", "Edit", id="connector_detail.edit"),
         Binding("o", "offsets", "Offsets", id="connector_detail.offsets"),
         Binding("d", "delete", "Delete", id="connector_detail.delete"),
@@ -241,23 +237,8 @@ class ConnectorDetailScreen(Screen[None]):
             return
         restart_task(self.app, self.ref, task)
 
-    def action_pause(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.pause)
-
-    def action_resume(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.resume)
-
-    def action_stop(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.stop)
-
-    def action_start(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.start)
-
-    def action_restart(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.restart, include_tasks=True)
-
-    def action_restart_failed(self) -> None:
-        change_state(self.app, [self.ref], ConnectorStateAction.restart, include_tasks=True, only_failed=True)
+    def targets(self) -> list[ConnectorRef]:
+        return [self.ref]
 
     def action_delete(self) -> None:
         confirm_delete(self.app, [self.ref], production=self.tier in (None, "production"))

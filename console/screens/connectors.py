@@ -14,17 +14,19 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 
-from backend.connect.models import ConnectorListItem, ConnectorStateAction, ConnectStatus
+from backend.connect.models import ConnectorListItem, ConnectStatus
 from console.client import APIError, FeedState, Unreachable
 from console.client.connect import ConnectorListing
 from console.client.events import FeedEvent, Kind, connector_environment
 from console.messages import EnvironmentFeedState
 from console.screens.connector_actions import (
+    STATE_ACTIONS,
     ConnectorRef,
-    change_state,
+    StateKeys,
     confirm_delete,
     open_editor,
     open_offsets,
+    state_bindings,
 )
 from console.screens.live_list import BEFORE_ANY_EVENT, FeedPosition, LiveListScreen
 from console.screens.rows import connector_state, short_class, task_counts, tasks_text
@@ -54,25 +56,19 @@ def running(item: ConnectorListItem) -> bool:
     return item.state is ConnectStatus.RUNNING and all(task.state is ConnectStatus.RUNNING for task in item.tasks)
 
 
-class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
+class ConnectorsScreen(StateKeys, LiveListScreen[ConnectorListItem]):
     NOUN, ITEM = "connectors", "connector"
     COLUMNS, TABLE_ID = COLUMNS, "connectors"
     MODEL, FEED_KINDS = ConnectorListItem, frozenset({Kind.connector})
     DETAIL = Kind.connector
     EMPTY_HINT = "No connectors here. Press n to create one, w to look in every environment."
     EMPTY_HINT_READ_ONLY = "No connectors here. Press w to look in every environment."
-    MUTATING = frozenset({"new", "edit", "delete", "pause", "resume", "stop", "start", "restart",
-                          "restart_failed", "offsets"})
+    MUTATING = STATE_ACTIONS | {"new", "edit", "delete", "offsets"}
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="connectors.open"),
         Binding("space", "mark", "Mark", id="connectors.mark"),
-        Binding("p", "pause", "Pause", id="connectors.pause"),
-        Binding("u", "resume", "Resume", id="connectors.resume"),
-        Binding("x", "stop", "Stop", id="connectors.stop"),
-        Binding("g", "start", "Start", id="connectors.start", show=False),
-        Binding("r", "restart", "Restart", id="connectors.restart"),
-        Binding("f", "restart_failed", "Restart failed", id="connectors.restart_failed", show=False),
+        *state_bindings("connectors"),
         Binding("n", "new", "New", id="connectors.new"),
         Binding("e", "edit", "Edit", id="connectors.edit", show=False),
         Binding("o", "offsets", "Offsets", id="connectors.offsets", show=False),
@@ -210,8 +206,7 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
         selected = self.selected()
         return [ConnectorRef.of(selected)] if selected else []
 
-    def _act(self, action: ConnectorStateAction, **flags: bool) -> None:
-        change_state(self.app, self.targets(), action, **flags)
+    def acted(self) -> None:
         self._unmark()
 
     def _unmark(self) -> None:
@@ -220,24 +215,6 @@ class ConnectorsScreen(LiveListScreen[ConnectorListItem]):
             self.table.upsert(key, self.row(self.items[key]))
 
     # actions
-
-    def action_pause(self) -> None:
-        self._act(ConnectorStateAction.pause)
-
-    def action_resume(self) -> None:
-        self._act(ConnectorStateAction.resume)
-
-    def action_stop(self) -> None:
-        self._act(ConnectorStateAction.stop)
-
-    def action_start(self) -> None:
-        self._act(ConnectorStateAction.start)
-
-    def action_restart(self) -> None:
-        self._act(ConnectorStateAction.restart, include_tasks=True)
-
-    def action_restart_failed(self) -> None:
-        self._act(ConnectorStateAction.restart, include_tasks=True, only_failed=True)
 
     def action_delete(self) -> None:
         targets = self.targets()
