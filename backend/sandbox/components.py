@@ -69,8 +69,18 @@ class Component:
         return ProcessRef(**raw) if raw else None
 
     def running(self) -> bool:
+        """Alive and ready for work: what `up` reuses rather than restarts."""
+        return self.listening() and self.healthy()
+
+    def listening(self) -> bool:
+        """Alive and taking connections: what `status` reports. Not its health, which a busy
+        Connect worker fails for seconds at a time (its /health waits on the herder thread
+        while connectors start or stop), and a part that is busy is still there."""
         process = self.process
-        return process is not None and process.alive() and self.healthy()
+        return process is not None and process.alive() and port_open(self.main_port())
+
+    def main_port(self) -> int:
+        raise NotImplementedError
 
     def healthy(self) -> bool:
         raise NotImplementedError
@@ -155,6 +165,9 @@ class KafkaCluster(Component):
     def command(self, libs: Path) -> list[str]:
         return _java(libs, self.home, "kafka.Kafka", str(self.home / "server.properties"))
 
+    def main_port(self) -> int:
+        return self.ports()["plaintext"]
+
     def healthy(self) -> bool:
         if not port_open(self.ports()["plaintext"]):
             return False
@@ -175,6 +188,9 @@ class HttpComponent(Component):
 
     def port(self) -> int:
         return self.state.setdefault("port", free_port())
+
+    def main_port(self) -> int:
+        return self.port()
 
     @property
     def url(self) -> str:

@@ -133,16 +133,17 @@ class Sandbox:
         return worker.summary()
 
     def status(self) -> dict[str, Any]:
-        """What `streamhq sandbox status --json` prints; a part that is not running is null.
+        """What `streamhq sandbox status --json` prints; a part that is not running (no process, or
+        its port refuses) is null.
         `connect` is the worker on `source` (as it was before there were two); `connects` has
         both, keyed by the Kafka cluster each works on."""
         self._load()
-        connects = {kafka: w.summary() if w.running() else None for kafka, w in self.connects.items()}
+        connects = {kafka: w.summary() if w.listening() else None for kafka, w in self.connects.items()}
         return {
-            "clusters": {name: c.summary() if c.running() else None for name, c in self.clusters.items()},
+            "clusters": {name: c.summary() if c.listening() else None for name, c in self.clusters.items()},
             "connect": connects["source"],
             "connects": connects,
-            "redpanda_connect": self.redpanda_connect.summary() if self.redpanda_connect.running() else None,
+            "redpanda_connect": self.redpanda_connect.summary() if self.redpanda_connect.listening() else None,
             **({"redpanda_connect_problem": self.redpanda_connect_problem} if self.redpanda_connect_problem else {}),
         }
 
