@@ -72,12 +72,15 @@ CONNECTOR_PATH = "/clusters/{cluster}/connectors/{connector}"
             description="Every connector of the environment's Connect clusters (one expanded call per cluster, "
                         "all at once); a cluster that does not answer is left out and named in `warnings`.",
             responses=error_responses(400, 404))
-async def list_connectors(service: Service, position: ConnectorFeedPositionDep, response: Response,
+async def list_connectors(service: Service, position: ConnectorFeedPositionDep,
                           cluster: Annotated[list[Filter], Query(max_length=MAX_FILTERS)] = [],  # noqa: B006
                           className: Annotated[list[Filter], Query(max_length=MAX_FILTERS)] = []  # noqa: B006
-                          ) -> ConnectorList:
-    position.stamp(response)  # where the live feed resumes from: read before the clusters were
-    return await service.list_connectors(cluster, className)
+                          ) -> Response:
+    answer = await service.list_connectors(cluster, className)
+    # The fleet's hot path: serialised once, rather than validated again against response_model
+    # (which still documents it), a third of the agent's own time on 200 connectors.
+    response = Response(answer.model_dump_json(by_alias=True), media_type="application/json")
+    return position.stamp(response)  # where the live feed resumes from: read before the clusters were
 
 
 @router.post("/connectors", response_model=ConnectorDetails, status_code=201, summary="Create a new connector",
