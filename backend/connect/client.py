@@ -9,6 +9,7 @@ exists" is never retried. A worker that cannot be reached raises the upstream's 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,7 @@ import httpx
 
 from backend.agent.upstream import Upstream, UpstreamError
 from backend.connect.errors import ConnectApiError
+from backend.connect.models import DOT_SEGMENTS
 
 # The worker's answers while its group rebalances (Connect's HerderRequestHandler: 409s; a
 # worker that has just taken a request before a rebalance it expects: a 500). Anything else it
@@ -32,8 +34,16 @@ MAX_RETRY_DELAY = 1.0
 MAX_QUOTED_MESSAGE = 500
 
 
-def _segment(value: str) -> str:
-    """A name as one path segment: connector names may hold `/`, `?`, spaces."""
+_HTML_TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _segment(value: str, field: str = "connector") -> str:
+    """A name as one path segment: connector names may hold `?`, spaces. `.` and `..` cannot be
+    one: httpx resolves them as dot segments, and `/connectors/..` is the worker's root."""
+    if value in DOT_SEGMENTS:
+        raise ConnectApiError.bad(field, f"{value!r} cannot be named in a worker's path (a dot segment)")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):  # Connect's names hold none; its server refuses them
+        raise ConnectApiError.bad(field, "must not contain control characters")
     return quote(value, safe="")
 
 
@@ -44,6 +54,8 @@ def worker_message(response: httpx.Response) -> str:
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     text = str(message) if message else (response.text.strip() or f"HTTP {response.status_code}")
+    if not message and (title := _HTML_TITLE.search(text)):  # Jetty's own error page: its title says it
+        text = title.group(1).strip()
     return text if len(text) <= MAX_QUOTED_MESSAGE else text[:MAX_QUOTED_MESSAGE] + "…"
 
 
@@ -96,10 +108,13 @@ class ConnectClient:
             return ConnectApiError(status, message)
         # The worker failed (500) or answered something the family has no word for: the worker
         # is at fault, as for an upstream that does not answer.
-        return ConnectApiError(502, f"{self.upstream.name} at {response.url} answered HTTP {status}: {message}")
+        return ConnectApiError(502, f"{self.upstream.name} at {response.url} answered HTTP {status}: {message}",
+                               worker_status=status, worker_message=message)
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._call(method, path, **kwargs)
+        return self._decoded(await self._call(method, path, **kwargs))
+
+    def _decoded(self, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
@@ -114,26 +129,32 @@ class ConnectClient:
         return await self._json("GET", "/connector-plugins")
 
     async def plugin_config(self, class_name: str) -> list[dict[str, Any]]:
-        return await self._json("GET", f"/connector-plugins/{_segment(class_name)}/config")
+        return await self._json("GET", f"/connector-plugins/{_segment(class_name, 'plugin')}/config")
 
     async def validate(self, class_name: str, config: dict[str, str]) -> dict[str, Any]:
-        return await self._json("PUT", f"/connector-plugins/{_segment(class_name)}/config/validate", json=config)
+        path = f"/connector-plugins/{_segment(class_name, 'connector.class')}/config/validate"
+        return await self._json("PUT", path, json=config)
 
     async def loggers(self) -> dict[str, Any]:
         return await self._json("GET", "/admin/loggers")
 
     async def logger(self, name: str) -> dict[str, Any]:
-        return await self._json("GET", f"/admin/loggers/{_segment(name)}")
+        return await self._json("GET", f"/admin/loggers/{_segment(name, 'logger')}")
 
     async def set_logger(self, name: str, level: str) -> list[str]:
         """The loggers whose level changed (the worker's answer)."""
-        return await self._json("PUT", f"/admin/loggers/{_segment(name)}", json={"level": level})
+        return await self._json("PUT", f"/admin/loggers/{_segment(name, 'logger')}", json={"level": level})
 
     # connectors
 
     async def expanded(self) -> dict[str, Any]:
         """Every connector with its status and info, in one call (not one per connector)."""
-        return await self._json("GET", "/connectors", params=[("expand", "status"), ("expand", "info")])
+        response = await self._call("GET", "/connectors", params=[("expand", "status"), ("expand", "info")])
+        answer = self._decoded(response)
+        if not isinstance(answer, dict):  # a worker before Kafka 2.3 ignores `expand`: names only
+            raise UpstreamError(self.upstream.name, str(response.url), "does not expand its connector list "
+                                "(a Kafka Connect before 2.3): its connectors are left out")
+        return answer
 
     async def connector(self, name: str) -> dict[str, Any]:
         """`{name, config, tasks, type}`."""

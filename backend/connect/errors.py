@@ -6,6 +6,8 @@ and keep their neutral shape for the others."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -28,12 +30,17 @@ class ConnectApiError(Exception):
     """An answer of this family other than success."""
 
     def __init__(self, status: int, error: str, fields: list[FieldError] | None = None,
-                 error_type: str | None = None) -> None:
+                 error_type: str | None = None, *, worker_status: int | None = None,
+                 worker_message: str | None = None) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.fields = fields or []
         self.error_type = error_type or _ERROR_TYPES.get(status, "error")
+        # The worker's own answer when it is the one that refused: a caller that knows the
+        # worker says 500 for a bad input (a connector refusing offsets) words it as a 400.
+        self.worker_status = worker_status
+        self.worker_message = worker_message
 
     @classmethod
     def bad(cls, field: str, error: str) -> ConnectApiError:
@@ -42,6 +49,23 @@ class ConnectApiError(Exception):
 
     def body(self) -> ConnectErrorBody:
         return ConnectErrorBody(error=self.error, fields=self.fields, errorType=self.error_type)
+
+
+@contextmanager
+def missing(field: str, message: str) -> Iterator[None]:
+    """A worker's 404 on a path about one thing means that thing is not there: say so in words
+    that name the cluster (the worker's own vary: "not found", "Unknown connector", "No status",
+    "HTTP 404 Not Found"), and name the parameter at fault."""
+    try:
+        yield
+    except ConnectApiError as error:
+        if error.status == 404:
+            raise ConnectApiError(404, message, [FieldError(field=field, error="not found")]) from None
+        raise
+
+
+def about_connector(cluster: str, name: str) -> AbstractContextManager[None]:
+    return missing("connector", f"Connect cluster {cluster!r} has no connector {name!r}.")
 
 
 _ERROR_TYPES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict",

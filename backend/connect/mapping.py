@@ -36,7 +36,8 @@ TOPIC_KEYS = ("topic", "topics", "topics.regex")
 # `oauth.token`, `aws.access.key`; `sasl.jaas.config` holds a password inside its text.
 # `basic.auth.user.info` is a Schema Registry's `user:password`.
 _SECRET_WORDS = re.compile(r"password|secret|token|credential|user\.info", re.IGNORECASE)
-_SECRET_KEYS = frozenset({"sasl.jaas.config"})
+# Also with a client prefix: `producer.override.sasl.jaas.config`, `consumer.override.…`.
+_SECRET_SUFFIXES = ("sasl.jaas.config",)
 
 
 # secrets
@@ -46,7 +47,7 @@ def is_secret(key: str, password_keys: Iterable[str] = ()) -> bool:
     """A key whose value no answer shows: typed PASSWORD by its plugin (`password_keys`), or
     named like a secret. A key's last part ending in `key` counts (`*.key`, `apikey`), its other
     parts do not (`key.converter` is a class name)."""
-    if key in password_keys or key.lower() in _SECRET_KEYS or _SECRET_WORDS.search(key):
+    if key in password_keys or key.lower().endswith(_SECRET_SUFFIXES) or _SECRET_WORDS.search(key):
         return True
     return re.split(r"[._-]", key.lower())[-1].endswith("key")
 
@@ -241,6 +242,29 @@ def validation(answer: Mapping[str, Any], password_keys: Iterable[str] = (),
 def field_errors(result: ValidationResponse) -> list[FieldError]:
     """A rejected configuration's errors, one per key and message, `field` being the key."""
     return [FieldError(field=f.name, error=error) for f in result.configuration for error in f.errors]
+
+
+_PRIMITIVES = (str, int, float, bool, type(None))
+
+
+def offset_errors(entries: list[Mapping[str, Any]]) -> list[FieldError]:
+    """What Connect requires of offsets sent to it (KIP-875), each entry's fault by its field: a
+    partition is an object, an offset an object or null (forget the partition), their values
+    strings, numbers, booleans or null. The worker answers any other with a 500 of Jackson's."""
+    errors = []
+    for index, entry in enumerate(entries):
+        for part, nullable in (("partition", False), ("offset", True)):
+            value = entry.get(part)
+            if value is None and nullable:
+                continue
+            if not isinstance(value, Mapping):
+                wanted = "a JSON object or null" if nullable else "a JSON object"
+                errors.append(FieldError(field=f"offsets.{index}.{part}", error=f"must be {wanted}"))
+                continue
+            errors.extend(FieldError(field=f"offsets.{index}.{part}.{key}",
+                                     error="must be a string, a number, a boolean or null")
+                          for key, inner in value.items() if not isinstance(inner, _PRIMITIVES))
+    return errors
 
 
 def offsets_answer(answer: Any) -> OffsetsAnswer:

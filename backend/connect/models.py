@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 # The bounds of what a client may send (the README's "Errors and limits" lists them).
 MAX_NAME = 255  # connector and cluster names; Connect itself takes any string
@@ -21,7 +21,23 @@ MAX_OFFSET_ENTRIES = 10_000
 MAX_FILTERS = 64  # repeated `cluster` / `className` query values
 MAX_LOGGER = 255
 
-ConnectorName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+# The dot segments a client normalises away before the worker sees them (`/connectors/..` is its
+# root): a connector so named could be created but never read, changed or deleted again.
+DOT_SEGMENTS = (".", "..")
+
+
+def addressable(name: str) -> str:
+    """A connector name the worker's REST API can name in a path once it exists: Connect takes
+    `/` in a name, but its server refuses an encoded `/` in a path (Jetty's "ambiguous path
+    separator"), so such a connector could not be read, changed or deleted through it."""
+    if "/" in name:
+        raise ValueError("must not contain '/': the worker could create it but never address it again")
+    if name in DOT_SEGMENTS:
+        raise ValueError(f"{name!r} cannot be a connector name: it is a path's dot segment")
+    return name
+
+
+ConnectorName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(addressable)]
 ClusterName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 ConfigKey = Annotated[str, Field(min_length=1, max_length=MAX_CONFIG_KEY)]
 ConfigValue = Annotated[str, Field(max_length=MAX_CONFIG_VALUE)]

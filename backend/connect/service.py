@@ -18,7 +18,7 @@ from backend.agent.context import AgentContext
 from backend.agent.upstream import UpstreamError
 from backend.connect.client import ConnectClient
 from backend.connect.clusters import ConnectClusters
-from backend.connect.errors import ConnectApiError
+from backend.connect.errors import ConnectApiError, about_connector, missing
 from backend.connect.mapping import (
     CONNECTOR_CLASS,
     class_matches,
@@ -29,6 +29,7 @@ from backend.connect.mapping import (
     list_items,
     logger_level,
     logger_levels,
+    offset_errors,
     offsets_answer,
     plugin_fields,
     plugin_items,
@@ -61,6 +62,7 @@ from backend.connect.models import (
     ValidateConnector,
     ValidationResponse,
 )
+from backend.connect.serialized import one_create_at_a_time
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +84,6 @@ def tell_ledger(context: AgentContext, *, item: ConnectorListItem | None = None,
         context.connectors.apply_one(item, expected)
     if removed is not None:
         context.connectors.remove(*removed)
-
-
-@contextmanager
-def _about_connector(cluster: str, name: str) -> Iterator[None]:
-    """A worker's 404 on a connector's path means that connector is not there: say so in words
-    that name the cluster (the worker's own vary: "not found", "Unknown connector", "No status")."""
-    try:
-        yield
-    except ConnectApiError as error:
-        if error.status == 404:
-            raise ConnectApiError(404, f"Connect cluster {cluster!r} has no connector {name!r}.") from None
-        raise
 
 
 @contextmanager
@@ -141,7 +131,7 @@ class ConnectService:
     async def _read(self, client: ConnectClient, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """A connector's info and status; the status is empty while the worker has written none
         (just after a create)."""
-        with _about_connector(client.cluster, name):
+        with about_connector(client.cluster, name):
             info = await client.connector(name)
         try:
             status = await client.status(name)
@@ -163,13 +153,16 @@ class ConnectService:
 
     async def status(self, cluster: str, name: str) -> ConnectorStatusAnswer:
         client = await self.client(cluster)
-        with _about_connector(cluster, name):
+        with about_connector(cluster, name):
             return status_answer(self.context.environment, cluster, await client.status(name))
 
     async def topics(self, cluster: str, name: str) -> list[str]:
         client = await self.client(cluster)
-        with _about_connector(cluster, name):
-            return await client.topics(name)
+        with about_connector(cluster, name):
+            topics = await client.topics(name)
+            if not topics:  # the worker answers an unknown connector's topics with none, not a 404
+                await client.connector(name)
+        return topics
 
     async def _refresh_ledger(self, client: ConnectClient, name: str, *,
                               reading: tuple[dict[str, Any], dict[str, Any]] | None = None,
@@ -254,17 +247,19 @@ class ConnectService:
     async def create(self, body: NewConnector) -> ConnectorDetails:
         client = await self.client(body.cluster)
         config, secrets = await self._checked(client, body.name, body.configuration, {})
-        try:
-            with _without(secrets):
-                await client.create(body.name, config, body.initialState)
-        except ConnectApiError as error:
-            if error.status == 409 and "already exists" in error.error:
-                raise ConnectApiError(409, f"Connector {body.name!r} already exists on Connect cluster "
-                                           f"{body.cluster!r}.", [FieldError(field="name", error="already exists")],
-                                      "already_exists") from None
-            raise
-        log.info("created connector %s on Connect cluster %s", body.name, body.cluster)
-        reading = await self._read(client, body.name)
+        # Held until the connector reads back: a create waiting behind it then finds it there.
+        async with one_create_at_a_time(self.context.environment, body.cluster, body.name):
+            try:
+                with _without(secrets):
+                    await client.create(body.name, config, body.initialState)
+            except ConnectApiError as error:
+                if error.status == 409 and "already exists" in error.error:
+                    raise ConnectApiError(409, f"Connector {body.name!r} already exists on Connect cluster "
+                                               f"{body.cluster!r}.", [FieldError(field="name", error="already exists")],
+                                          "already_exists") from None
+                raise
+            log.info("created connector %s on Connect cluster %s", body.name, body.cluster)
+            reading = await self._read(client, body.name)
         await self._refresh_ledger(client, body.name, reading=reading)
         return await self._details(client, *reading)
 
@@ -283,7 +278,7 @@ class ConnectService:
 
     async def delete(self, cluster: str, name: str) -> ActionResult:
         client = await self.client(cluster)
-        with _about_connector(cluster, name):
+        with about_connector(cluster, name):
             await client.delete(name)
         log.info("deleted connector %s on Connect cluster %s", name, cluster)
         tell_ledger(self.context, removed=(cluster, name))
@@ -293,7 +288,7 @@ class ConnectService:
                   include_tasks: bool, only_failed: bool) -> ActionResult:
         client = await self.client(cluster)
         in_progress = False
-        with _about_connector(cluster, name):
+        with about_connector(cluster, name):
             if action is ConnectorStateAction.restart:
                 in_progress = await client.restart(name, include_tasks=include_tasks, only_failed=only_failed)
             else:
@@ -322,11 +317,11 @@ class ConnectService:
 
     async def offsets(self, cluster: str, name: str) -> OffsetsAnswer:
         client = await self.client(cluster)
-        with _about_connector(cluster, name):
+        with about_connector(cluster, name):
             return offsets_answer(await client.offsets(name))
 
     async def _stopped(self, client: ConnectClient, name: str) -> None:
-        with _about_connector(client.cluster, name):
+        with about_connector(client.cluster, name):
             state = ((await client.status(name)).get("connector") or {}).get("state")
         if state != "STOPPED":
             raise _stop_first(name, str(state or "not STOPPED"))
@@ -334,7 +329,7 @@ class ConnectService:
     async def _changed_offsets(self, client: ConnectClient, name: str, change) -> OffsetsChanged:
         await self._stopped(client, name)
         try:
-            with _about_connector(client.cluster, name):
+            with about_connector(client.cluster, name):
                 answer = await change()
         except ConnectApiError as error:
             if error.status == 400 and "STOPPED" in error.error:  # stopped and started again since
@@ -346,9 +341,18 @@ class ConnectService:
     async def alter_offsets(self, cluster: str, name: str, body: OffsetsChange) -> OffsetsChanged:
         if not body.offsets:
             raise ConnectApiError.bad("offsets", "at least one partition and its offset is required")
-        client = await self.client(cluster)
         entries = [entry.model_dump() for entry in body.offsets]
-        return await self._changed_offsets(client, name, lambda: client.alter_offsets(name, entries))
+        if fields := offset_errors(entries):
+            raise ConnectApiError(400, f"{fields[0].field}: {fields[0].error}", fields)
+        client = await self.client(cluster)
+        try:
+            return await self._changed_offsets(client, name, lambda: client.alter_offsets(name, entries))
+        except ConnectApiError as error:
+            # The worker answers 500 when the connector itself refuses the offsets (FileStream:
+            # "Offset objects should either be null or contain the key 'position'").
+            if error.worker_status == 500 and error.worker_message:
+                raise ConnectApiError.bad("offsets", f"the connector refused them: {error.worker_message}") from None
+            raise
 
     async def reset_offsets(self, cluster: str, name: str) -> OffsetsChanged:
         client = await self.client(cluster)
@@ -365,7 +369,8 @@ class ConnectService:
 
     async def plugin_config(self, cluster: str, class_name: str) -> list[PluginConfigField]:
         client = await self.client(cluster)
-        return plugin_fields(await client.plugin_config(class_name))
+        with missing("plugin", f"Connect cluster {cluster!r} has no plugin {class_name!r}."):
+            return plugin_fields(await client.plugin_config(class_name))
 
     async def info(self, cluster: str) -> ConnectInfo:
         client = await self.client(cluster)
@@ -377,7 +382,8 @@ class ConnectService:
 
     async def logger(self, cluster: str, name: str) -> LoggerLevel:
         client = await self.client(cluster)
-        return logger_level(name, await client.logger(name))
+        with missing("logger", f"Connect cluster {cluster!r} has no logger {name!r}."):
+            return logger_level(name, await client.logger(name))
 
     async def set_logger(self, cluster: str, name: str, level: str) -> list[LoggerLevel]:
         client = await self.client(cluster)

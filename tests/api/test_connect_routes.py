@@ -188,3 +188,46 @@ def test_hqs_openapi_documents_every_operation_with_the_familys_errors(hq_with_a
         assert responses["400"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ConnectErrorBody"}, (method, path)
     assert {"error", "fields", "errorType"} <= set(openapi["components"]["schemas"]["ConnectErrorBody"]["properties"])
+
+
+def test_a_worker_that_does_not_expand_its_list_is_a_warning_not_a_failure(client, with_clusters):
+    def before_kafka_2_3(method: str, path: str, _: dict[str, str]) -> tuple[int, object]:
+        if path.startswith("/connectors"):
+            return 200, ["one", "two"]  # `expand` ignored: names only
+        return 200, [{"class": SOURCE, "type": "source", "version": "2.1.0"}]
+
+    with tiny_server(before_kafka_2_3) as (url, _), refusing_url() as down:
+        listed = client.get(with_clusters(old=url, down=down)("/connectors"))
+
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["data"] == []
+    warnings = {w["cluster"]: w["error"] for w in listed.json()["warnings"]}
+    assert set(warnings) == {"old", "down"} and "does not expand" in warnings["old"], warnings
+
+
+def test_names_a_workers_path_cannot_hold_are_refused_before_the_worker_is_asked(client, with_clusters):
+    with tiny_server(fake_worker([(201, {"name": "made"})])) as (url, seen):
+        connect = with_clusters(w=url)
+        refused = [client.post(connect("/connectors"), json={"name": name, "cluster": "w", "configuration": {
+            "connector.class": SOURCE}}) for name in ("a/b", "..", ".")]
+        dotted = [client.get(connect(f"/clusters/w/connectors/{name}")) for name in ("%2E%2E", "%2e")]
+        controlled = client.delete(connect("/clusters/w/connectors/a%00b"))
+
+    for response in refused:
+        assert_connect_error(response, 400, "name")
+    for response in [*dotted, controlled]:
+        assert_connect_error(response, 400, "connector")
+    assert [r for r in seen.requests if r[1].startswith("/connectors")] == []  # never created, never asked
+
+
+def test_a_workers_html_error_page_is_quoted_by_its_title(client, with_clusters):
+    page = (b"<html><head><title>Error 400 Ambiguous URI path separator</title></head>"
+            b"<body><h2>HTTP ERROR 400</h2><table><tr><th>URI:</th><td>/badURI</td></tr></table></body></html>")
+
+    def jetty(method: str, path: str, _: dict[str, str]) -> tuple[int, object]:
+        return 400, page
+
+    with tiny_server(jetty) as (url, _):
+        body = assert_connect_error(client.get(with_clusters(w=url)("/clusters/w/connectors/any/status")), 400)
+
+    assert body["error"] == "Error 400 Ambiguous URI path separator"

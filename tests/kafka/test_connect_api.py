@@ -3,6 +3,7 @@ every call is checked against what the worker itself then says, and against Kafk
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -183,7 +184,7 @@ def test_a_file_source_and_sink_round_trip_created_through_the_api(api, worker, 
     assert response.status_code == 200, response.text
     assert worker.get(f"/connectors/{sink_name}").status_code == 404
     assert sink_name not in {c["name"] for c in api.get(connect("/connectors")).json()["data"]}
-    assert_connect_error(api.get(connect(connector_path(sink_name))), 404)
+    assert_connect_error(api.get(connect(connector_path(sink_name))), 404, "connector")
 
 
 def test_every_action_changes_the_workers_state(api, worker, connect, connectors, topic, lines_file):
@@ -276,7 +277,8 @@ def test_validation_errors_come_back_per_key(api, connect, connectors, lines_fil
 def test_secrets_are_masked_in_every_answer_and_kept_when_sent_back(api, worker, connect, connectors, topic,
                                                                     lines_file, caplog):
     secrets = {"my.password": "hunter2-pw", "sasl.jaas.config": "x required password=\"jaas-pw\";",
-               "api.key": "k3y-value", "some.token": "t0ken-value"}
+               "api.key": "k3y-value", "some.token": "t0ken-value",
+               "producer.override.sasl.jaas.config": "x required password=\"override-pw\";"}
     caplog.set_level(logging.DEBUG)
     name = connectors(source_config(lines_file, topic, **secrets))
     answers = [api.get(connect(connector_path(name))), api.get(connect("/connectors")),
@@ -339,7 +341,7 @@ def test_bad_input_is_a_4xx_of_the_family_naming_the_field(api, connect, connect
 
     assert_connect_error(api.get(connect("/clusters/nowhere/info")), 404, "cluster")
     assert_connect_error(api.get(connect("/connectors"), params={"cluster": "nowhere"}), 404, "cluster")
-    assert_connect_error(api.get(connect(connector_path("no-such-connector"))), 404)
+    assert_connect_error(api.get(connect(connector_path("no-such-connector"))), 404, "connector")
     assert_connect_error(api.post(connect("/connectors"), json={"name": "x" * 256, "cluster": "main",
                                                                 "configuration": config}), 400, "name")
     assert_connect_error(api.post(connect("/connectors"), json={"name": name, "cluster": "main",
@@ -358,3 +360,50 @@ def test_bad_input_is_a_4xx_of_the_family_naming_the_field(api, connect, connect
         "Content-Type": "text/plain"}), 415, "body")
     assert_connect_error(api.get(connect("/nothing-here")), 404)
     assert_connect_error(api.patch(connect("/connectors")), 405)
+
+
+def test_concurrent_creates_of_one_name_make_one_connector_and_the_rest_are_told_it_exists(
+        hq, api, worker, connect, unique_name, lines_file, topic):
+    name = f"{unique_name()}-{uuid.uuid4().hex[:6]}"
+
+    async def creates() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=hq.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                                     timeout=60) as client:
+            return await asyncio.gather(*(client.post(connect("/connectors"), json={
+                "name": name, "cluster": "main", "initialState": "PAUSED",
+                "configuration": source_config(lines_file, topic, **{"batch.size": str(100 + i)})}) for i in range(8)))
+
+    try:
+        answers = asyncio.run(creates())
+        assert sorted(a.status_code for a in answers) == [201] + [409] * 7, [a.text for a in answers]
+        for answer in answers:
+            if answer.status_code == 409:
+                assert_connect_error(answer, 409, "name")
+        made = next(a for a in answers if a.status_code == 201).json()
+        assert worker.get(f"/connectors/{name}/config").json()["batch.size"] == made["config"]["batch.size"]
+    finally:
+        worker.delete(f"/connectors/{name}")
+
+
+def test_offsets_connect_cannot_take_are_a_400_naming_them_and_change_nothing(
+        api, worker, connect, connectors, lines_file, topic):
+    name = connectors(source_config(lines_file, topic), initial_state="STOPPED")
+    wait_state(worker, name, "STOPPED")
+    path = connect(f"{connector_path(name)}/offsets")
+    partition = {"filename": str(lines_file)}
+    api.patch(path, json={"offsets": [{"partition": partition, "offset": {"position": 7}}]}).raise_for_status()
+
+    for entry, field in [({"partition": "x", "offset": {"position": 0}}, "offsets.0.partition"),
+                         ({"partition": None, "offset": {"position": 0}}, "offsets.0.partition"),
+                         ({"partition": {"a": {"b": 1}}, "offset": {"position": 0}}, "offsets.0.partition.a"),
+                         ({"partition": partition, "offset": "zz"}, "offsets.0.offset"),
+                         ({"partition": partition, "offset": {"kafka_offset": 3}}, "offsets")]:  # FileStream's no
+        assert_connect_error(api.patch(path, json={"offsets": [entry]}), 400, field)
+    assert worker.get(f"/connectors/{name}/offsets").json()["offsets"] == [
+        {"partition": partition, "offset": {"position": 7}}]
+
+
+def test_what_a_worker_does_not_have_is_a_404_naming_the_parameter(api, connect):
+    assert_connect_error(api.get(connect(f"{connector_path('no-such-connector')}/topics")), 404, "connector")
+    assert_connect_error(api.get(connect("/clusters/main/connector-plugins/NoSuchPlugin/config")), 404, "plugin")
+    assert_connect_error(api.get(connect("/clusters/main/loggers/no.such.logger")), 404, "logger")
