@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+from pydantic_core import PydanticCustomError
 
 # The bounds of what a client may send (the README's "Errors and limits" lists them).
 MAX_NAME = 255  # connector and cluster names; Connect itself takes any string
@@ -30,10 +31,13 @@ def addressable(name: str) -> str:
     """A connector name the worker's REST API can name in a path once it exists: Connect takes
     `/` in a name, but its server refuses an encoded `/` in a path (Jetty's "ambiguous path
     separator"), so such a connector could not be read, changed or deleted through it."""
+    # A custom error, not a ValueError: its message reaches the editor without "Value error, ".
     if "/" in name:
-        raise ValueError("must not contain '/': the worker could create it but never address it again")
+        raise PydanticCustomError("unaddressable_name",
+                                  "must not contain '/': the worker could create it but never address it again")
     if name in DOT_SEGMENTS:
-        raise ValueError(f"{name!r} cannot be a connector name: it is a path's dot segment")
+        raise PydanticCustomError("unaddressable_name", "{name} cannot be a connector name: it is a path's dot segment",
+                                  {"name": repr(name)})
     return name
 
 
