@@ -117,7 +117,8 @@ def serve(home: Path, host: str, port: int, *, builtin_agent: bool, k2k_controll
     if generated:
         print(f"Admin token (shown once, stored hashed in {home}):\n  {generated}", file=sys.stderr)
     print(f"streamhq HQ serving on http://{host}:{port} (state in {home})", file=sys.stderr)
-    config = uvicorn.Config(app, log_level="info", access_log=False)
+    # Live feeds never end by themselves: without a bound, a stop waits for every client following one to leave.
+    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_graceful_shutdown=5)
     heap.settle()
     uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
     return 0

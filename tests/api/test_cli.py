@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,7 @@ from tests.waiting import until
 STREAMHQ = str(Path(sys.executable).with_name("streamhq"))
 ADMIN_TOKEN = re.compile(r"shq_admin_[A-Za-z0-9_-]+")
 STARTUP_LIMIT = 30.0  # a safety net against a server that never comes up, not a measurement
+STOP_LIMIT = 60.0  # likewise, against one that never stops
 
 
 def streamhq(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,6 +52,13 @@ def free_ports(count: int) -> list[int]:
 @contextmanager
 def serving(home: Path, log: Path) -> Iterator[str]:
     """`streamhq serve` in a subprocess, its stderr in `log`; yields its URL once it answers."""
+    with serving_process(home, log) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_process(home: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`serving`, with the process too."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as stderr:
@@ -57,7 +68,7 @@ def serving(home: Path, log: Path) -> Iterator[str]:
         until(lambda: process.poll() is not None or _answers(url), STARTUP_LIMIT,
               lambda: f"serve to answer:\n{log.read_text()}")
         assert process.poll() is None, f"serve exited:\n{log.read_text()}"
-        yield url
+        yield url, process
     finally:
         process.kill()
         process.wait(timeout=10)
@@ -107,3 +118,27 @@ def test_serve_prints_a_generated_admin_token_once_and_it_works(tmp_path):
     with serving(home, second_log) as url:
         assert ADMIN_TOKEN.findall(second_log.read_text()) == []
         assert status_with(url, tokens[0]) == 200
+
+
+def test_serve_stops_on_sigterm_while_a_live_feed_is_open(tmp_path):
+    """A client following a feed holds its stream open for good: the server must still stop
+    when told to (it waited for the client to leave, 17 minutes in one try)."""
+    log = tmp_path / "serve.log"
+    with serving_process(tmp_path / "home", log) as (url, process):
+        token = ADMIN_TOKEN.findall(log.read_text())[0]
+        opened = threading.Event()
+
+        def follow() -> None:
+            with contextlib.suppress(httpx.HTTPError), httpx.stream(
+                    "GET", f"{url}/v1/environments/live/sse", headers={"Authorization": f"Bearer {token}"},
+                    timeout=httpx.Timeout(5, read=None)) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event: ready"):
+                        opened.set()
+
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
+        until(opened.is_set, STARTUP_LIMIT, "the feed to open")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=STOP_LIMIT)
+        assert process.returncode is not None
