@@ -50,6 +50,7 @@ _WORDS = {
     ConnectorStateAction.restart: _Words("restart", "Restarted"),
 }
 _DELETE = _Words("delete", "Deleted")
+_RESTART_FAILED = _Words("restart the failed tasks of", "Restarted the failed tasks of")
 
 
 def change_state(app: App, targets: Sequence[ConnectorRef], action: ConnectorStateAction, *,
@@ -64,7 +65,7 @@ def change_state(app: App, targets: Sequence[ConnectorRef], action: ConnectorSta
 
     async def run() -> None:
         results = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
-        _report(app, targets, results, _WORDS[action])
+        _report(app, targets, results, _RESTART_FAILED if only_failed else _WORDS[action])
 
     app.run_worker(run(), group="connector-actions")
 

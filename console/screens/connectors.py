@@ -76,7 +76,8 @@ class ConnectorsScreen(StateKeys, LiveListScreen[ConnectorListItem]):
         Binding("c", "clusters", "Clusters", id="connectors.clusters", show=False),
         Binding("w", "widen", "All envs", id="connectors.widen"),
         Binding("exclamation_mark", "problems", "Problems", id="connectors.problems"),
-        Binding("escape", "app.pop_screen", "Back", id="connectors.back"),
+        # esc goes back on every screen; at 120 columns the footer's room goes to this screen's keys.
+        Binding("escape", "app.pop_screen", "Back", id="connectors.back", show=False),
     ]
 
     def __init__(self, environment: str | None) -> None:
