@@ -66,6 +66,10 @@ from backend.connect.serialized import one_create_at_a_time
 
 log = logging.getLogger(__name__)
 
+# A connector's status follows its creation within a second or so on a healthy worker.
+STATUS_WAIT_SECONDS = 5.0
+STATUS_POLL_SECONDS = 0.2
+
 # How many of a cluster's plugins a "no such plugin" error lists.
 PLUGINS_NAMED = 10
 # The worker's verb for each state change; `start` resumes a STOPPED (or PAUSED) connector.
@@ -321,10 +325,28 @@ class ConnectService:
             return offsets_answer(await client.offsets(name))
 
     async def _stopped(self, client: ConnectClient, name: str) -> None:
-        with about_connector(client.cluster, name):
-            state = ((await client.status(name)).get("connector") or {}).get("state")
+        state = ((await self._status_once_written(client, name)).get("connector") or {}).get("state")
         if state != "STOPPED":
             raise _stop_first(name, str(state or "not STOPPED"))
+
+    async def _status_once_written(self, client: ConnectClient, name: str) -> dict[str, Any]:
+        """The connector's status; just after a create (STOPPED, to set its offsets before it
+        runs) the worker has written none yet and answers 404 for a connector it has: that is
+        waited out for a few seconds rather than called "no such connector"."""
+        deadline = time.monotonic() + STATUS_WAIT_SECONDS
+        while True:
+            try:
+                return await client.status(name)
+            except ConnectApiError as error:
+                if error.status != 404:
+                    raise
+            with about_connector(client.cluster, name):
+                await client.connector(name)  # a 404 here: there is no such connector
+            if time.monotonic() > deadline:
+                raise ConnectApiError(409, f"Connector {name!r} has no status yet on Connect cluster "
+                                           f"{client.cluster!r} (just created?): try again in a moment.",
+                                      [FieldError(field="connector", error="no status yet")])
+            await asyncio.sleep(STATUS_POLL_SECONDS)
 
     async def _changed_offsets(self, client: ConnectClient, name: str, change) -> OffsetsChanged:
         await self._stopped(client, name)

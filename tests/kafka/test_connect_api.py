@@ -226,6 +226,16 @@ def test_a_failing_connector_shows_failed_with_its_trace(api, connect, connector
     assert restarted.status_code == 200 and restarted.json()["inProgress"] is True, restarted.text
 
 
+def test_offsets_are_set_on_a_connector_created_stopped_the_moment_it_is_created(api, worker, connect, connectors,
+                                                                                 topic, lines_file):
+    """The worker writes a new connector's status a moment after the create: a PATCH sent at once
+    waits for it instead of answering that there is no such connector."""
+    name = connectors(source_config(lines_file, topic), initial_state="STOPPED")
+    changed = api.patch(connect(f"{connector_path(name)}/offsets"),
+                        json={"offsets": [{"partition": {"filename": str(lines_file)}, "offset": {"position": 0}}]})
+    assert changed.status_code == 200, changed.text
+
+
 def test_offsets_set_while_stopped_decide_where_the_source_reads_from(api, worker, connect, connectors, topic,
                                                                        lines_file, source):
     name = connectors(source_config(lines_file, topic), initial_state="STOPPED")
