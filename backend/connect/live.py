@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from backend.connect.models import ConnectorListItem, ConnectStatus
+from backend.connect.models import ConnectorListItem, ConnectStatus, SimpleTask
 from backend.feed import ChangeFeed
 from backend.store.changes import CREATED, DELETED, UPDATED, Change
 
@@ -115,7 +115,7 @@ class ConnectorLedger:
         """One connector as the API just read it after an action (a create, a state change);
         `expected`: the state the action moves it to, shown now and held until a reading agrees."""
         if expected is not None:
-            item = item.model_copy(update={"state": expected})
+            item = item.model_copy(update={"state": expected, "tasks": _tasks_in(expected, item.tasks)})
         with self._lock:
             known = self._connectors.setdefault(item.cluster, {})
             self._acted_on(item.cluster, item.name, expected)
@@ -162,6 +162,16 @@ class ConnectorLedger:
             self._cut.add(cluster)
             log.warning("environment %s, Connect cluster %s: only the first %d connectors are followed (%s)",
                         self.environment, cluster, self.max_connectors_per_cluster, why)
+
+
+def _tasks_in(state: ConnectStatus, tasks: list[SimpleTask]) -> list[SimpleTask]:
+    """A connector's tasks once it is in `state`: a paused one's are paused, a stopped one has none
+    (KIP-875 stops them); on a start or resume the worker's next reading says how they fare."""
+    if state is ConnectStatus.PAUSED:
+        return [task.model_copy(update={"state": state}) for task in tasks]
+    if state is ConnectStatus.STOPPED:
+        return []
+    return tasks
 
 
 def _settles(action: tuple[float, ConnectStatus | None], read: ConnectorListItem | None, started: float) -> bool:

@@ -1,5 +1,6 @@
-"""A stack trace, full screen and scrollable both ways (Java traces run wide), with `y` to copy
-it whole through the terminal (OSC 52, so it works over SSH)."""
+"""A stack trace, full screen and scrollable both ways (Java traces run wide), `w` to wrap its
+long lines instead (as k9s's log view does), and `y` to copy it whole through the terminal
+(OSC 52, so it works over SSH)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from console.widgets.status_header import StatusHeader
 class TraceScreen(Screen[None]):
     BINDINGS = [
         Binding("y", "copy", "Copy", id="trace.copy"),
+        Binding("w", "wrap", "Wrap", id="trace.wrap"),
         Binding("escape", "app.pop_screen", "Back", id="trace.back"),
     ]
 
@@ -23,6 +25,7 @@ class TraceScreen(Screen[None]):
     TraceScreen #what { padding: 0 1; text-style: bold; color: $error; }
     TraceScreen #body { height: 1fr; }
     TraceScreen #trace { width: auto; padding: 0 1; }
+    TraceScreen #trace.wrapped { width: 100%; }
     """
 
     def __init__(self, what: str, trace: str) -> None:
@@ -41,6 +44,13 @@ class TraceScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = self.what
         self.query_one("#body").focus()
+
+    @property
+    def wrapped(self) -> bool:
+        return self.query_one("#trace").has_class("wrapped")
+
+    def action_wrap(self) -> None:
+        self.query_one("#trace").toggle_class("wrapped")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.trace)

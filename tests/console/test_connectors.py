@@ -179,6 +179,11 @@ async def test_the_detail_shows_tasks_and_config_and_the_failed_task_trace_full_
         assert trace.trace == details.tasks[0].trace and "Task 0 of main/audit-sink" in trace.what
         await pilot.press("y")
         assert pilot.app.clipboard == details.tasks[0].trace
+        body = trace.query_one("#trace")
+        await pilot.press("w")
+        await until(pilot, lambda: trace.wrapped and body.size.width <= trace.size.width, "the trace wrapped")
+        await pilot.press("w")
+        await until(pilot, lambda: not trace.wrapped, "the trace unwrapped")
         await pilot.press("escape")
         await until(pilot, lambda: pilot.app.screen is screen, "back on the detail")
         await pilot.press("o")  # the offsets screen is another helper's: the key must not crash
