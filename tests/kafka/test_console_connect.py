@@ -63,6 +63,17 @@ class Setup:
         return name
 
 
+def lines_to_read(setup: Setup, folder: Path) -> tuple[str, str, Path]:
+    """A new connector name, a new one-partition topic and a file of LINES in `folder` that the
+    worker (another process) can read."""
+    name, topic = setup.connector_name("files-in"), new_topic(setup.source, "lines", partitions=1)
+    lines = folder / "lines.txt"
+    lines.write_text("".join(f"{line}\n" for line in LINES))
+    lines.chmod(0o644)
+    folder.chmod(0o755)
+    return name, topic, lines
+
+
 @pytest.fixture
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox, source) -> Iterator[Setup]:
     monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
@@ -143,11 +154,7 @@ async def delete_quietly(client: HQClient, name: str) -> None:
 
 async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(setup, tmp_path):
     connect_url, source = setup.connect_url, setup.source
-    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
-    lines = tmp_path / "lines.txt"
-    lines.write_text("".join(f"{line}\n" for line in LINES))
-    lines.chmod(0o644)
-    tmp_path.chmod(0o755)  # the worker is another process: it must be able to read the file
+    name, topic, lines = lines_to_read(setup, tmp_path)
     async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         editor = await new_editor(pilot)
@@ -185,10 +192,7 @@ async def test_create_run_stop_set_the_offset_back_and_start_from_the_console(se
 
 async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_starting_it_again(setup, tmp_path):
     connect_url, source = setup.connect_url, setup.source
-    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
-    lines = tmp_path / "lines.txt"
-    lines.write_text("".join(f"{line}\n" for line in LINES))
-    tmp_path.chmod(0o755)
+    name, topic, lines = lines_to_read(setup, tmp_path)
     async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(name=name, cluster=CLUSTER, configuration={
@@ -211,10 +215,7 @@ async def test_the_offsets_of_a_running_connector_are_set_by_stopping_it_and_sta
 
 async def test_a_source_created_stopped_gets_its_first_offset_in_the_grid_before_it_runs(setup, tmp_path):
     connect_url, source = setup.connect_url, setup.source
-    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
-    lines = tmp_path / "lines.txt"
-    lines.write_text("".join(f"{line}\n" for line in LINES))
-    tmp_path.chmod(0o755)
+    name, topic, lines = lines_to_read(setup, tmp_path)
     async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await pilot.app.client.connect.create(ENVIRONMENT, NewConnector(
@@ -452,10 +453,7 @@ async def test_from_the_home_screen_create_watch_it_run_stop_set_its_offset_and_
     """The issue's "done when", from the keyboard: c on the environment, n, the editor, and the
     Connectors list's keys; the row follows the agent's connector feed."""
     connect_url, source = setup.connect_url, setup.source
-    name, topic = setup.connector_name("files-in"), new_topic(source, "lines", partitions=1)
-    lines = tmp_path / "lines.txt"
-    lines.write_text("".join(f"{line}\n" for line in LINES))
-    tmp_path.chmod(0o755)
+    name, topic, lines = lines_to_read(setup, tmp_path)
     async with console_on(setup, tmp_path).run_test(size=SIZE) as pilot:
         await register(pilot.app.client, connect_url, source)
         await live(pilot)
