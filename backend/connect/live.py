@@ -16,11 +16,13 @@ client following the feed would otherwise see them all go and come back.
 
 A reading takes a while, and an action may land during it: a reading that began before an
 action on a connector leaves that connector as the action set it. Readings and actions are
-ordered by `time.monotonic()`. An action may also name the state it moves the connector to
-(`apply_one(item, expected=PAUSED)`): the worker answers a pause before its status says PAUSED,
-so a reading begun just after the action may still say RUNNING, and applying it would flip the
-row back for a poll. Readings that disagree with the expected state are held back for
-`EXPECTED_STATE_HOLD` seconds; the first that agrees, or any after the hold, settles it.
+ordered by `time.monotonic()`. The worker also lags behind its own answers: it answers a pause
+before its status says PAUSED, lists a new connector only once it has written its status, and
+may list a deleted one for a moment. So an action says what it expects — a state
+(`apply_one(item, expected=PAUSED)`), the connector present in any state (a create, an update),
+or gone (`remove`) — and readings that disagree are held back for `EXPECTED_STATE_HOLD` seconds;
+the first that agrees, or any after the hold, settles it. Otherwise a row would flicker: PAUSED,
+RUNNING again for a poll, then PAUSED; or a new connector would appear, vanish and reappear.
 
 Thread-safety: the supervisor's thread applies readings while the event loop applies actions;
 one lock keeps the ledger and the order of its events together (held for dict work only, never
@@ -40,6 +42,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from typing import Literal
 
 from backend.connect.models import ConnectorListItem, ConnectStatus, SimpleTask
 from backend.feed import ChangeFeed
@@ -57,6 +60,8 @@ SUBSCRIBER_QUEUE_EVENTS = 1024
 # A worker carries out a pause or stop within a second or two; past this, a reading that still
 # disagrees is the truth (the action failed, or somebody acted on the worker since).
 EXPECTED_STATE_HOLD = 10.0
+GONE = "gone"  # what a deletion expects of the next readings
+Expected = ConnectStatus | Literal["gone"] | None  # None: present, in whatever state
 
 
 class ConnectorLedger:
@@ -71,7 +76,7 @@ class ConnectorLedger:
         self._connectors: dict[str, dict[str, ConnectorListItem]] = {}  # cluster -> name -> item
         # When each connector was last acted on through the API, and the state the action moves it
         # to (None: as read), until a reading settles it.
-        self._acted: dict[str, dict[str, tuple[float, ConnectStatus | None]]] = {}
+        self._acted: dict[str, dict[str, tuple[float, Expected]]] = {}
         self._cut: set[str] = set()  # clusters whose reading was cut to the bound (logged once)
 
     def clusters(self) -> set[str]:
@@ -125,7 +130,7 @@ class ConnectorLedger:
     def remove(self, cluster: str, name: str) -> None:
         """A connector the API just deleted."""
         with self._lock:
-            self._acted_on(cluster, name)
+            self._acted_on(cluster, name, GONE)
             item = self._connectors.get(cluster, {}).pop(name, None)
             if item is not None:
                 self._publish(DELETED, item)
@@ -147,7 +152,7 @@ class ConnectorLedger:
         known[item.name] = item
         self._publish(CREATED if created else UPDATED, item)
 
-    def _acted_on(self, cluster: str, name: str, expected: ConnectStatus | None = None) -> None:
+    def _acted_on(self, cluster: str, name: str, expected: Expected) -> None:
         acted = self._acted.setdefault(cluster, {})
         acted.pop(name, None)
         acted[name] = (time.monotonic(), expected)
@@ -174,11 +179,15 @@ def _tasks_in(state: ConnectStatus, tasks: list[SimpleTask]) -> list[SimpleTask]
     return tasks
 
 
-def _settles(action: tuple[float, ConnectStatus | None], read: ConnectorListItem | None, started: float) -> bool:
-    """Whether a reading begun at `started`, which found the connector as `read` (None: gone),
-    settles an action taken on it: it began after the action, and it agrees with the state the
-    action expected (or the connector is gone, or the hold is over)."""
+def _settles(action: tuple[float, Expected], read: ConnectorListItem | None, started: float) -> bool:
+    """Whether a reading begun at `started`, which found the connector as `read` (None: not
+    listed), settles an action taken on it: it began after the action, and it agrees with what
+    the action expected, or the hold is over."""
     at, expected = action
     if at > started:
         return False
-    return expected is None or read is None or read.state == expected or started - at > EXPECTED_STATE_HOLD
+    if started - at > EXPECTED_STATE_HOLD:
+        return True
+    if expected == GONE:
+        return read is None
+    return read is not None and (expected is None or read.state == expected)

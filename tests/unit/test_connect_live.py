@@ -142,9 +142,29 @@ def test_a_reading_begun_before_an_action_does_not_undo_it(ledger, published):
 
     assert published == []
     assert ledger.items() == [item("a", ConnectStatus.PAUSED), item("c")]
-    ledger.apply_cluster("main", [item("a"), item("b")])  # begun after them: the worker's word again
+    ledger.apply_cluster("main", [item("a"), item("b")])  # begun after them: a is settled (as read)
+    assert events(published) == [("connector.updated", "a")]
+    # b deleted and c created a moment ago: the worker lags behind its own answers; past the hold
+    # its listing is the truth again.
+    ledger.apply_cluster("main", [item("a"), item("b")], read_started=time.monotonic() + EXPECTED_STATE_HOLD + 1)
     assert sorted(events(published)) == [("connector.created", "b"), ("connector.deleted", "c"),
                                          ("connector.updated", "a")]
+
+
+def test_the_worker_lagging_behind_a_create_or_a_delete_does_not_make_the_row_flicker(ledger, published):
+    """A new connector is listed once the worker wrote its status; a deleted one may be listed a
+    moment longer: neither reading may undo what the API just did."""
+    ledger.apply_cluster("main", [item("old")])
+    ledger.apply_one(item("new"))
+    ledger.remove("main", "old")
+    published.clear()
+
+    ledger.apply_cluster("main", [item("old")])  # begun after both, the worker not there yet
+
+    assert published == []
+    assert ledger.items() == [item("new")]
+    ledger.apply_cluster("main", [item("new")])  # it agrees: nothing to say
+    assert published == []
 
 
 def test_an_expected_state_is_held_until_a_reading_agrees(ledger, published):
