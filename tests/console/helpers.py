@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
 from console.screens.base import ResourceScreen
 from console.widgets.resource_table import ResourceTable
+from tests.waiting import POLL_SECONDS
 
 
 async def until(pilot: Pilot, condition: Callable[[], object], what: str, *, tries: int = 300) -> None:
@@ -17,6 +19,18 @@ async def until(pilot: Pilot, condition: Callable[[], object], what: str, *, tri
             return
         await pilot.pause(0.02)
     raise AssertionError(f"the console never showed: {what}")
+
+
+async def eventually(pilot: Pilot, probe: Callable[[], Awaitable[object]], what: str, *,
+                     timeout: float = 60.0) -> None:
+    """`until` for a condition only the server can answer (an API call, a worker's state): asked
+    every POLL_SECONDS, the console running between the questions, up to `timeout` (a bound
+    against a hang, as in tests/waiting.py)."""
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f}s for {what}")
+        await pilot.pause(POLL_SECONDS)
 
 
 async def settle(pilot: Pilot) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from console.screens.connector_editor import ConnectorEditor, open_editor
 from console.screens.connector_offsets import AddPartition, ConnectorOffsets, open_offsets
 from console.screens.connectors import ConnectorsScreen
 from console.widgets.config_area import ConfigArea
-from tests.console.helpers import live, until
+from tests.console.helpers import eventually, live, until
 from tests.kafka.replication import new_topic, unique
 
 pytestmark = pytest.mark.kafka
@@ -98,15 +98,6 @@ async def register(client: HQClient, connect_url: str, source: dict) -> None:
 
 def console_on(setup: Setup, tmp_path: Path) -> StreamHQApp:
     return StreamHQApp(HQClient("e2e", TOKEN, uds=str(setup.socket)), ConsoleConfig(path=tmp_path / "c.yaml"))
-
-
-async def eventually(pilot, probe: Callable[[], Awaitable[object]], what: str, tries: int = 600) -> None:
-    """Asks the API until `probe` is truthy, letting the console run between the questions."""
-    for _ in range(tries):
-        if await probe():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"never: {what}")
 
 
 # What a probe may hear while it waits: a create not yet in the worker's status (404), a worker
