@@ -38,6 +38,7 @@ from backend.connect.models import (
     ValidateConnector,
     ValidationResponse,
 )
+from backend.connect.offsets import ConnectOffsets
 from backend.connect.service import ConnectService
 
 # A configuration is at most 1000 keys of 64 KiB (backend/connect/models.py); a body over a MiB
@@ -52,6 +53,13 @@ def connect_service(context: Context) -> ConnectService:
 
 
 Service = Annotated[ConnectService, Depends(connect_service)]
+
+
+def connect_offsets(context: Context) -> ConnectOffsets:
+    return ConnectOffsets(context)
+
+
+Offsets = Annotated[ConnectOffsets, Depends(connect_offsets)]
 Cluster = Annotated[str, Path(min_length=1, max_length=MAX_NAME, description="A Connect cluster of the environment.")]
 Connector = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
 Filter = Annotated[str, Query(min_length=1, max_length=MAX_NAME)]
@@ -147,23 +155,23 @@ async def get_connector_topics(service: Service, cluster: Cluster, connector: Co
 
 @router.get(f"{CONNECTOR_PATH}/offsets", response_model=OffsetsAnswer, summary="Get connector offsets",
             responses=ONE)
-async def get_connector_offsets(service: Service, cluster: Cluster, connector: Connector) -> OffsetsAnswer:
-    return await service.offsets(cluster, connector)
+async def get_connector_offsets(offsets: Offsets, cluster: Cluster, connector: Connector) -> OffsetsAnswer:
+    return await offsets.offsets(cluster, connector)
 
 
 @router.patch(f"{CONNECTOR_PATH}/offsets", response_model=OffsetsChanged, summary="Alter connector offsets",
               description="Only on a STOPPED connector (KIP-875); otherwise a 400 saying to stop it first.",
               responses=ONE, openapi_extra=offsets_change.openapi)
-async def alter_connector_offsets(service: Service, cluster: Cluster, connector: Connector,
+async def alter_connector_offsets(offsets: Offsets, cluster: Cluster, connector: Connector,
                                   body: Annotated[OffsetsChange, Depends(offsets_change)]) -> OffsetsChanged:
-    return await service.alter_offsets(cluster, connector, body)
+    return await offsets.alter_offsets(cluster, connector, body)
 
 
 @router.delete(f"{CONNECTOR_PATH}/offsets", response_model=OffsetsChanged, summary="Reset connector offsets",
                description="Only on a STOPPED connector (KIP-875): it starts over when it runs again.",
                responses=ONE)
-async def reset_connector_offsets(service: Service, cluster: Cluster, connector: Connector) -> OffsetsChanged:
-    return await service.reset_offsets(cluster, connector)
+async def reset_connector_offsets(offsets: Offsets, cluster: Cluster, connector: Connector) -> OffsetsChanged:
+    return await offsets.reset_offsets(cluster, connector)
 
 
 @router.get("/plugins", response_model=PluginList, response_model_by_alias=True, summary="List connector plugins",
