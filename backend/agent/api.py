@@ -21,11 +21,23 @@ from backend.agent.context import AgentContext, Context
 from backend.agent.upstream import UpstreamError, UpstreamTimeout
 from backend.bodies.dependencies import hoist_body_schemas
 from backend.bodies.policy import BodyRefused
-from backend.connect.errors import ConnectApiError, connect_error, is_connect_path, validation_error
+from backend.connect.errors import ConnectApiError, connect_error, is_connect_path
+from backend.connect.errors import validation_error as connect_validation_error
 from backend.connect.live_routes import router as connect_live_router
 from backend.connect.models import FieldError
 from backend.connect.routes import router as connect_router
 from backend.environments.models import AgentInfo
+from backend.streams.errors import (
+    CLUSTER_UNAVAILABLE,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    NOT_FOUND,
+    TIMEOUT,
+    EventApiError,
+    events_error,
+    is_events_path,
+)
+from backend.streams.errors import validation_error as events_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +71,33 @@ def _agent_path(request: Request) -> str:
     return request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Each failure in the shape of the family whose path it is on: the Kafka Connect family's
-    (backend/connect/errors.py) under /api/kafka-connect/, the neutral one elsewhere."""
+# The event API's code for a failure the agent app itself answers.
+_EVENT_CODES = {400: INVALID_REQUEST, 404: NOT_FOUND, 405: NOT_FOUND, 413: INVALID_REQUEST, 415: INVALID_REQUEST,
+                500: INTERNAL_ERROR, 502: CLUSTER_UNAVAILABLE, 504: TIMEOUT}
 
+
+def _answer(request: Request, status: int, error: str, message: str, field: str | None = None) -> JSONResponse:
+    """A failure in the shape of the family whose path it is on: the Kafka Connect family's
+    (backend/connect/errors.py) under /api/kafka-connect/, the event API's (backend/streams/
+    errors.py) under /api/v1/, the neutral one elsewhere."""
+    path = _agent_path(request)
+    if is_connect_path(path):
+        fields = [FieldError(field=field, error=message)] if field else None
+        return connect_error(ConnectApiError(status, message, fields, error_type=error))
+    if is_events_path(path):
+        code = _EVENT_CODES.get(status, INTERNAL_ERROR)
+        return events_error(EventApiError(code, message, field=field, status=status))
+    return _error(status, error, message)
+
+
+def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConnectApiError)
     async def _connect(_: Request, exc: ConnectApiError) -> JSONResponse:
         return connect_error(exc)
+
+    @app.exception_handler(EventApiError)
+    async def _events(_: Request, exc: EventApiError) -> JSONResponse:
+        return events_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -76,38 +108,32 @@ def install_error_handlers(app: FastAPI) -> None:
             message, error = f"The agent's {path} does not take {request.method}.", "method_not_allowed"
         else:
             message, error = str(exc.detail), "http_error"
-        if is_connect_path(path):
-            return connect_error(ConnectApiError(exc.status_code, message, error_type=error))
-        return _error(exc.status_code, error, message)
+        return _answer(request, exc.status_code, error, message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if is_connect_path(_agent_path(request)):
-            return connect_error(validation_error(list(exc.errors())))
+        path = _agent_path(request)
+        if is_connect_path(path):
+            return connect_error(connect_validation_error(list(exc.errors())))
+        if is_events_path(path):
+            return events_error(events_validation_error(list(exc.errors())))
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return _error(400, "bad_request", f"{where}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(BodyRefused)
     async def _body_refused(request: Request, exc: BodyRefused) -> JSONResponse:
-        if is_connect_path(_agent_path(request)):
-            return connect_error(ConnectApiError(exc.status, exc.title, [FieldError(field=exc.field, error=exc.title)]))
-        return _error(exc.status, exc.error, exc.title)
+        return _answer(request, exc.status, exc.error, exc.title, exc.field)
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
         status, error = (504, "upstream_timeout") if isinstance(exc, UpstreamTimeout) else (502, "upstream_error")
-        if is_connect_path(_agent_path(request)):
-            return connect_error(ConnectApiError(status, str(exc), error_type=error))
-        return _error(status, error, str(exc))
+        return _answer(request, status, error, str(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("agent route %s %s failed", request.method, request.url.path, exc_info=exc)
-        message = "The agent failed on this request; its log has the details."
-        if is_connect_path(_agent_path(request)):
-            return connect_error(ConnectApiError(500, message))
-        return _error(500, "internal_error", message)
+        return _answer(request, 500, "internal_error", "The agent failed on this request; its log has the details.")
 
 
 def create_agent_app(context: AgentContext) -> FastAPI:

@@ -22,6 +22,7 @@ from backend.environments.models import (
     KafkaConnectionSpec,
     RedpandaConnectSpec,
 )
+from backend.streams.clients import KafkaClients
 
 SSE_PING_SECONDS = 15.0
 
@@ -50,6 +51,13 @@ class AgentContext:
     # The Connect clusters' plugins, cached across requests (made with the context, which the
     # agent app keeps for as long as it serves the environment).
     connect_plugins: PluginCache = field(default_factory=PluginCache)
+    # The event API's Kafka clients (admin, producers, consumer members, tails), kept as long as
+    # the context; closed with it.
+    kafka_clients: KafkaClients = field(default_factory=KafkaClients)
+
+    def close(self) -> None:
+        """The agent no longer serves the environment (or stops): its Kafka clients go."""
+        self.kafka_clients.close()
 
 
 async def agent_context(request: Request) -> AgentContext:

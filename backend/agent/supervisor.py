@@ -153,6 +153,10 @@ class AgentSupervisor:
         self._pool.shutdown(wait=False, cancel_futures=True)
         for watch in self._watches.values():
             watch.close()
+        with self._contexts_lock:
+            contexts, self._contexts = list(self._contexts.values()), {}
+        for context in contexts:
+            context.close()
         self.upstreams.close()
 
     def watches(self) -> list[Watch]:
@@ -165,7 +169,9 @@ class AgentSupervisor:
         has a Kafka connection; None when it has none, so no agent. Reads the store."""
         if not self.store.list_resources(environment, "kafka-connection"):
             with self._contexts_lock:
-                self._contexts.pop(environment, None)
+                dropped = self._contexts.pop(environment, None)
+            if dropped is not None:
+                dropped.close()
             return None
         return self._context(environment)
 
@@ -180,8 +186,9 @@ class AgentSupervisor:
 
     def _keep_contexts(self, environments: set[str]) -> None:
         with self._contexts_lock:
-            for environment in set(self._contexts) - environments:
-                del self._contexts[environment]
+            dropped = [self._contexts.pop(environment) for environment in set(self._contexts) - environments]
+        for context in dropped:
+            context.close()
 
     def _resources(self, environment: str) -> AgentResources | None:
         kafka = self.store.list_resources(environment, "kafka-connection")

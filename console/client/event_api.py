@@ -1,0 +1,78 @@
+"""What every event API call of the console shares (seed 004 and its additions, through HQ's
+proxy to an environment's agent: `/api/v1/environments/{env}/proxy/api/v1/...`): the paths, the
+family's refusal `EventAPIError`, and `EventAPIClient`, the base of the three clients that hang
+off the HQ client — `client.streams` (topics), `client.records` (publish, tail) and
+`client.groups` (consumer groups, their offsets).
+
+A refusal in the family's shape `{code, message, description, field}` is an `EventAPIError`
+(`field_errors()` puts it at its field, as HQ's forms do); a refusal by HQ on the way (an
+unknown environment, no agent) or the agent app's neutral shape is a plain `APIError`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from backend.models import InvalidField
+from backend.streams.models import EventErrorBody
+from console.client.errors import APIError, hq_error
+
+Model = TypeVar("Model", bound=BaseModel)
+
+EVENTS_ROOT = "/api/v1/environments/{environment}/proxy/api/v1"
+
+
+def events_path(environment: str, *parts: str) -> str:
+    """The proxy path of an event API resource; each part quoted."""
+    root = EVENTS_ROOT.format(environment=quote(environment, safe=""))
+    return "/".join([root, *(quote(part, safe="") for part in parts)])
+
+
+@dataclass
+class EventAPIError(APIError):
+    """A refusal in seed 004's shape: `title` is its `description`."""
+
+    code: int = 0
+    message: str = ""
+
+
+def events_error(response: httpx.Response) -> APIError:
+    try:
+        body = response.json()
+    except ValueError:
+        return hq_error(response)
+    try:
+        shaped = EventErrorBody.model_validate(body)
+    except ValidationError:
+        if isinstance(body, dict) and isinstance(body.get("message"), str) and "error" in body:
+            return APIError(response.status_code, body["message"])  # the agent app's neutral shape
+        return hq_error(response)
+    invalid = [InvalidField(name=shaped.field, error=shaped.message, title=shaped.description)] if shaped.field else []
+    return EventAPIError(response.status_code, shaped.description, invalid, shaped.code, shaped.message)
+
+
+class Requests(Protocol):
+    """What an event API client needs of the HQ client (which makes it: no import back to it)."""
+
+    async def request(self, method: str, path: str, *, json: Any = None, content: str | None = None,
+                      headers: dict[str, str] | None = None, params: Any = None,
+                      errors: Callable[[httpx.Response], APIError] = ...) -> httpx.Response: ...
+
+
+class EventAPIClient:
+    def __init__(self, hq: Requests) -> None:
+        self._hq = hq
+
+    async def _call(self, method: str, path: str, *, body: BaseModel | None = None, params: Any = None,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+        payload = body.model_dump(mode="json", exclude_none=True) if body is not None else None
+        return await self._hq.request(method, path, json=payload, params=params, headers=headers,
+                                      errors=events_error)
+
+    async def _get(self, path: str, model: type[Model], params: Any = None) -> Model:
+        return model.model_validate_json((await self._call("GET", path, params=params)).content)
