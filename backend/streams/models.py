@@ -303,3 +303,18 @@ class GroupDetail(GroupSummary):
 
 class GroupList(BaseModel):
     data: list[GroupSummary]
+
+
+class PartitionOffsets(BaseModel):
+    partition: int
+    startOffset: int
+    endOffset: int
+    offsetAtTime: int | None = Field(None, description="With `at`: the first offset at or after that time "
+                                                        "(the end offset when none is)")
+
+
+class StreamOffsets(BaseModel):
+    """Addition: `GET /api/v1/streams/{streamName}/offsets[?at=ISO]`, what an offsets editor needs."""
+
+    stream: str
+    partitions: list[PartitionOffsets]
