@@ -210,7 +210,7 @@ def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:
         num_brokers=len(cluster["brokers"]),
         num_topics=len(topics),
         num_partitions=len(partitions),
-        topic_bytes=_topic_bytes(admin),
+        topic_bytes=sum(size for topic, size in topic_sizes(admin).items() if not topic.startswith("__")),
         log_end_total=sum(o.offset for o in latest.values() if o.offset >= 0),
         log_start_total=sum(o.offset for o in earliest.values() if o.offset >= 0),
         committed={
@@ -223,17 +223,22 @@ def read_cluster(admin: KafkaAdminClient) -> ClusterSnapshot:
     )
 
 
-def _topic_bytes(admin: KafkaAdminClient) -> int:
+def topic_sizes(admin: KafkaAdminClient, partitions: dict[str, list[int]] | None = None) -> dict[str, int]:
+    """Bytes on disk per topic (of those `partitions`, or every topic's): one copy of each
+    partition, its largest replica, from one DescribeLogDirs per broker. Given the partitions,
+    it reads no metadata first. A replica being moved between log dirs
+    (`is_future_key`) is not counted twice."""
     largest: dict[tuple[str, int], int] = {}
-    for broker in admin.describe_log_dirs():
+    for broker in admin.describe_log_dirs(partitions):
         for log_dir in broker["log_dirs"]:
             if log_dir["error_code"]:
                 continue
             for topic in log_dir["topics"]:
-                if topic["name"].startswith("__"):
-                    continue
                 for partition in topic["partitions"]:
                     if not partition["is_future_key"]:
                         key = (topic["name"], partition["partition_index"])
                         largest[key] = max(largest.get(key, 0), partition["partition_size"])
-    return sum(largest.values())
+    sizes: dict[str, int] = {}
+    for (topic, _), size in largest.items():
+        sizes[topic] = sizes.get(topic, 0) + size
+    return sizes

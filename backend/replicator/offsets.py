@@ -120,6 +120,12 @@ class Cluster:
             raise KafkaException(failed[0].error)
 
 
+# What one group answers that says nothing of the others (a group deleted, its coordinator moving).
+ONE_GROUPS_ERRORS = (kafka_python_errors.GroupIdNotFoundError, kafka_python_errors.NotCoordinatorError,
+                     kafka_python_errors.CoordinatorNotAvailableError,
+                     kafka_python_errors.CoordinatorLoadInProgressError)
+
+
 class GroupPositions:
     """The positions committed in one cluster's consumer groups, through one kafka-python admin
     client, opened at the first question (opening one waits for a broker). Its failures are
@@ -146,11 +152,36 @@ class GroupPositions:
             return {}
         except kafka_python_errors.KafkaError as exc:
             self.close()
-            code = getattr(exc, "errno", None)
-            raise KafkaException(KafkaError(KafkaError._TRANSPORT if code is None else code, str(exc))) from None
-        return {(tp.topic, tp.partition): position.offset for tp, position in answer.items() if position.offset >= 0}
+            raise _kafka_exception(exc) from None
+        return _positions(answer)
+
+    def committed_by_group(self, groups: list[str]) -> dict[str, dict[TP, int]]:
+        """Every group's committed offsets, in one OffsetFetch per coordinator (KIP-709) however
+        many groups there are. kafka-python fails the whole answer for one group's error (a group
+        just deleted, a coordinator moving): then each group is asked on its own, as `committed`."""
+        if not groups:
+            return {}
+        try:
+            if self._admin is None:
+                self._admin = KafkaAdminClient(**self.settings)
+            answers = self._admin.list_group_offsets(dict.fromkeys(groups))
+        except ONE_GROUPS_ERRORS:
+            return {group: self.committed(group) for group in groups}
+        except kafka_python_errors.KafkaError as exc:
+            self.close()
+            raise _kafka_exception(exc) from None
+        return {group: _positions(answers.get(group, {})) for group in groups}
 
     def close(self) -> None:
         if self._admin is not None:
             admin, self._admin = self._admin, None
             admin.close()
+
+
+def _positions(answer: dict) -> dict[TP, int]:
+    return {(tp.topic, tp.partition): position.offset for tp, position in answer.items() if position.offset >= 0}
+
+
+def _kafka_exception(exc: kafka_python_errors.KafkaError) -> KafkaException:
+    code = getattr(exc, "errno", None)
+    return KafkaException(KafkaError(KafkaError._TRANSPORT if code is None else code, str(exc)))
