@@ -105,10 +105,12 @@ def assert_event_error(answer: httpx.Response, status: int, code: int, field: st
 
 def produce(bootstrap: str, stream: str, count: int, partitions: int, timestamp_ms: int | None = None) -> None:
     producer = Producer({"bootstrap.servers": bootstrap})
+    failures = []
     for i in range(count):
         producer.produce(stream, value=f'{{"n": {i}}}'.encode(), key=f"k{i}".encode(), partition=i % partitions,
-                         timestamp=timestamp_ms or 0)
+                         timestamp=timestamp_ms or 0, on_delivery=lambda error, _: error and failures.append(error))
     assert producer.flush(30) == 0
+    assert not failures
 
 
 def watermarks(bootstrap: str, stream: str, partitions: int) -> list[tuple[int, int]]:
@@ -205,9 +207,11 @@ def commit_offsets_directly(bootstrap: str, group: str, stream: str, offsets: di
 
 def test_offsets_at_a_time(events: httpx.Client, created, bootstrap: str) -> None:
     name = created(1)
-    produce(bootstrap, name, 3, 1, timestamp_ms=1_700_000_000_000)
-    produce(bootstrap, name, 2, 1, timestamp_ms=1_800_000_000_000)
-    between = datetime.fromtimestamp(1_750_000_000, UTC).isoformat()
+    hour_ms = 3_600_000
+    now_ms = int(time.time() * 1000)
+    produce(bootstrap, name, 3, 1, timestamp_ms=now_ms - 3 * hour_ms)  # the brokers refuse times in the future
+    produce(bootstrap, name, 2, 1, timestamp_ms=now_ms - hour_ms)
+    between = datetime.fromtimestamp((now_ms - 2 * hour_ms) / 1000, UTC).isoformat()
     assert events.get(f"/streams/{name}/offsets", params={"at": between}).json()["partitions"] == [
         {"partition": 0, "startOffset": 0, "endOffset": 5, "offsetAtTime": 3}]
     later = events.get(f"/streams/{name}/offsets", params={"at": "2040-01-01T00:00:00"}).json()
