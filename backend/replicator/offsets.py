@@ -83,23 +83,33 @@ class Cluster:
         names |= {t for t in metadata if not t.startswith("__") and any(p.fullmatch(t) for p in patterns)}
         return sorted(names)
 
-    def _list_offsets(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
+    def _list_offsets(self, tps: list[TP], spec: OffsetSpec, missing_ok: bool = False) -> dict[TP, int]:
         """Retries what a leader change answers for a moment (new epoch, leader moving): after a
-        broker restart the first answers carry these, and one would blank a whole metrics round."""
-        return _retrying(lambda: self._list_offsets_once(tps, spec), LEADER_CHANGING, LEADER_CHANGE_RETRIES)
+        broker restart the first answers carry these, and one would blank a whole metrics round.
+        `missing_ok` leaves out a partition whose topic is gone (deleted since its metadata was
+        read) instead of failing them all."""
+        return _retrying(lambda: self._list_offsets_once(tps, spec, missing_ok), LEADER_CHANGING,
+                         LEADER_CHANGE_RETRIES)
 
-    def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec) -> dict[TP, int]:
+    def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec, missing_ok: bool) -> dict[TP, int]:
         if not tps:
             return {}
         futures = self.admin.list_offsets({TopicPartition(t, p): spec for t, p in tps},
                                           request_timeout=self.timeout)
-        return {(tp.topic, tp.partition): future.result(self.timeout).offset for tp, future in futures.items()}
+        offsets = {}
+        for tp, future in futures.items():
+            try:
+                offsets[(tp.topic, tp.partition)] = future.result(self.timeout).offset
+            except KafkaException as exc:
+                if not missing_ok or exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    raise
+        return offsets
 
-    def latest(self, tps: list[TP]) -> dict[TP, int]:
-        return self._list_offsets(tps, OffsetSpec.latest())
+    def latest(self, tps: list[TP], missing_ok: bool = False) -> dict[TP, int]:
+        return self._list_offsets(tps, OffsetSpec.latest(), missing_ok)
 
-    def earliest(self, tps: list[TP]) -> dict[TP, int]:
-        return self._list_offsets(tps, OffsetSpec.earliest())
+    def earliest(self, tps: list[TP], missing_ok: bool = False) -> dict[TP, int]:
+        return self._list_offsets(tps, OffsetSpec.earliest(), missing_ok)
 
     def at(self, tps: list[TP], timestamp_ms: int) -> dict[TP, int]:
         """Per partition, the offset of the first record at or after the time (the log end if none)."""
