@@ -84,26 +84,44 @@ class Cluster:
         return sorted(names)
 
     def _list_offsets(self, tps: list[TP], spec: OffsetSpec, missing_ok: bool = False) -> dict[TP, int]:
-        """Retries what a leader change answers for a moment (new epoch, leader moving): after a
-        broker restart the first answers carry these, and one would blank a whole metrics round.
-        `missing_ok` leaves out a partition whose topic is gone (deleted since its metadata was
-        read) instead of failing them all."""
-        return _retrying(lambda: self._list_offsets_once(tps, spec, missing_ok), LEADER_CHANGING,
-                         LEADER_CHANGE_RETRIES)
+        """Asks again, after a growing pause, for the partitions whose answer says their leader is
+        changing (new epoch, leader moving): after a broker restart the first answers carry these,
+        and one would blank a whole metrics round. Only those partitions are asked again, so one
+        of thousands costs a small request. `missing_ok` leaves out a partition whose topic is
+        gone (deleted since its metadata was read, or still failing as it goes) instead of
+        failing them all."""
+        offsets: dict[TP, int] = {}
+        pending = tps
+        for attempt in range(LEADER_CHANGE_RETRIES + 1):
+            failures = self._list_offsets_once(pending, spec, offsets)
+            if missing_ok:
+                failures = {tp: e for tp, e in failures.items() if e.code() != KafkaError.UNKNOWN_TOPIC_OR_PART}
+            fatal = [e for e in failures.values() if e.code() not in LEADER_CHANGING]
+            if fatal:
+                raise KafkaException(fatal[0])
+            if not failures:
+                break
+            if attempt == LEADER_CHANGE_RETRIES:
+                if missing_ok:
+                    break
+                raise KafkaException(next(iter(failures.values())))
+            time.sleep(0.5 * (attempt + 1))
+            pending = list(failures)
+        return offsets
 
-    def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec, missing_ok: bool) -> dict[TP, int]:
+    def _list_offsets_once(self, tps: list[TP], spec: OffsetSpec, offsets: dict[TP, int]) -> dict[TP, KafkaError]:
+        """Adds the partitions' offsets to `offsets`; answers each failed partition's error."""
         if not tps:
             return {}
         futures = self.admin.list_offsets({TopicPartition(t, p): spec for t, p in tps},
                                           request_timeout=self.timeout)
-        offsets = {}
+        failures = {}
         for tp, future in futures.items():
             try:
                 offsets[(tp.topic, tp.partition)] = future.result(self.timeout).offset
             except KafkaException as exc:
-                if not missing_ok or exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                    raise
-        return offsets
+                failures[(tp.topic, tp.partition)] = exc.args[0]
+        return failures
 
     def latest(self, tps: list[TP], missing_ok: bool = False) -> dict[TP, int]:
         return self._list_offsets(tps, OffsetSpec.latest(), missing_ok)
