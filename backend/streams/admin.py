@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kafka import KafkaAdminClient
 
 # librdkafka's errors that say the cluster answered too slowly; any other failure is one of not answering.
+REACHABLE_PROBE_SECONDS = 1.0
 SLOW = {KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT_QUEUE}
 
 
@@ -48,12 +49,14 @@ class StreamsAdmin:
 
     def metadata(self, topic: str | None = None) -> dict[str, TopicMetadata]:
         """The cluster's topics (or only `topic`, which is then there with an error if it does not exist)."""
-        with answering("Metadata"):
+        with self.answering("Metadata"):
             return self.admin.list_topics(topic=topic, timeout=self.timeout).topics
 
     def group_ids(self) -> list[str]:
-        with answering("ListGroups"):
+        with self.answering("ListGroups"):
             listing = self.admin.list_consumer_groups(request_timeout=self.timeout).result(self.timeout)
+            if listing.errors:  # a broker that did not answer: the list would lack its groups
+                raise KafkaException(listing.errors[0])
         return sorted(group.group_id for group in listing.valid)
 
     def describe_groups(self, groups: list[str]) -> dict[str, ConsumerGroupDescription | None]:
@@ -61,7 +64,7 @@ class StreamsAdmin:
         worker group whose assignment librdkafka does not parse, a group just deleted)."""
         if not groups:
             return {}
-        with answering("DescribeGroups"):
+        with self.answering("DescribeGroups"):
             futures = self.admin.describe_consumer_groups(groups, request_timeout=self.timeout)
         described: dict[str, ConsumerGroupDescription | None] = {}
         for group, future in futures.items():
@@ -69,7 +72,7 @@ class StreamsAdmin:
                 described[group] = future.result(self.timeout)
             except KafkaException as exc:
                 if exc.args[0].code() in SLOW or exc.args[0].code() == KafkaError._TRANSPORT:
-                    raise kafka_failure(exc, "DescribeGroups") from None
+                    raise self.failure(exc, "DescribeGroups") from None
                 described[group] = None
         return described
 
@@ -88,8 +91,31 @@ class StreamsAdmin:
 
     def committed(self, groups: list[str]) -> dict[str, dict[TP, int]]:
         """The committed offsets of each of the groups."""
-        with self._lock, answering("OffsetFetch"):
+        with self._lock, self.answering("OffsetFetch"):
             return self._positions.committed_by_group(groups)
+
+    @contextmanager
+    def answering(self, doing: str) -> Iterator[None]:
+        """Kafka's own failures inside the block become the family's errors."""
+        try:
+            yield
+        except KafkaException as exc:
+            raise self.failure(exc, doing) from None
+        except TimeoutError:  # a future's result(timeout) ran out before librdkafka's own timeout
+            raise self.failure(KafkaException(KafkaError(KafkaError._TIMED_OUT, "no answer in time")), doing) from None
+
+    def failure(self, exc: KafkaException, doing: str) -> EventApiError:
+        """As `kafka_failure`, but a call that timed out is told apart from a cluster that is not
+        there: librdkafka times out in both cases; a metadata request answers at once from a
+        cluster that is merely slow on the call, and fails its transport on one that is down."""
+        answer = kafka_failure(exc, doing)
+        if answer.code != TIMEOUT:
+            return answer
+        try:
+            self.admin.list_topics(timeout=REACHABLE_PROBE_SECONDS)
+        except KafkaException as probe:
+            return kafka_failure(probe, doing) if probe.args[0].code() not in SLOW else answer
+        return answer
 
     def close(self) -> None:
         with self._lock:
@@ -113,14 +139,3 @@ def kafka_failure(exc: KafkaException, doing: str) -> EventApiError:
     error: KafkaError = exc.args[0]
     code = TIMEOUT if error.code() in SLOW else CLUSTER_UNAVAILABLE
     return EventApiError(code, f"Kafka did not answer {doing}: {error.str()}")
-
-
-@contextmanager
-def answering(doing: str) -> Iterator[None]:
-    """Kafka's own failures inside the block become the family's errors."""
-    try:
-        yield
-    except KafkaException as exc:
-        raise kafka_failure(exc, doing) from None
-    except TimeoutError:  # a future's result(timeout) ran out before librdkafka's own timeout
-        raise EventApiError(TIMEOUT, f"Kafka did not answer {doing} in time.") from None

@@ -19,7 +19,7 @@ from confluent_kafka.admin import ConsumerGroupDescription
 from backend.environments.models import KafkaConnectionSpec
 from backend.replicator.config import consumer_group
 from backend.replicator.offsets import TP
-from backend.streams.admin import StreamsAdmin, answering, streams_admin
+from backend.streams.admin import StreamsAdmin, streams_admin
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import (
     CONFLICT,
@@ -74,7 +74,7 @@ def _log_ends(admin: StreamsAdmin, committed: dict[str, dict[TP, int]]) -> dict[
     topics = existing_topics(admin)
     led = [tp for tp in sorted(wanted)
            if tp[0] in topics and tp[1] in topics[tp[0]].partitions and topics[tp[0]].partitions[tp[1]].leader >= 0]
-    with answering("ListOffsets"):
+    with admin.answering("ListOffsets"):
         return admin.cluster.latest(led)
 
 
@@ -155,7 +155,7 @@ def commit_inactive(clients: KafkaClients, spec: KafkaConnectionSpec, group: str
         raise EventApiError(CONFLICT, f"The group has {count} member{'s' if count != 1 else ''}: stop them first.",
                             field="consumerGroup")
     wanted = _checked(admin, offsets)
-    with answering("OffsetCommit"):
+    with admin.answering("OffsetCommit"):
         try:
             admin.cluster.commit(group, wanted)
         except KafkaException as exc:
@@ -182,7 +182,7 @@ def _checked(admin: StreamsAdmin, offsets: list[CommitOffset]) -> dict[TP, int]:
         if (entry.stream, entry.partition) in wanted:
             raise EventApiError.bad(f"{where}.partition", f"{entry.stream}:{entry.partition} is given twice")
         wanted[(entry.stream, entry.partition)] = entry.offset
-    with answering("ListOffsets"):
+    with admin.answering("ListOffsets"):
         ends = admin.cluster.latest(sorted(wanted))
     for index, entry in enumerate(offsets):
         end = ends[(entry.stream, entry.partition)]

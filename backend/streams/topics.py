@@ -22,7 +22,7 @@ from pydantic import JsonValue
 from backend.clock import utc_now_iso
 from backend.environments.models import KafkaConnectionSpec
 from backend.replicator.offsets import TP
-from backend.streams.admin import StreamsAdmin, answering, kafka_failure, streams_admin
+from backend.streams.admin import StreamsAdmin, streams_admin
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import INVALID_REQUEST, STREAM_ALREADY_EXISTS, EventApiError, stream_not_found
 from backend.streams.models import (
@@ -101,7 +101,7 @@ def read_topics(admin: StreamsAdmin, topics: dict[str, TopicMetadata]) -> TopicR
         earliest = pool.submit(admin.cluster.earliest, led, True)
         latest = pool.submit(admin.cluster.latest, led, True)
         sizes = pool.submit(admin.topic_sizes, partitions)
-        with answering("ListOffsets"):
+        with admin.answering("ListOffsets"):
             return TopicReading(topics, earliest.result(), latest.result(), sizes.result())
 
 
@@ -166,7 +166,7 @@ def _configs_set(admin: StreamsAdmin, topic: str) -> dict[str, JsonValue]:
     """The configs set on the topic itself (not inherited from the brokers' defaults); the seed's
     three by its names and types, the others by their Kafka names."""
     resource = ConfigResource(ResourceType.TOPIC, topic)
-    with answering("DescribeConfigs"):
+    with admin.answering("DescribeConfigs"):
         entries = admin.admin.describe_configs([resource], request_timeout=admin.timeout)[resource].result(
             admin.timeout)
     configs: dict[str, JsonValue] = {}
@@ -185,12 +185,12 @@ def create_stream(clients: KafkaClients, spec: KafkaConnectionSpec, body: Stream
     admin = streams_admin(clients, spec, timeout)
     configs = body.config.kafka_configs() if body.config else {}
     topic = NewTopic(body.name, body.partitions, body.replicationFactor or -1, config=configs)
-    with answering("CreateTopics"):
+    with admin.answering("CreateTopics"):
         future = admin.admin.create_topics([topic], operation_timeout=timeout, request_timeout=timeout)[body.name]
         try:
             future.result(timeout)
         except KafkaException as exc:
-            raise _refused(exc, body.name, configs) from None
+            raise _refused(admin, exc, body.name, configs) from None
     deadline = time.monotonic() + timeout
     while True:
         meta = admin.metadata(body.name).get(body.name)
@@ -201,7 +201,7 @@ def create_stream(clients: KafkaClients, spec: KafkaConnectionSpec, body: Stream
         time.sleep(LEADERS_WAIT_SECONDS)
 
 
-def _refused(exc: KafkaException, name: str, configs: dict[str, str]) -> EventApiError:
+def _refused(admin: StreamsAdmin, exc: KafkaException, name: str, configs: dict[str, str]) -> EventApiError:
     error: KafkaError = exc.args[0]
     if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
         return EventApiError(STREAM_ALREADY_EXISTS, f"The stream {name!r} exists already.", field="name")
@@ -211,7 +211,7 @@ def _refused(exc: KafkaException, name: str, configs: dict[str, str]) -> EventAp
     if error.code() in REFUSED_FIELDS:
         return EventApiError(INVALID_REQUEST, f"Kafka refused the stream: {error.str()}",
                              field=REFUSED_FIELDS[error.code()])
-    return kafka_failure(exc, "CreateTopics")
+    return admin.failure(exc, "CreateTopics")
 
 
 def config_field(message: str, configs: dict[str, str]) -> str:
@@ -228,7 +228,7 @@ def config_field(message: str, configs: dict[str, str]) -> str:
 def delete_stream(clients: KafkaClients, spec: KafkaConnectionSpec, stream: str,
                   timeout: float = DEFAULT_TIMEOUT) -> StreamDeleted:
     admin = streams_admin(clients, spec, timeout)
-    with answering("DeleteTopics"):
+    with admin.answering("DeleteTopics"):
         future = admin.admin.delete_topics([stream], operation_timeout=timeout, request_timeout=timeout)[stream]
         try:
             future.result(timeout)
@@ -250,7 +250,7 @@ def stream_offsets(clients: KafkaClients, spec: KafkaConnectionSpec, stream: str
     found: dict[TP, int] = {}
     if at is not None:
         moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        with answering("ListOffsets"):
+        with admin.answering("ListOffsets"):
             found = admin.cluster.at([tp for tp in tps if tp in reading.latest], int(moment.timestamp() * 1000))
     partitions = []
     for tp in tps:
