@@ -6,8 +6,8 @@ It holds the replicator's `Cluster` (confluent-kafka: metadata, offsets, commits
 admin client for what librdkafka does not expose (DescribeLogDirs: bytes on disk), and the
 replicator's `GroupPositions` for committed offsets (kafka-python: librdkafka's
 `list_consumer_group_offsets` can crash the process, see backend/replicator/offsets.py).
-The kafka-python clients open at their first question and are used under a lock: one
-question at a time on each, from whichever thread the routes run on."""
+The kafka-python clients open at their first question and are used under one lock (kafka-python's
+admin client is not made for concurrent callers), from whichever thread the routes run on."""
 
 from __future__ import annotations
 
