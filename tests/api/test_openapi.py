@@ -13,6 +13,7 @@ from tests.api.hq import assert_error
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 # The agent's Kafka Connect routes answer in their family's shape (seed 002).
 CONNECT_ERROR_BODY = {"$ref": "#/components/schemas/ConnectErrorBody"}
+EVENT_ERROR_BODY = {"$ref": "#/components/schemas/EventErrorBody"}
 BODIED = ("post", "put", "patch")
 
 
@@ -50,7 +51,8 @@ def test_every_route_with_a_body_documents_400_and_413(openapi):
 
     assert {m for m, _, _ in bodied} == set(BODIED)
     for method, path, operation in bodied:
-        expected = CONNECT_ERROR_BODY if "/proxy/api/kafka-connect/" in path else ERROR_BODY
+        expected = (CONNECT_ERROR_BODY if "/proxy/api/kafka-connect/" in path
+                    else EVENT_ERROR_BODY if "/proxy/api/v1/" in path else ERROR_BODY)
         for status in ("400", "413"):
             assert error_schema(operation, status) == expected, (method, path, status)
 
