@@ -91,7 +91,7 @@ class TopicReading:
                              consumerGroups=consumer_groups)
 
 
-def read_topics(admin: StreamsAdmin, topics: dict[str, TopicMetadata]) -> TopicReading:
+def read_topics(admin: StreamsAdmin, topics: dict[str, TopicMetadata], *, sizes: bool = True) -> TopicReading:
     """The three reads at once (each waits on the brokers, not on this process): over thousands
     of partitions the list answers in the time of the slowest rather than of their sum. A topic
     deleted since its metadata was read is left without offsets rather than failing the rest."""
@@ -100,9 +100,9 @@ def read_topics(admin: StreamsAdmin, topics: dict[str, TopicMetadata]) -> TopicR
     with ThreadPoolExecutor(3, thread_name_prefix="streams-read") as pool:
         earliest = pool.submit(admin.cluster.earliest, led, True)
         latest = pool.submit(admin.cluster.latest, led, True)
-        sizes = pool.submit(admin.topic_sizes, partitions)
+        on_disk = pool.submit(admin.topic_sizes, partitions if sizes else {})
         with admin.answering("ListOffsets"):
-            return TopicReading(topics, earliest.result(), latest.result(), sizes.result())
+            return TopicReading(topics, earliest.result(), latest.result(), on_disk.result())
 
 
 def existing_topics(admin: StreamsAdmin) -> dict[str, TopicMetadata]:
@@ -246,7 +246,7 @@ def stream_offsets(clients: KafkaClients, spec: KafkaConnectionSpec, stream: str
     admin = streams_admin(clients, spec, timeout)
     meta = _topic(admin, stream)
     tps = [(stream, p) for p in sorted(meta.partitions)]
-    reading = read_topics(admin, {stream: meta})
+    reading = read_topics(admin, {stream: meta}, sizes=False)
     found: dict[TP, int] = {}
     if at is not None:
         moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -340,11 +340,12 @@ def test_five_thousand_topics_list_in_one_call(events: httpx.Client, kafka: Admi
             for future in futures.values():
                 future.result(180)
         until(lambda: set(names) <= set(kafka.list_topics(timeout=60).topics), 180, "Kafka listing every topic")
-        started = time.monotonic()
-        answer = events.get("/streams", params={"limit": MANY_TOPICS})
-        seconds = time.monotonic() - started
-        print(f"\nGET /streams?limit={MANY_TOPICS} over {answer.json()['total']} streams: {seconds:.2f} s")
-        assert answer.status_code == 200, answer.text
+        for call in ("first", "second"):  # the first after the creates finds the brokers' caches cold
+            started = time.monotonic()
+            answer = events.get("/streams", params={"limit": MANY_TOPICS})
+            seconds = time.monotonic() - started
+            assert answer.status_code == 200, answer.text
+            print(f"\n{call} GET /streams?limit={MANY_TOPICS} over {answer.json()['total']} streams: {seconds:.2f} s")
         listed = events.get("/streams", params={"limit": MANY_TOPICS, "after": prefix}).json()["data"]
         assert [s["name"] for s in listed] == names
         assert all(s["partitions"] == 1 and s["totalMessages"] == 0 and s["totalSize"] == 0 for s in listed)
