@@ -98,7 +98,8 @@ async def describe_stream(context: Context, streamName: StreamPath) -> StreamDes
 
 
 @router.delete("/streams/{streamName}", response_model=StreamDeleted, summary="Delete a stream",
-               responses=ONE_STREAM)
+               description="An internal topic (`__…`: group offsets, transactions, K2K's control topics) is "
+                           "refused with a 400.", responses=ONE_STREAM)
 async def delete_stream(context: Context, streamName: StreamPath) -> StreamDeleted:
     return await on_kafka(context, topics.delete_stream, streamName)
 

@@ -227,6 +227,11 @@ def config_field(message: str, configs: dict[str, str]) -> str:
 
 def delete_stream(clients: KafkaClients, spec: KafkaConnectionSpec, stream: str,
                   timeout: float = DEFAULT_TIMEOUT) -> StreamDeleted:
+    if is_internal(stream):
+        # Kafka's own topics (group offsets, transactions) and the tools' beside them: deleting
+        # one loses every group's positions or an app's state, nothing an event API user means.
+        raise EventApiError.bad("streamName", f"{stream!r} is an internal topic: it is not deleted through the "
+                                              "event API")
     admin = streams_admin(clients, spec, timeout)
     with admin.answering("DeleteTopics"):
         future = admin.admin.delete_topics([stream], operation_timeout=timeout, request_timeout=timeout)[stream]

@@ -3,12 +3,16 @@ broker's refusal of a config names, a K2K app's position group, Kafka's failures
 
 from __future__ import annotations
 
+import pytest
 from confluent_kafka import KafkaError, KafkaException
 
+from backend.environments.models import KafkaConnectionSpec
 from backend.streams.admin import kafka_failure
+from backend.streams.clients import KafkaClients
+from backend.streams.errors import EventApiError
 from backend.streams.groups import k2k_app
 from backend.streams.models import StreamSummary
-from backend.streams.topics import config_field, is_internal, page_of
+from backend.streams.topics import config_field, delete_stream, is_internal, page_of
 
 
 def summary(name: str) -> StreamSummary:
@@ -57,3 +61,14 @@ def test_kafka_failures_are_502_unless_slow() -> None:
     slow = kafka_failure(KafkaException(KafkaError(KafkaError._TIMED_OUT, "slow")), "Metadata")
     assert (down.code, down.status) == (1009, 502)
     assert (slow.code, slow.status) == (1006, 504)
+
+
+def test_an_internal_topic_is_refused_before_kafka_is_asked() -> None:
+    clients = KafkaClients()
+    nowhere = KafkaConnectionSpec(override_broker_addresses=["127.0.0.1:1"])  # a refusal here is not Kafka's
+    try:
+        with pytest.raises(EventApiError) as refused:
+            delete_stream(clients, nowhere, "__consumer_offsets")
+    finally:
+        clients.close()
+    assert (refused.value.code, refused.value.status, refused.value.field) == (1000, 400, "streamName")
