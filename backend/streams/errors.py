@@ -56,9 +56,9 @@ class EventApiError(Exception):
                               field=self.field)
 
 
-def stream_not_found(stream: str) -> EventApiError:
+def stream_not_found(stream: str, field: str = "streamName") -> EventApiError:
     return EventApiError(STREAM_NOT_FOUND, f"The environment's Kafka has no stream (topic) {stream!r}.",
-                         field="streamName")
+                         field=field)
 
 
 def is_events_path(agent_path: str) -> bool:

@@ -26,8 +26,8 @@ from backend.streams.errors import (
     CONSUMER_GROUP_NOT_FOUND,
     INVALID_OFFSET,
     INVALID_REQUEST,
-    STREAM_NOT_FOUND,
     EventApiError,
+    stream_not_found,
 )
 from backend.streams.models import (
     CommitOffset,
@@ -174,8 +174,7 @@ def _checked(admin: StreamsAdmin, offsets: list[CommitOffset]) -> dict[TP, int]:
         where = f"offsets[{index}]"
         meta = topics.get(entry.stream)
         if meta is None:
-            raise EventApiError(STREAM_NOT_FOUND, f"The environment's Kafka has no stream (topic) {entry.stream!r}.",
-                                field=f"{where}.stream")
+            raise stream_not_found(entry.stream, field=f"{where}.stream")
         if entry.partition not in meta.partitions:
             raise EventApiError(INVALID_REQUEST, f"{entry.stream!r} has no partition {entry.partition} "
                                 f"(it has {len(meta.partitions)}).", field=f"{where}.partition")
