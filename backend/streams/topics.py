@@ -37,7 +37,7 @@ from backend.streams.models import (
 )
 
 DEFAULT_TIMEOUT = 10.0
-INTERNAL_PREFIX = "__"
+INTERNAL_PREFIX = "_"
 # The seed's three config names, by their Kafka names, with the type their values read back as.
 SEED_CONFIGS: dict[str, tuple[str, type]] = {
     "retention.ms": ("retentionMs", int),
@@ -54,8 +54,9 @@ LEADERS_WAIT_SECONDS = 0.1
 
 
 def is_internal(topic: str) -> bool:
-    """Kafka's own topics (`__consumer_offsets`, `__transaction_state`) and the `__`-prefixed ones
-    tools keep beside them (K2K's control topics)."""
+    """Kafka's own topics (`__consumer_offsets`, `__transaction_state`) and the `_`-prefixed ones
+    tools keep beside them by convention (K2K's control topics, Kafka Connect's `_connect-*`,
+    Schema Registry's `_schemas`): a list of the users' streams is not a list of those."""
     return topic.startswith(INTERNAL_PREFIX)
 
 

@@ -235,7 +235,7 @@ def test_paging_by_name(events: httpx.Client, created) -> None:
 
 def test_internal_topics_only_on_request(events: httpx.Client) -> None:
     default = events.get("/streams", params={"limit": 10_000}).json()
-    assert all(not s["internal"] and not s["name"].startswith("__") for s in default["data"])
+    assert all(not s["internal"] and not s["name"].startswith("_") for s in default["data"])
     shown = events.get("/streams", params={"limit": 10_000, "internal": "true"}).json()
     offsets_topic = next(s for s in shown["data"] if s["name"] == "__consumer_offsets")
     assert offsets_topic["internal"] is True

@@ -36,6 +36,11 @@ def test_internal_topics_are_listed_only_when_asked() -> None:
     assert shown.data[0].internal
 
 
+def test_the_tools_underscore_topics_are_internal_too() -> None:
+    assert all(is_internal(name) for name in ("_connect-offsets", "_schemas", "__streamhq-k2k-a-status"))
+    assert not is_internal("orders_v2") and not is_internal("demo.orders")
+
+
 def test_after_a_name_that_is_not_a_stream_still_pages_by_name() -> None:
     assert [s.name for s in page_of(STREAMS, after="bb", limit=10, internal=False).data] == ["c", "d"]
 
