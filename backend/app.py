@@ -39,7 +39,8 @@ def create_app(settings: Settings, store: Store | None = None, feed: ChangeFeed 
     store = store or SQLiteStore(settings.database, publish=feed.publish)
 
     agents = AgentSupervisor(store, interval=settings.agent_interval_seconds, timeout=settings.agent_timeout_seconds,
-                             heartbeat=settings.agent_heartbeat_seconds, sse_ping_seconds=settings.sse_ping_seconds)
+                             heartbeat=settings.agent_heartbeat_seconds, sse_ping_seconds=settings.sse_ping_seconds,
+                             consumer_ttl_seconds=settings.consumer_ttl_seconds)
     k2k = K2KController(store, settings.home, feed.publish)
 
     @asynccontextmanager

@@ -32,6 +32,8 @@ class Settings:
     agent_timeout_seconds: float = 5.0
     # An environment's status is written when a figure changes, and at least this often.
     agent_heartbeat_seconds: float = 15.0
+    # The event API: a consumer member nobody calls is closed after this long.
+    consumer_ttl_seconds: float = 60.0
     # The K2K controller: starts and supervises the apps' worker processes and reads their metrics.
     k2k_controller: bool = True
 

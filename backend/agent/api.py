@@ -32,12 +32,14 @@ from backend.streams.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     NOT_FOUND,
+    SERIALIZATION_ERROR,
     TIMEOUT,
     EventApiError,
     events_error,
     is_events_path,
 )
 from backend.streams.errors import validation_error as events_validation_error
+from backend.streams.event_routes import router as event_router
 from backend.streams.routes import router as streams_router
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ async def get_agent(context: Context) -> AgentInfo:
 
 
 # The app's own routes, then each route family's.
-ROUTERS = (router, connect_router, connect_live_router, streams_router)
+ROUTERS = (router, connect_router, connect_live_router, streams_router, event_router)
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -73,11 +75,15 @@ def _agent_path(request: Request) -> str:
 
 
 # The event API's code for a failure the agent app itself answers.
+# A body that cannot be read as JSON is the seed's SERIALIZATION_ERROR, not merely invalid.
+_UNREADABLE_BODY = {"malformed_json", "invalid_encoding", "string_unicode", "too_deep", "invalid_number",
+                    "number_too_long", "duplicate_key"}
 _EVENT_CODES = {400: INVALID_REQUEST, 404: NOT_FOUND, 405: NOT_FOUND, 413: INVALID_REQUEST, 415: INVALID_REQUEST,
                 500: INTERNAL_ERROR, 502: CLUSTER_UNAVAILABLE, 504: TIMEOUT}
 
 
-def _answer(request: Request, status: int, error: str, message: str, field: str | None = None) -> JSONResponse:
+def _answer(request: Request, status: int, error: str, message: str, field: str | None = None,
+            code: int | None = None) -> JSONResponse:
     """A failure in the shape of the family whose path it is on: the Kafka Connect family's
     (backend/connect/errors.py) under /api/kafka-connect/, the event API's (backend/streams/
     errors.py) under /api/v1/, the neutral one elsewhere."""
@@ -86,7 +92,7 @@ def _answer(request: Request, status: int, error: str, message: str, field: str 
         fields = [FieldError(field=field, error=message)] if field else None
         return connect_error(ConnectApiError(status, message, fields, error_type=error))
     if is_events_path(path):
-        code = _EVENT_CODES.get(status, INTERNAL_ERROR)
+        code = code or _EVENT_CODES.get(status, INTERNAL_ERROR)
         return events_error(EventApiError(code, message, field=field, status=status))
     return _error(status, error, message)
 
@@ -124,7 +130,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BodyRefused)
     async def _body_refused(request: Request, exc: BodyRefused) -> JSONResponse:
-        return _answer(request, exc.status, exc.error, exc.title, exc.field)
+        code = SERIALIZATION_ERROR if exc.error in _UNREADABLE_BODY else None
+        return _answer(request, exc.status, exc.error, exc.title, exc.field, code)
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:

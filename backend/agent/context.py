@@ -23,8 +23,10 @@ from backend.environments.models import (
     RedpandaConnectSpec,
 )
 from backend.streams.clients import KafkaClients
+from backend.streams.idempotency import IdempotencyCache
 
 SSE_PING_SECONDS = 15.0
+CONSUMER_TTL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class AgentContext:
     # The event API's Kafka clients (admin, producers, consumer members, tails), kept as long as
     # the context; closed with it.
     kafka_clients: KafkaClients = field(default_factory=KafkaClients)
+    # An event API consumer member nobody has called for this long is closed (without committing).
+    consumer_ttl_seconds: float = CONSUMER_TTL_SECONDS
+    # The publishes' Idempotency-Keys of the last minutes, per environment.
+    idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
 
     def close(self) -> None:
         """The agent no longer serves the environment (or stops): its Kafka clients go."""

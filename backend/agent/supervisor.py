@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from backend.agent.bounds import with_first_distinct
-from backend.agent.context import SSE_PING_SECONDS, AgentContext, AgentResources
+from backend.agent.context import CONSUMER_TTL_SECONDS, SSE_PING_SECONDS, AgentContext, AgentResources
 from backend.agent.http_services import CONNECT_WORKERS_ASKED, ConnectReading, ConnectWatch, check_ready
 from backend.agent.kafka import (
     ClusterSnapshot,
@@ -126,11 +126,13 @@ class KafkaWatch:
 
 class AgentSupervisor:
     def __init__(self, store: Store, *, interval: float = 5.0, timeout: float = 5.0,
-                 heartbeat: float = HEARTBEAT_SECONDS, sse_ping_seconds: float = SSE_PING_SECONDS) -> None:
+                 heartbeat: float = HEARTBEAT_SECONDS, sse_ping_seconds: float = SSE_PING_SECONDS,
+                 consumer_ttl_seconds: float = CONSUMER_TTL_SECONDS) -> None:
         self.store = store
         self.interval = interval
         self.timeout = timeout
         self.sse_ping_seconds = sse_ping_seconds
+        self.consumer_ttl_seconds = consumer_ttl_seconds
         self._publication = StatusPublication(heartbeat)
         self.info = AgentInfo(hostname=socket.gethostname(), version=AGENT_VERSION, capabilities=AGENT_CAPABILITIES)
         self.upstreams = UpstreamPool(timeout)
@@ -181,7 +183,8 @@ class AgentSupervisor:
             if context is None:
                 context = self._contexts[environment] = AgentContext(
                     environment, self.info, lambda: self._resources(environment), self.upstreams,
-                    ConnectorLedger(environment), self.sse_ping_seconds)
+                    ConnectorLedger(environment), self.sse_ping_seconds,
+                    consumer_ttl_seconds=self.consumer_ttl_seconds)
             return context
 
     def _keep_contexts(self, environments: set[str]) -> None:

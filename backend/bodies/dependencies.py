@@ -131,6 +131,24 @@ class Validated(Document):
         return validate(self.model, document)
 
 
+class OptionalValidated(Validated):
+    """Dependency: like Validated, or None when the request sends no body at all (no
+    Content-Type and no length): a route whose body only narrows what it does."""
+
+    async def __call__(self, request: Request) -> BaseModel | None:
+        headers = request.headers
+        if "content-type" not in headers and headers.get("content-length", "0").strip() in ("", "0") \
+                and "transfer-encoding" not in headers:
+            return None
+        return await super().__call__(request)
+
+    @property
+    def openapi(self) -> dict[str, Any]:
+        extra = super().openapi
+        extra["requestBody"]["required"] = False
+        return extra
+
+
 def hoist_body_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
     """Moves the request bodies' inline model schemas (see `Document.openapi`) among the
     document's components, where every other schema is, and refers to them there. A schema

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -36,7 +37,7 @@ from backend.streams.errors import (
     EventApiError,
     stream_not_found,
 )
-from backend.streams.models import Compression, PublishEvent, Published
+from backend.streams.models import Compression, Published, PublishEvent
 from backend.streams.partitioner import partition_for
 from backend.streams.records import encode_headers, encode_value, event_id, iso_ms
 
@@ -103,10 +104,8 @@ class Publisher:
         """Hands one event to the producer; its delivery report settles `report` on `loop`.
         A full queue is retried until `deadline`; a refusal settles `report` at once."""
         def delivered(error: KafkaError | None, message: Message) -> None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop is gone (shutdown): nobody waits for it
                 loop.call_soon_threadsafe(_settle, report, error, message)
-            except RuntimeError:  # the loop is gone (shutdown): nobody waits for this report
-                pass
 
         extra = {} if event.partitionKey is None else {
             "partition": partition_for(event.partitionKey.encode(), partitions)}
