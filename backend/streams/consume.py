@@ -11,7 +11,8 @@ from backend.environments.models import KafkaConnectionSpec
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import CONFLICT, CONSUMER_GROUP_NOT_FOUND, EventApiError
 from backend.streams.groups import commit_inactive
-from backend.streams.members import MemberPool, Start
+from backend.streams.member import Start
+from backend.streams.members import MemberPool
 from backend.streams.models import CommitOffset, Committed, ConsumeAnswer, ConsumeMetadata
 from backend.streams.records import iso_ms
 

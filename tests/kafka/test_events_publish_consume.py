@@ -44,19 +44,19 @@ def bootstrap(source: dict) -> str:
     return source["bootstrap"]
 
 
-@pytest.fixture(scope="module")
-def environment(hq: RunningHQ, source: dict) -> str:
+def events_url(hq: RunningHQ, source: dict) -> str:
+    """The event API of a new environment on the sandbox's source Kafka, through HQ's proxy."""
     name = f"events-{uuid.uuid4().hex[:8]}"
     with hq.client() as api:
         api.post("/v1/environments", json={"name": name}).raise_for_status()
         api.put(f"/v1/environments/{name}/kafka-connections/main",
                 json=plaintext(source).model_dump(mode="json", exclude_none=True)).raise_for_status()
-    return name
+    return f"{hq.url}/api/v1/environments/{name}/proxy/api/v1"
 
 
 @pytest.fixture(scope="module")
-def base_url(hq: RunningHQ, environment: str) -> str:
-    return f"{hq.url}/api/v1/environments/{environment}/proxy/api/v1"
+def base_url(hq: RunningHQ, source: dict) -> str:
+    return events_url(hq, source)
 
 
 def event_api(base_url: str) -> httpx.Client:
@@ -352,3 +352,48 @@ def test_members_past_the_bound_are_refused_until_one_expires(events, topic):
     assert_event_error(answers[-1], 429, 1005)
     # the idle members close after their TTL, and the agent takes new ones again
     until(lambda: new_member().status_code == 200, 60, "an idle member to expire")
+
+
+@pytest.fixture
+def lasting_events(tmp_path, source: dict) -> Iterator[httpx.Client]:
+    """An HQ whose members outlive a rebalance nobody calls during (the default TTL)."""
+    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, k2k_controller=False, agent_interval_seconds=1.0)
+    with running_hq(settings) as lasting, event_api(events_url(lasting, source)) as client:
+        yield client
+
+
+def test_a_rebalance_hands_no_record_out_twice_and_needs_no_caller(lasting_events, topic, bootstrap):
+    events = lasting_events
+    stream, group_id, total = topic(2), group(), 1000
+    events.post(f"/streams/{stream}/events/batch",
+                json={"events": [{"key": f"k{i}", "value": i} for i in range(total)]}).raise_for_status()
+    first = consume(events, stream, group_id, offset="earliest", limit=10, timeout=20_000)["events"]
+    assert first and events.post(f"/consumers/{group_id}/commit").status_code == 200
+    # the member has buffered more than it handed out; another consumer joins the group and gets
+    # a partition while nobody calls the API: the member's own polling lets the rebalance finish
+    other = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest"})
+    try:
+        other.subscribe([stream])
+        read_by_other: list[str] = []
+
+        ends = {p: records_in(bootstrap, stream, partitions=p + 1) - records_in(bootstrap, stream, partitions=p)
+                for p in (0, 1)}  # nothing is written to it any more
+
+        def other_is_done() -> bool:
+            for message in other.consume(500, 0.5):
+                if message.error() is None:
+                    read_by_other.append(f"{stream}:{message.partition()}:{message.offset()}")
+            assignment = other.assignment()
+            return bool(assignment) and all(other.position([tp])[0].offset == ends[tp.partition] for tp in assignment)
+
+        until(other_is_done, 120, "the other consumer to get a partition and read it", every=0)
+        (held,) = other.assignment()
+        read_by_api = [e["eventId"] for e in first]
+        until(lambda: read_by_api.extend(e["eventId"] for e in consume(events, stream, group_id, limit=500)["events"])
+              or len(read_by_api) + len(read_by_other) >= total, 60, "the API to read the other partition")
+    finally:
+        other.close()
+    every = read_by_api + read_by_other
+    assert len(every) == len(set(every)) == total  # no loss, and no record handed out by both
+    assert all(not e.startswith(f"{stream}:{held.partition}:") for e in read_by_api[len(first):])
