@@ -17,8 +17,9 @@ from backend.streams.models import CommitOffset, Committed, ConsumeAnswer, Consu
 from backend.streams.records import iso_ms
 
 
-def member_pool(clients: KafkaClients, spec: KafkaConnectionSpec, ttl_seconds: float) -> MemberPool:
-    return clients.part(spec, "members", lambda s: MemberPool(s, ttl_seconds))
+async def member_pool(clients: KafkaClients, spec: KafkaConnectionSpec, ttl_seconds: float) -> MemberPool:
+    # off the loop: a changed connection closes the old members first (each leaves its group)
+    return await asyncio.to_thread(clients.part, spec, "members", lambda s: MemberPool(s, ttl_seconds))
 
 
 async def consume(pool: MemberPool, stream: str, group: str, start: Start, limit: int,

@@ -145,7 +145,7 @@ async def consume_events(context: Context, streamName: StreamPath,
                                                        )] = DEFAULT_CONSUME_TIMEOUT_MS,
                          ) -> Response:
     spec = await kafka_of(context)
-    pool = consume.member_pool(context.kafka_clients, spec, context.consumer_ttl_seconds)
+    pool = await consume.member_pool(context.kafka_clients, spec, context.consumer_ttl_seconds)
     start = int(offset) if offset.isdigit() else offset
     answer = await consume.consume(pool, streamName, consumerGroup, start, limit, timeout)
     # The hot path: serialised once, rather than validated again against response_model (which
@@ -161,5 +161,5 @@ async def consume_events(context: Context, streamName: StreamPath,
 async def commit_offsets(context: Context, consumerGroup: GroupPath,
                          body: Annotated[CommitRequest | None, Depends(commit_request)]) -> Committed:
     spec = await kafka_of(context)
-    pool = consume.member_pool(context.kafka_clients, spec, context.consumer_ttl_seconds)
+    pool = await consume.member_pool(context.kafka_clients, spec, context.consumer_ttl_seconds)
     return await consume.commit(pool, context.kafka_clients, consumerGroup, body.offsets if body else None)

@@ -27,11 +27,12 @@ import threading
 import time
 
 from backend.environments.models import KafkaConnectionSpec
-from backend.streams.errors import QUOTA_EXCEEDED, EventApiError
+from backend.streams.errors import QUOTA_EXCEEDED, TIMEOUT, EventApiError
 from backend.streams.member import METADATA_SECONDS, Member, Start
 
 MAX_MEMBERS = 32
 DEFAULT_TTL_SECONDS = 60.0
+READY_SECONDS = 3 * METADATA_SECONDS
 
 
 class MemberPool:
@@ -63,7 +64,11 @@ class MemberPool:
             member.callers += 1
             member.last_used = time.monotonic()
         try:
-            await asyncio.wait_for(asyncio.wrap_future(member.ready), METADATA_SECONDS)
+            # its checks are bounded by METADATA_SECONDS each: this only catches a member that hangs
+            await asyncio.wait_for(asyncio.wrap_future(member.ready), READY_SECONDS)
+        except TimeoutError:
+            self.release(member)
+            raise EventApiError(TIMEOUT, f"The consumer member did not start within {READY_SECONDS:.0f} s.") from None
         except BaseException:
             self.release(member)
             raise

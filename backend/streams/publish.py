@@ -170,8 +170,9 @@ class Publication:
 
 async def publish(clients: KafkaClients, spec: KafkaConnectionSpec, publication: Publication) -> list[Outcome]:
     """Each event's outcome, in order: published, or why not."""
-    publisher = clients.part(spec, f"producer:{publication.compression}",
-                                           lambda s: Publisher(s, publication.compression))
+    # off the loop: a changed connection closes the old clients first (a producer's flush)
+    publisher = await asyncio.to_thread(clients.part, spec, f"producer:{publication.compression}",
+                                        lambda s: Publisher(s, publication.compression))
     timeout = publication.timeout_ms / 1000
     deadline = time.monotonic() + timeout
     partitions = await asyncio.to_thread(publisher.partition_count, publication.stream, timeout)
