@@ -33,7 +33,17 @@ log = logging.getLogger(__name__)
 BUFFER_RECORDS = 2000
 BUFFER_BYTES = 8 * 1024 * 1024
 FETCH_BATCH = 500
+# librdkafka's own queue of prefetched records (its default is 64 MiB per consumer), which bounds
+# what one consume() can add to the buffer past its bound; smaller than this, fetching stalls.
+PREFETCH_BYTES = 8 * 1024 * 1024
+FETCH_BACKOFF_MS = 10
+# The broker holds a fetch this long for partitions with nothing new: at librdkafka's 500 ms, a
+# member drained by its callers sat idle for half a second at a time (5,000 records/s at most
+# through the API, 22,000 at 100 ms); an idle member costs a fetch request per this.
+FETCH_WAIT_MS = 100
 POLL_SECONDS = 0.1  # the member's longest wait in librdkafka before it looks at its commands again
+PAUSED_POLL_SECONDS = 0.005
+BUSY_SECONDS = 1.0  # a member whose records were taken this recently has callers
 POSITIONS_SECONDS = 0.05  # how often the member reads its positions and high watermarks (local calls)
 METADATA_SECONDS = 10.0  # a new member's checks of the stream (and of a numeric offset)
 COMMIT_SECONDS = 10.0
@@ -76,6 +86,10 @@ class Member:
             "enable.auto.commit": False,
             "auto.offset.reset": start if isinstance(start, str) else "earliest",
             "allow.auto.create.topics": False,
+            "queued.max.messages.kbytes": PREFETCH_BYTES // 1024,
+            # librdkafka waits a second (its default) to fetch again once that queue was full
+            "fetch.queue.backoff.ms": FETCH_BACKOFF_MS,
+            "fetch.wait.max.ms": FETCH_WAIT_MS,
         })
         self._lock = threading.Lock()
         self._buffer: deque[Buffered] = deque()
@@ -87,6 +101,7 @@ class Member:
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._paused = False
+        self._taken_at = 0.0  # time.monotonic() of the last take
         self._giving_up: dict[int, int] = {}  # partition -> next offset, between a revoke and its assign
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"streamhq-member-{group}", daemon=True)
@@ -110,8 +125,8 @@ class Member:
         try:
             while not self._closed.is_set():
                 self._run_commands()
-                self._flow()
-                messages = self._consumer.consume(min(FETCH_BATCH, BUFFER_RECORDS), POLL_SECONDS)
+                room = self._flow()
+                messages = self._consumer.consume(max(1, min(FETCH_BATCH, room)), self._poll_seconds())
                 self._take_in(messages)
                 if time.monotonic() - positions_read >= POSITIONS_SECONDS:
                     self._read_positions()
@@ -195,16 +210,27 @@ class Member:
             self._buffered.pop(partition, None)
             self._next.pop(partition, None)
 
-    def _flow(self) -> None:
+    def _flow(self) -> int:
+        """Pauses the partitions while the buffer is full and resumes them once a fetch fits
+        again; answers how many records fit. librdkafka drops what it prefetched for a paused
+        partition (it fetches again on resume), so the member pauses only when it must."""
         with self._lock:
-            full = len(self._buffer) >= BUFFER_RECORDS or self._bytes >= BUFFER_BYTES
-            drained = len(self._buffer) < BUFFER_RECORDS // 2 and self._bytes < BUFFER_BYTES // 2
-        if full:
+            room = BUFFER_RECORDS - len(self._buffer)
+            full = room <= 0 or self._bytes >= BUFFER_BYTES
+            fits = room >= FETCH_BATCH and self._bytes <= BUFFER_BYTES // 2
+        if full and not self._paused:
             self._consumer.pause(self._consumer.assignment())
             self._paused = True
-        elif self._paused and drained:
+        elif self._paused and fits:
             self._consumer.resume(self._consumer.assignment())
             self._paused = False
+        return room
+
+    def _poll_seconds(self) -> float:
+        """Paused while callers are taking records, the member looks again soon: librdkafka cannot be
+        woken when a caller makes room, and a resumed fetch takes a round trip on top."""
+        busy = self._paused and time.monotonic() - self._taken_at < BUSY_SECONDS
+        return PAUSED_POLL_SECONDS if busy else POLL_SECONDS
 
     def _take_in(self, messages: list) -> None:
         records = [m for m in messages if m.error() is None]
@@ -269,6 +295,7 @@ class Member:
                 self._buffered[record.partition] -= 1
                 self._next[record.partition] = record.offset + 1
                 taken.append(record.event)
+            self._taken_at = time.monotonic()
         return taken
 
     async def pull(self, limit: int, timeout: float) -> list[ConsumedEvent]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 from pydantic import JsonValue
@@ -30,8 +31,14 @@ def event_id(stream: str, partition: int, offset: int) -> str:
 
 def iso_ms(timestamp_ms: int) -> str:
     """A Kafka timestamp (ms since the epoch) as ISO 8601 UTC with milliseconds."""
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp_ms % 1000:03d}Z"
+    seconds, millis = divmod(timestamp_ms, 1000)
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(seconds: int) -> str:
+    # Records come in runs of the same second: formatting a datetime was a fifth of a consume's time.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def encode_value(value: JsonValue) -> bytes:
@@ -72,7 +79,9 @@ def consumed_event(message: Message) -> ConsumedEvent:
     for name, data in message.headers() or ():
         text = _text(data) if data is not None else ""
         headers[name] = text if text is not None else BASE64_HEADER + base64.b64encode(data).decode()
-    return ConsumedEvent(
+    # Built from what was just decoded, which fits the model: validating it again cost a third of
+    # a consume's time.
+    return ConsumedEvent.model_construct(
         eventId=event_id(message.topic(), message.partition(), message.offset()),
         partition=message.partition(),
         offset=message.offset(),
