@@ -6,9 +6,9 @@ and no event API they come from offers this.
 - Same key and same fingerprint (the route and the body's hash) within WINDOW_SECONDS: the
   first answer, status and body, and nothing is written. The same key for another body: 1008.
 - A duplicate that arrives while the first is still publishing waits for its answer.
-- At most CAPACITY keys per environment, the least recently used forgotten first; an answer the
-  request never produced (it failed inside the agent, or its client went away) is forgotten, so
-  a retry publishes.
+- At most CAPACITY keys per environment, the least recently used forgotten first. A failure that
+  wrote nothing (an unknown stream, a cluster that did not answer) is not kept, nor a request
+  that gave no answer (it failed inside the agent, or its client went away): a retry publishes.
 
 One cache per environment lives on the agent context; it is used from the event loop only."""
 
@@ -35,6 +35,12 @@ _PRINTABLE = re.compile(rf"[\x20-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}")
 class Answer:
     status: int
     body: bytes
+
+    @property
+    def may_have_written(self) -> bool:
+        """A success, or a timeout (the events may still be written): what a retry must not repeat.
+        Any other failure wrote nothing, so a retry (say, once the stream exists) publishes."""
+        return self.status < 300 or self.status == 504
 
 
 @dataclass
@@ -101,5 +107,7 @@ class IdempotencyCache:
             entry.answer.set_exception(RuntimeError(f"the first request with {HEADER} {key!r} gave no answer"))
             entry.answer.exception()  # retrieved: with no duplicate waiting, asyncio would log it
             raise
+        if not result.may_have_written and self._entries.get(key) is entry:
+            del self._entries[key]
         entry.answer.set_result(result)
         return result

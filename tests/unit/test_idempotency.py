@@ -116,3 +116,17 @@ def test_a_request_that_gave_no_answer_is_forgotten_so_a_retry_works():
         return await cache.answer("k", "p", work)
 
     assert asyncio.run(run()) == Answer(201, b"ok")
+
+
+def test_a_failure_that_wrote_nothing_is_not_kept_but_a_timeout_is():
+    cache = IdempotencyCache()
+    calls, missing = counting(Answer(404, b"no such stream"))
+    timeouts, timed_out = counting(Answer(504, b"may still be written"))
+
+    async def run() -> None:
+        for _ in range(2):
+            await cache.answer("a", "p", missing)
+            await cache.answer("b", "p", timed_out)
+
+    asyncio.run(run())
+    assert (len(calls), len(timeouts)) == (2, 1)
