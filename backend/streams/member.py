@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
@@ -48,6 +48,7 @@ POSITIONS_SECONDS = 0.05  # how often the member reads its positions and high wa
 METADATA_SECONDS = 10.0  # a new member's checks of the stream (and of a numeric offset)
 COMMIT_SECONDS = 10.0
 
+GONE = {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC}
 Start = str | int  # "earliest", "latest" or an offset
 
 
@@ -233,6 +234,10 @@ class Member:
         return PAUSED_POLL_SECONDS if busy else POLL_SECONDS
 
     def _take_in(self, messages: list) -> None:
+        if any(m.error() is not None and m.error().code() in GONE for m in messages):
+            # the stream was deleted: the member closes, and the next call answers 1001
+            self._closed.set()
+            return
         records = [m for m in messages if m.error() is None]
         if not records:
             return

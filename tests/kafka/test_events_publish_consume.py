@@ -397,3 +397,17 @@ def test_a_rebalance_hands_no_record_out_twice_and_needs_no_caller(lasting_event
     every = read_by_api + read_by_other
     assert len(every) == len(set(every)) == total  # no loss, and no record handed out by both
     assert all(not e.startswith(f"{stream}:{held.partition}:") for e in read_by_api[len(first):])
+
+
+def test_a_member_of_a_deleted_stream_closes_and_the_next_call_is_1001(events, kafka):
+    stream = f"events-{uuid.uuid4().hex[:10]}"
+    kafka.create_topics([NewTopic(stream, 1, 1)])[stream].result(30)
+    until(lambda: kafka.list_topics(stream, timeout=30).topics[stream].error is None, 60, f"{stream} to exist")
+    group_id = group()
+    consume(events, stream, group_id, timeout=0)
+    kafka.delete_topics([stream])[stream].result(30)
+    until(lambda: events.get(f"/streams/{stream}/events",
+                             params={"consumerGroup": group_id, "timeout": 0}).status_code == 404,
+          60, "the member of the deleted stream to close")
+    assert_event_error(events.get(f"/streams/{stream}/events", params={"consumerGroup": group_id}), 404, 1001,
+                       "streamName")
