@@ -53,6 +53,7 @@ from backend.environments.models import (
 from backend.lrn import parse_resource_lrn
 from backend.replicator.config import consumer_group
 from backend.store import ResourceRecord, Store
+from backend.streams.live import StreamLedger
 
 if TYPE_CHECKING:
     from kafka import KafkaAdminClient
@@ -181,7 +182,7 @@ class AgentSupervisor:
             if context is None:
                 context = self._contexts[environment] = AgentContext(
                     environment, self.info, lambda: self._resources(environment), self.upstreams,
-                    ConnectorLedger(environment), self.sse_ping_seconds)
+                    ConnectorLedger(environment), StreamLedger(environment), self.sse_ping_seconds)
             return context
 
     def _keep_contexts(self, environments: set[str]) -> None:
