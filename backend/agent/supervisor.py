@@ -8,6 +8,9 @@ with exponential backoff, and shows as `agent_connected: false` with the reason 
 `status.agent.issues`. Data out is each cluster's consumer groups' progress, with HQ's own K2K
 apps' groups counted against their source (backend.agent.reads).
 
+Each cluster's streams and groups are read once per round too (backend/agent/streams_watch.py)
+into each naming environment's `StreamLedger` (backend/streams/live.py), likewise.
+
 A Connect cluster is read in one expanded call per round; each environment that names it gets
 the reading in its `ConnectorLedger` (backend/connect/live.py), which publishes what changed on
 the environment's connector feed, and its `metrics.connect` figures come from the same reading.
@@ -39,6 +42,7 @@ from backend.agent.kafka import (
 )
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
+from backend.agent.streams_watch import StreamsWatch
 from backend.agent.upstream import UpstreamPool
 from backend.clock import utc_now_iso
 from backend.connect.live import ConnectorLedger
@@ -227,6 +231,7 @@ class AgentSupervisor:
         for record in kafka.values():
             spec = stored_kafka_spec(record.spec)
             wanted[_key("kafka", record.spec)] = lambda s=spec, r=record: self._kafka_watch(r, s)
+            wanted[_key("streams", record.spec)] = lambda s=spec: self._streams_watch(s)
         for record in (r for records in connects.values() for r in records):
             spec = ConnectClusterSpec.model_validate(with_first_distinct(record.spec, "urls", CONNECT_WORKERS_ASKED))
             wanted[_key("connect", record.spec)] = lambda s=spec, r=record: self._connect_watch(r, s)
@@ -243,6 +248,7 @@ class AgentSupervisor:
             if name not in environments:
                 continue
             self._apply_connectors(self._context(name).connectors, connects.get(name, []))
+            self._apply_streams(self._context(name).streams, record)
             status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []),
                                   out.get(_key("kafka", record.spec)))
             if self._publication.wanted(name, status, time.monotonic()):
@@ -277,6 +283,12 @@ class AgentSupervisor:
                 items = list_items(ledger.environment, record.name, reading.connectors, reading.plugins)
                 ledger.apply_cluster(record.name, items, reading.started)
 
+    def _apply_streams(self, ledger: StreamLedger, kafka: ResourceRecord) -> None:
+        """The cluster's last reading of streams and groups, unless it failed (they stay as last known)."""
+        watch = self._watches[_key("streams", kafka.spec)]
+        if watch.error is None and watch.reading is not None:
+            ledger.apply(kafka.name, watch.reading)
+
     def _connect_watch(self, record: ResourceRecord, spec: ConnectClusterSpec) -> Watch:
         watch = ConnectWatch(self.upstreams.connect_cluster(record.name, spec))
         return Watch(f"Kafka Connect {record.name}", watch.probe)
@@ -285,6 +297,10 @@ class AgentSupervisor:
         watch = KafkaWatch(spec, self.timeout)
         brokers = ", ".join(bootstrap_addresses(spec)) or "(no brokers)"
         return Watch(f"Kafka {brokers}", watch.probe, watch.close)
+
+    def _streams_watch(self, spec: KafkaConnectionSpec) -> Watch:
+        watch = StreamsWatch(spec, self.timeout)
+        return Watch(f"Kafka streams and groups ({', '.join(bootstrap_addresses(spec))})", watch.probe, watch.close)
 
     def _reconcile(self, wanted: dict[str, Callable[[], Watch]]) -> None:
         for key in set(self._watches) - set(wanted):
@@ -316,6 +332,7 @@ class AgentSupervisor:
     def _status(self, kafka: ResourceRecord, connects: list[ResourceRecord],
                 redpanda_connects: list[ResourceRecord], records_out_per_sec: float | None) -> dict[str, Any]:
         cluster = self._watches[_key("kafka", kafka.spec)]
+        streams = self._watches[_key("streams", kafka.spec)]
         connect_watches = [self._watches[_key("connect", r.spec)] for r in connects]
         redpanda_connect_watches = [self._watches[_key("redpanda_connects", r.spec)] for r in redpanda_connects]
         snapshot: ClusterSnapshot | None = cluster.reading
@@ -324,6 +341,8 @@ class AgentSupervisor:
             issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:
             issues += snapshot.problems
+        if cluster.error is None and streams.error is not None:  # a cluster down is one issue, not two
+            issues.append(streams.error)
         now = utc_now_iso()
         agent: dict[str, Any] = {
             "updated_at": now,

@@ -86,6 +86,11 @@ class StreamLedger:
         """Each followed stream's `messagesPerSecond` at the last reading (None: one reading yet)."""
         return self._rates.rates()
 
+    def with_rates(self, summaries: list[StreamSummary]) -> list[StreamSummary]:
+        """`summaries` (a list read just now) with each stream's rate as of the last reading."""
+        rates = self.rates()
+        return [summary.model_copy(update={"messagesPerSecond": rates.get(summary.name)}) for summary in summaries]
+
     def apply(self, connection: str, reading: StreamsReading) -> None:
         """A reading, that succeeded, of the cluster the environment's Kafka connection
         `connection` reaches: publishes what changed. The same reading given again (the agent's

@@ -167,3 +167,12 @@ def test_a_rate_is_rounded_and_forgets_streams_a_reading_does_not_name():
 
     assert rates.update({"orders": 1}, 3.0) == {"orders": 0.33}
     assert rates.update({"orders": 1, "audit": 5}, 6.0) == {"orders": 0.17, "audit": None}  # audit starts over
+
+
+def test_a_list_read_now_takes_each_streams_rate_from_the_last_reading(ledger):
+    ledger.apply("main", reading(0.0, [stream("orders", 0)]))
+    ledger.apply("main", reading(10.0, [stream("orders", 100)]))
+
+    listed = ledger.with_rates([stream("orders", 180), stream("new")])
+
+    assert [(s.name, s.totalMessages, s.messagesPerSecond) for s in listed] == [("orders", 180, 10.0), ("new", 0, None)]
