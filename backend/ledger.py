@@ -41,8 +41,12 @@ Held = Callable[[Mapping[str, Item]], Collection[str]]
 
 class FeedLedger(Generic[Item]):
     def __init__(self, environment: str, kind: str, feed: ChangeFeed, *, name_of: Callable[[Item], str],
-                 lrn_of: Callable[[Item], str], noun: str, scope_label: str, max_per_scope: int) -> None:
-        """`noun` and `scope_label` word the log line of a cut ("connectors", "Connect cluster")."""
+                 lrn_of: Callable[[Item], str], noun: str, scope_label: str, max_per_scope: int,
+                 updates_supersede: bool = False) -> None:
+        """`noun` and `scope_label` word the log line of a cut ("connectors", "Connect cluster").
+        `updates_supersede`: an update is a measurement (figures that move every round), which
+        the feed keeps only the newest of per item, so they never push a creation or a deletion
+        out of its replay buffer; otherwise every state an item passes through is replayed."""
         self.environment = environment
         self.kind = kind
         self.feed = feed
@@ -50,6 +54,7 @@ class FeedLedger(Generic[Item]):
         self._name_of = name_of
         self._lrn_of = lrn_of
         self._noun = noun
+        self._updates_supersede = updates_supersede
         self._scope_label = scope_label
         self._lock = threading.Lock()
         self._items: dict[str, dict[str, Item]] = {}  # scope -> name -> item
@@ -117,7 +122,8 @@ class FeedLedger(Generic[Item]):
         self._cut.discard(scope)
 
     def _publish(self, verb: str, item: Item) -> None:
-        self.feed.publish(Change(self.kind, verb, (self._lrn_of(item),), item.model_dump(mode="json", by_alias=True)))
+        self.feed.publish(Change(self.kind, verb, (self._lrn_of(item),), item.model_dump(mode="json", by_alias=True),
+                                 supersedes=self._updates_supersede and verb == UPDATED))
 
     def _log_cut_once(self, scope: str, why: str) -> None:
         if scope not in self._cut:

@@ -14,9 +14,13 @@ cluster; a reading that failed is never applied, so a cluster that is down for a
 "every stream deleted". The diffing is `FeedLedger`'s (backend/ledger.py), the one the connector
 ledger uses; the rates are `WriteRates`' (backend/streams/rates.py).
 
+An update is a measurement on the feed (`supersedes`): the replay buffer keeps only the newest
+per item, so a client that resumes gets each item's current figures, and a cluster whose every
+topic moves each round never pushes a creation or a deletion out of the buffer.
+
 Bounds: at most `max_streams` streams and `max_groups` groups are followed (the first by name; the
-rest are left out, logged once), and rates are kept only for those. The feed's replay buffer and
-subscriber queues are bounded as HQ's are.
+rest are left out, logged once), and rates are kept only for those. The feed's replay buffer
+holds 4,096 creations and deletions; a subscriber's queue holds one round's worth of events.
 """
 
 from __future__ import annotations
@@ -38,8 +42,12 @@ FEED_KINDS = {STREAM_KIND, GROUP_KIND}
 # A cluster in the field holds hundreds to a few thousand topics (5,000 is issue 13's figure).
 MAX_STREAMS = 10_000
 MAX_GROUPS = 10_000
+# Creations and deletions; the figures' updates are measurements, kept only the newest per item.
 REPLAY_EVENTS = 4096
-SUBSCRIBER_QUEUE_EVENTS = 1024
+# A round may change every item at once (the first reading creates them all; a busy cluster's
+# totals all move): a subscriber holds a whole round's events, or it would be told to resync
+# every round. Events are shared by all subscribers: a queue holds references.
+SUBSCRIBER_QUEUE_EVENTS = MAX_STREAMS + MAX_GROUPS + 1024
 
 
 @dataclass(frozen=True)
@@ -64,10 +72,11 @@ class StreamLedger:
         # (the environment's first by name changed) is another cluster, whose items are others.
         self._streams = FeedLedger[LiveStream](
             environment, STREAM_KIND, self.feed, name_of=lambda s: s.name, lrn_of=lambda s: s.lrn,
-            noun="streams", scope_label="Kafka connection", max_per_scope=max_streams)
+            noun="streams", scope_label="Kafka connection", max_per_scope=max_streams, updates_supersede=True)
         self._groups = FeedLedger[LiveGroup](
             environment, GROUP_KIND, self.feed, name_of=lambda g: g.groupId, lrn_of=lambda g: g.lrn,
-            noun="consumer groups", scope_label="Kafka connection", max_per_scope=max_groups)
+            noun="consumer groups", scope_label="Kafka connection", max_per_scope=max_groups,
+            updates_supersede=True)
         self._rate_window_seconds = rate_window_seconds
         self._rates = WriteRates(rate_window_seconds)
         self._lock = threading.Lock()  # readings are applied one at a time, in order

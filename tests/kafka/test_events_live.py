@@ -141,6 +141,7 @@ def next_of(stream: EventStream, lrn: str, wanted: Callable[[Frame], bool],
         frame = stream.next_frame()
         if frame.comment is not None:
             continue
+        assert frame.event != "resync", frame.data
         if frame.data.get("lrn") == lrn and wanted(frame):
             return frame
         if passed_over is not None:

@@ -70,6 +70,14 @@ def test_only_what_changed_is_published_and_a_figure_changing_is_a_change(ledger
                                  ("consumer-group.updated", kafka_consumer_group_lrn(MAIN, "billing"))]
     assert published[0].data["totalMessages"] == 50 and published[0].data["messagesPerSecond"] > 0
     assert published[1].data["totalLag"] == 7
+    assert all(c.supersedes for c in published)  # figures: the feed keeps the newest per item
+
+
+def test_creations_and_deletions_are_state_changes_the_feed_replays_in_order(ledger, published):
+    ledger.apply("main", reading(0.0, [stream("orders")], [group("billing")]))
+    ledger.apply("main", reading(5.0, [], []))
+
+    assert [(c.verb, c.supersedes) for c in published] == [("created", False)] * 2 + [("deleted", False)] * 2
 
 
 def test_streams_and_groups_not_in_a_reading_are_deleted_with_their_last_known_item(ledger, published):
