@@ -42,7 +42,7 @@ from backend.agent.kafka import (
 )
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
-from backend.agent.streams_watch import StreamsWatch
+from backend.agent.streams_watch import StreamsWatch, streams_issues
 from backend.agent.upstream import UpstreamPool
 from backend.clock import utc_now_iso
 from backend.connect.live import ConnectorLedger
@@ -341,8 +341,8 @@ class AgentSupervisor:
             issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:
             issues += snapshot.problems
-        if cluster.error is None and streams.error is not None:  # a cluster down is one issue, not two
-            issues.append(streams.error)
+        if cluster.error is None:  # a cluster down is one issue, not two
+            issues += streams_issues(streams.error, streams.reading)
         now = utc_now_iso()
         agent: dict[str, Any] = {
             "updated_at": now,

@@ -11,8 +11,10 @@ changes (messages, size, a rate, a lag) is a change; what did not change is not 
 
 Its one writer is the agent's round (backend/agent/streams_watch.py), with a full reading of the
 cluster; a reading that failed is never applied, so a cluster that is down for a minute is not
-"every stream deleted". The diffing is `FeedLedger`'s (backend/ledger.py), the one the connector
-ledger uses; the rates are `WriteRates`' (backend/streams/rates.py).
+"every stream deleted". Streams and groups are read apart, and a half that failed is not applied
+while the other is: groups keep moving while the streams cannot be read (a topic deleted mid-read).
+The diffing is `FeedLedger`'s (backend/ledger.py), the one the connector ledger uses; the rates
+are `WriteRates`' (backend/streams/rates.py).
 
 An update is a measurement on the feed (`supersedes`): the replay buffer keeps only the newest
 per item, so a client that resumes gets each item's current figures, and a cluster whose every
@@ -52,12 +54,14 @@ SUBSCRIBER_QUEUE_EVENTS = MAX_STREAMS + MAX_GROUPS + 1024
 
 @dataclass(frozen=True)
 class StreamsReading:
-    """One reading of a cluster that succeeded: its streams and groups, and when (monotonic) the
-    streams' offsets were read, which their rates are reckoned by."""
+    """One reading of a cluster: its streams and its groups (None: that half failed, and is not
+    applied), when (monotonic) the streams' offsets were read, which their rates are reckoned by,
+    and why a half failed."""
 
-    streams: list[StreamSummary]
-    groups: list[GroupSummary]
+    streams: list[StreamSummary] | None
+    groups: list[GroupSummary] | None
     at: float
+    problems: tuple[str, ...] = ()
 
 
 class StreamLedger:
@@ -114,12 +118,17 @@ class StreamLedger:
                 self._rates = WriteRates(self._rate_window_seconds)
             self._connection, self._read_at = connection, reading.at
             connection_lrn = resource_lrn("kafka-connection", self.environment, connection)
-            streams = self._streams.bounded(connection, reading.streams)
-            rates = self._rates.update({name: stream.totalMessages for name, stream in streams.items()}, reading.at)
-            self._streams.apply_reading(connection, [
-                LiveStream(**(dict(stream) | {"messagesPerSecond": rates[name],
-                                              "lrn": kafka_topic_lrn(connection_lrn, name)}))
-                for name, stream in streams.items()])
-            self._groups.apply_reading(connection, [
-                LiveGroup(**dict(group), lrn=kafka_consumer_group_lrn(connection_lrn, name))
-                for name, group in self._groups.bounded(connection, reading.groups).items()])
+            if reading.streams is not None:
+                self._apply_streams(connection, connection_lrn, reading.streams, reading.at)
+            if reading.groups is not None:
+                self._groups.apply_reading(connection, [
+                    LiveGroup(**dict(group), lrn=kafka_consumer_group_lrn(connection_lrn, name))
+                    for name, group in self._groups.bounded(connection, reading.groups).items()])
+
+    def _apply_streams(self, connection: str, connection_lrn: str, summaries: list[StreamSummary], at: float) -> None:
+        streams = self._streams.bounded(connection, summaries)
+        rates = self._rates.update({name: stream.totalMessages for name, stream in streams.items()}, at)
+        self._streams.apply_reading(connection, [
+            LiveStream(**(dict(stream) | {"messagesPerSecond": rates[name],
+                                          "lrn": kafka_topic_lrn(connection_lrn, name)}))
+            for name, stream in streams.items()])
