@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.agent.bounds import with_first_distinct
 from backend.agent.context import SSE_PING_SECONDS, AgentContext, AgentResources
+from backend.agent.figures import cluster_metrics
 from backend.agent.http_services import CONNECT_WORKERS_ASKED, ConnectReading, ConnectWatch, check_ready
 from backend.agent.kafka import (
     ClusterSnapshot,
@@ -190,8 +191,14 @@ class AgentSupervisor:
             return context
 
     def _keep_contexts(self, environments: set[str]) -> None:
+        """Drops the contexts of environments without a Kafka connection now: not one a request made
+        during the round for an environment the round did not know yet (its feeds' clients would
+        follow a ledger nobody feeds)."""
         with self._contexts_lock:
-            dropped = [self._contexts.pop(environment) for environment in set(self._contexts) - environments]
+            unknown = set(self._contexts) - environments
+        gone = {e for e in unknown if not self.store.list_resources(e, "kafka-connection")}
+        with self._contexts_lock:
+            dropped = [self._contexts.pop(e) for e in gone if e in self._contexts]
         for context in dropped:
             context.close()
 
@@ -359,32 +366,8 @@ class AgentSupervisor:
             },
         }
         if snapshot is not None:
-            agent["metrics"] |= _cluster_metrics(snapshot, cluster.previous, cluster.read_at, records_out_per_sec)
+            agent["metrics"] |= cluster_metrics(snapshot, cluster.previous, cluster.read_at, records_out_per_sec)
         return {"agent_connected": cluster.error is None and snapshot is not None, "agent": agent}
-
-
-def _cluster_metrics(now: ClusterSnapshot, before: ClusterSnapshot | None, read_at: str | None,
-                     records_out_per_sec: float | None) -> dict[str, Any]:
-    """Figures of one reading; rates are deltas against the reading before it."""
-    rates: dict[str, float | None] = dict.fromkeys(
-        ("data_in_bytes_per_sec", "data_out_bytes_per_sec", "data_in_messages_per_sec"))
-    if before is not None and now.at > before.at:
-        seconds = now.at - before.at
-        records = max(1, now.log_end_total - now.log_start_total)
-        rates = {
-            # Retention deleting segments shrinks the bytes; growth is never negative.
-            "data_in_bytes_per_sec": max(0, now.topic_bytes - before.topic_bytes) / seconds,
-            "data_in_messages_per_sec": max(0, now.log_end_total - before.log_end_total) / seconds,
-            # Consumers' committed positions advance by records; bytes at the topics' mean record size.
-            "data_out_bytes_per_sec": None if records_out_per_sec is None
-            else records_out_per_sec * now.topic_bytes / records,
-        }
-    return {
-        "kafka": {"version": now.version, "num_brokers": now.num_brokers, "updated_at": read_at},
-        "data": {"num_topics": now.num_topics, "num_partitions": now.num_partitions,
-                 "topic_data_total_bytes": now.topic_bytes, **rates, "updated_at": read_at},
-        "apps": {"num_consumers": now.num_consumer_groups, "updated_at": read_at},
-    }
 
 
 def _first_by_environment(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
