@@ -7,6 +7,7 @@ import pytest
 from backend.auth import create_service_account_token
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, PREFIXES, assert_error, running_hq
+from tests.api.test_agent_feeds import STREAMS_FEED_OPERATIONS
 from tests.api.test_connect_routes import OPERATIONS as CONNECT_OPERATIONS
 from tests.api.test_k2k import OPERATIONS as K2K_OPERATIONS
 from tests.api.test_streams_routes import OPERATIONS as STREAMS_OPERATIONS
@@ -132,7 +133,8 @@ def test_openapi_describes_every_operation_under_both_prefixes(hq):
     described = {(method.upper(), path) for path, item in paths.items() for method in item}
     expected = {(method, prefix + path) for prefix in PREFIXES for method, path in OPERATIONS}
     assert expected <= described
-    assert described - expected == {("GET", "/health"), *K2K_OPERATIONS, *CONNECT_OPERATIONS, *STREAMS_OPERATIONS}
+    assert described - expected == {("GET", "/health"), *K2K_OPERATIONS, *CONNECT_OPERATIONS, *STREAMS_OPERATIONS,
+                                    *STREAMS_FEED_OPERATIONS}
 
 
 def test_an_unknown_path_is_404_in_the_error_shape(api):
