@@ -4,16 +4,19 @@ the supervisor hands to the `StreamLedger` of each environment naming the cluste
 
 The watch keeps its own long-lived admin clients (a `KafkaClients` of its own, not an
 environment's: environments naming the same cluster share the watch), so a round costs the
-reading and not a bootstrap. After a failure they are closed and the next round makes new ones,
-as the cluster watch does with its admin client. The streams and the groups are read apart: a
-half that fails is left out of the reading (the ledger keeps it as last known) and named in its
-`problems`, which the environment's status shows; when both fail the probe fails."""
+reading and not a bootstrap. They are kept across failures too (librdkafka reconnects by itself,
+and the admin's kafka-python clients reopen after a failure): new clients each failed round
+left librdkafka's threads and sockets behind faster than they were freed.
+
+The streams are read first: when they cannot be read the probe fails (the cluster is down, most
+likely, and the groups are not asked: a ListGroups timing out on a cluster that is down kept the
+admin's clients alive after their close). Groups that cannot be read are left out of the reading
+(the ledger keeps them as last known) and named in its `problems`, which the environment's
+status shows; the streams are still applied."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 from backend.environments.models import KafkaConnectionSpec
 from backend.streams.clients import KafkaClients
@@ -29,22 +32,13 @@ class StreamsWatch:
         self._clients = KafkaClients()
 
     def probe(self) -> StreamsReading:
-        failures: list[str] = []
-        streams = self._read(read_stream_summaries, "streams", failures)
+        streams = read_stream_summaries(self._clients, self.spec, self.timeout)
         read_at = time.monotonic()  # the streams' offsets were just read: their rates count from here
-        groups = self._read(read_group_summaries, "consumer groups", failures)
-        if streams is None and groups is None:
-            raise ConnectionError("; ".join(failures))
-        return StreamsReading(streams, groups, read_at, tuple(failures))
-
-    def _read(self, read: Callable[[KafkaClients, KafkaConnectionSpec, float], Any], what: str,
-              failures: list[str]) -> Any:
         try:
-            return read(self._clients, self.spec, self.timeout)
-        except Exception as exc:  # a reason to show, not to crash on; the other half may still be read
-            self.close()
-            failures.append(f"reading the {what} failed: {exc or type(exc).__name__}")
-            return None
+            groups = read_group_summaries(self._clients, self.spec, self.timeout)
+        except Exception as exc:  # a reason to show, not to crash on: the streams are still applied
+            return StreamsReading(streams, None, read_at, (f"reading the consumer groups failed: {exc}",))
+        return StreamsReading(streams, groups, read_at)
 
     def close(self) -> None:
         self._clients.close()

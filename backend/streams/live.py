@@ -11,8 +11,7 @@ changes (messages, size, a rate, a lag) is a change; what did not change is not 
 
 Its one writer is the agent's round (backend/agent/streams_watch.py), with a full reading of the
 cluster; a reading that failed is never applied, so a cluster that is down for a minute is not
-"every stream deleted". Streams and groups are read apart, and a half that failed is not applied
-while the other is: groups keep moving while the streams cannot be read (a topic deleted mid-read).
+"every stream deleted". Groups that could not be read are not applied while the streams are.
 The diffing is `FeedLedger`'s (backend/ledger.py), the one the connector ledger uses; the rates
 are `WriteRates`' (backend/streams/rates.py).
 
@@ -54,11 +53,11 @@ SUBSCRIBER_QUEUE_EVENTS = MAX_STREAMS + MAX_GROUPS + 1024
 
 @dataclass(frozen=True)
 class StreamsReading:
-    """One reading of a cluster: its streams and its groups (None: that half failed, and is not
+    """One reading of a cluster: its streams, its groups (None: they could not be read, and are not
     applied), when (monotonic) the streams' offsets were read, which their rates are reckoned by,
-    and why a half failed."""
+    and why the groups could not be read."""
 
-    streams: list[StreamSummary] | None
+    streams: list[StreamSummary]
     groups: list[GroupSummary] | None
     at: float
     problems: tuple[str, ...] = ()
@@ -118,8 +117,7 @@ class StreamLedger:
                 self._rates = WriteRates(self._rate_window_seconds)
             self._connection, self._read_at = connection, reading.at
             connection_lrn = resource_lrn("kafka-connection", self.environment, connection)
-            if reading.streams is not None:
-                self._apply_streams(connection, connection_lrn, reading.streams, reading.at)
+            self._apply_streams(connection, connection_lrn, reading.streams, reading.at)
             if reading.groups is not None:
                 self._groups.apply_reading(connection, [
                     LiveGroup(**dict(group), lrn=kafka_consumer_group_lrn(connection_lrn, name))
