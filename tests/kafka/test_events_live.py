@@ -20,9 +20,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from backend.deps import services_of
 from backend.lrn import kafka_consumer_group_lrn, kafka_topic_lrn, resource_lrn
-from backend.settings import Settings
 from backend.streams.live import StreamLedger
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
+from tests.api.hq import RunningHQ, polling_hq
 from tests.api.sse_reader import EventStream, Frame, live_and_ready
 from tests.waiting import until
 
@@ -37,10 +36,7 @@ EVENT_WAIT_SECONDS = 120.0
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
     """An HQ whose built-in agent reads the cluster every second and pings idle feeds as often."""
-    settings = Settings(home=tmp_path_factory.mktemp("hq-events-live"), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=ROUND_SECONDS, agent_timeout_seconds=10.0,
-                        sse_ping_seconds=ROUND_SECONDS)
-    with running_hq(settings) as running:
+    with polling_hq(tmp_path_factory.mktemp("hq-events-live"), ROUND_SECONDS, 10.0) as running:
         yield running
 
 
