@@ -307,7 +307,7 @@ class AgentSupervisor:
 
     def _streams_watch(self, spec: KafkaConnectionSpec) -> Watch:
         watch = StreamsWatch(spec, self.timeout)
-        return Watch(f"Kafka streams and groups ({', '.join(bootstrap_addresses(spec))})", watch.probe, watch.close)
+        return Watch(f"Streams and groups of Kafka {', '.join(bootstrap_addresses(spec))}", watch.probe, watch.close)
 
     def _reconcile(self, wanted: dict[str, Callable[[], Watch]]) -> None:
         for key in set(self._watches) - set(wanted):
