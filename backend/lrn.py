@@ -4,6 +4,7 @@
     environments:<resource kind>/<environment>/<name>      e.g. environments:kafka-connection/prod/main
     apps:k2k/<app>
     kafka:topic/<environment>/<kafka connection>/<topic>
+    kafka:consumer-group/<environment>/<kafka connection>/<group>   (the group is the rest: it may hold `/`)
     kubernetes:namespace/<environment>/<cluster>/<namespace>
     kafka-connect:connector/<environment>/<connect cluster>/<connector>
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 
 _PART = r"[^/\s]+"
 _RESOURCE = re.compile(rf"environments:(?P<kind>{_PART})/(?P<environment>{_PART})/(?P<name>{_PART})")
+_KAFKA = re.compile(
+    rf"kafka:(?P<kind>topic|consumer-group)/(?P<environment>{_PART})/(?P<connection>{_PART})/(?P<name>.+)")
 _NAMESPACE = re.compile(rf"kubernetes:namespace/(?P<environment>{_PART})/(?P<cluster>{_PART})/(?P<namespace>{_PART})")
 
 
@@ -27,6 +30,16 @@ class ResourceLRN:
 
     kind: str
     environment: str
+    name: str
+
+
+@dataclass(frozen=True)
+class KafkaLRN:
+    """Something on the cluster an environment's Kafka connection reaches: a topic, a consumer group."""
+
+    kind: str  # topic, consumer-group
+    environment: str
+    connection: str
     name: str
 
 
@@ -63,12 +76,29 @@ def connector_lrn(environment: str, cluster: str, connector: str) -> str:
     return f"kafka-connect:connector/{environment}/{cluster}/{connector}"
 
 
-def kafka_topic_lrn(connection_lrn: str, topic: str) -> str:
-    """The LRN of `topic` on the cluster that the Kafka connection `connection_lrn` reaches."""
+def _on_connection(kind: str, connection_lrn: str, name: str) -> str:
     connection = parse_resource_lrn(connection_lrn)
     if connection is None:
         raise ValueError(f"not a resource LRN: {connection_lrn!r}")
-    return f"kafka:topic/{connection.environment}/{connection.name}/{topic}"
+    return f"kafka:{kind}/{connection.environment}/{connection.name}/{name}"
+
+
+def kafka_topic_lrn(connection_lrn: str, topic: str) -> str:
+    """The LRN of `topic` on the cluster that the Kafka connection `connection_lrn` reaches."""
+    return _on_connection("topic", connection_lrn, topic)
+
+
+def kafka_consumer_group_lrn(connection_lrn: str, group: str) -> str:
+    """The LRN of consumer group `group` on the cluster that the Kafka connection `connection_lrn` reaches."""
+    return _on_connection("consumer-group", connection_lrn, group)
+
+
+def parse_kafka_lrn(lrn: str, kind: str | None = None) -> KafkaLRN | None:
+    """`kafka:<topic|consumer-group>/<environment>/<kafka connection>/<name>`, of `kind` when given."""
+    match = _KAFKA.fullmatch(lrn)
+    if match is None or (kind is not None and match["kind"] != kind):
+        return None
+    return KafkaLRN(match["kind"], match["environment"], match["connection"], match["name"])
 
 
 def parse_resource_lrn(lrn: str, kind: str | None = None) -> ResourceLRN | None:

@@ -40,6 +40,11 @@ def _frame(event_id: int, name: str, data: dict[str, Any]) -> bytes:
     return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+def published_data(event: Event) -> dict[str, Any]:
+    """The render of a feed whose changes carry their public JSON already (the agent's ledgers')."""
+    return event.change.data
+
+
 def event_frame(event: Event, render: Render) -> bytes:
     """The event's frame as `render` shows it, rendered once however many clients stream it."""
     frame = event.rendered.get(render)

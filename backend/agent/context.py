@@ -24,6 +24,7 @@ from backend.environments.models import (
 )
 from backend.streams.clients import KafkaClients
 from backend.streams.idempotency import IdempotencyCache
+from backend.streams.live import StreamLedger
 
 SSE_PING_SECONDS = 15.0
 CONSUMER_TTL_SECONDS = 60.0
@@ -49,6 +50,8 @@ class AgentContext:
     # The environment's connectors as last read, and their feed: it lives as long as the context
     # (the agent keeps one per environment), so a feed's position outlasts any request.
     connectors: ConnectorLedger
+    # The environment's streams and consumer groups as last read, and their feed: likewise.
+    streams: StreamLedger
     sse_ping_seconds: float = SSE_PING_SECONDS  # a `: ping` on an idle live feed this often
     # The Connect clusters' plugins, cached across requests (made with the context, which the
     # agent app keeps for as long as it serves the environment).

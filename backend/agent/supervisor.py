@@ -8,6 +8,9 @@ with exponential backoff, and shows as `agent_connected: false` with the reason 
 `status.agent.issues`. Data out is each cluster's consumer groups' progress, with HQ's own K2K
 apps' groups counted against their source (backend.agent.reads).
 
+Each cluster's streams and groups are read once per round too (backend/agent/streams_watch.py)
+into each naming environment's `StreamLedger` (backend/streams/live.py), likewise.
+
 A Connect cluster is read in one expanded call per round; each environment that names it gets
 the reading in its `ConnectorLedger` (backend/connect/live.py), which publishes what changed on
 the environment's connector feed, and its `metrics.connect` figures come from the same reading.
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.agent.bounds import with_first_distinct
 from backend.agent.context import CONSUMER_TTL_SECONDS, SSE_PING_SECONDS, AgentContext, AgentResources
+from backend.agent.figures import cluster_metrics
 from backend.agent.http_services import CONNECT_WORKERS_ASKED, ConnectReading, ConnectWatch, check_ready
 from backend.agent.kafka import (
     ClusterSnapshot,
@@ -39,6 +43,7 @@ from backend.agent.kafka import (
 )
 from backend.agent.publication import HEARTBEAT_SECONDS, StatusPublication
 from backend.agent.reads import K2KRead, group_rates, records_out
+from backend.agent.streams_watch import StreamsWatch, streams_issues
 from backend.agent.upstream import UpstreamPool
 from backend.clock import utc_now_iso
 from backend.connect.live import ConnectorLedger
@@ -53,6 +58,7 @@ from backend.environments.models import (
 from backend.lrn import parse_resource_lrn
 from backend.replicator.config import consumer_group
 from backend.store import ResourceRecord, Store
+from backend.streams.live import StreamLedger
 
 if TYPE_CHECKING:
     from kafka import KafkaAdminClient
@@ -183,13 +189,19 @@ class AgentSupervisor:
             if context is None:
                 context = self._contexts[environment] = AgentContext(
                     environment, self.info, lambda: self._resources(environment), self.upstreams,
-                    ConnectorLedger(environment), self.sse_ping_seconds,
+                    ConnectorLedger(environment), StreamLedger(environment), self.sse_ping_seconds,
                     consumer_ttl_seconds=self.consumer_ttl_seconds)
             return context
 
     def _keep_contexts(self, environments: set[str]) -> None:
+        """Drops the contexts of environments without a Kafka connection now: not one a request made
+        during the round for an environment the round did not know yet (its feeds' clients would
+        follow a ledger nobody feeds)."""
         with self._contexts_lock:
-            dropped = [self._contexts.pop(environment) for environment in set(self._contexts) - environments]
+            unknown = set(self._contexts) - environments
+        gone = {e for e in unknown if not self.store.list_resources(e, "kafka-connection")}
+        with self._contexts_lock:
+            dropped = [self._contexts.pop(e) for e in gone if e in self._contexts]
         for context in dropped:
             context.close()
 
@@ -229,6 +241,7 @@ class AgentSupervisor:
         for record in kafka.values():
             spec = stored_kafka_spec(record.spec)
             wanted[_key("kafka", record.spec)] = lambda s=spec, r=record: self._kafka_watch(r, s)
+            wanted[_key("streams", record.spec)] = lambda s=spec: self._streams_watch(s)
         for record in (r for records in connects.values() for r in records):
             spec = ConnectClusterSpec.model_validate(with_first_distinct(record.spec, "urls", CONNECT_WORKERS_ASKED))
             wanted[_key("connect", record.spec)] = lambda s=spec, r=record: self._connect_watch(r, s)
@@ -245,6 +258,7 @@ class AgentSupervisor:
             if name not in environments:
                 continue
             self._apply_connectors(self._context(name).connectors, connects.get(name, []))
+            self._apply_streams(self._context(name).streams, record)
             status = self._status(record, connects.get(name, []), redpanda_connects.get(name, []),
                                   out.get(_key("kafka", record.spec)))
             if self._publication.wanted(name, status, time.monotonic()):
@@ -279,6 +293,12 @@ class AgentSupervisor:
                 items = list_items(ledger.environment, record.name, reading.connectors, reading.plugins)
                 ledger.apply_cluster(record.name, items, reading.started)
 
+    def _apply_streams(self, ledger: StreamLedger, kafka: ResourceRecord) -> None:
+        """The cluster's last reading of streams and groups, unless it failed (they stay as last known)."""
+        watch = self._watches[_key("streams", kafka.spec)]
+        if watch.error is None and watch.reading is not None:
+            ledger.apply(kafka.name, watch.reading)
+
     def _connect_watch(self, record: ResourceRecord, spec: ConnectClusterSpec) -> Watch:
         watch = ConnectWatch(self.upstreams.connect_cluster(record.name, spec))
         return Watch(f"Kafka Connect {record.name}", watch.probe)
@@ -287,6 +307,10 @@ class AgentSupervisor:
         watch = KafkaWatch(spec, self.timeout)
         brokers = ", ".join(bootstrap_addresses(spec)) or "(no brokers)"
         return Watch(f"Kafka {brokers}", watch.probe, watch.close)
+
+    def _streams_watch(self, spec: KafkaConnectionSpec) -> Watch:
+        watch = StreamsWatch(spec, self.timeout)
+        return Watch(f"Streams and groups of Kafka {', '.join(bootstrap_addresses(spec))}", watch.probe, watch.close)
 
     def _reconcile(self, wanted: dict[str, Callable[[], Watch]]) -> None:
         for key in set(self._watches) - set(wanted):
@@ -318,6 +342,7 @@ class AgentSupervisor:
     def _status(self, kafka: ResourceRecord, connects: list[ResourceRecord],
                 redpanda_connects: list[ResourceRecord], records_out_per_sec: float | None) -> dict[str, Any]:
         cluster = self._watches[_key("kafka", kafka.spec)]
+        streams = self._watches[_key("streams", kafka.spec)]
         connect_watches = [self._watches[_key("connect", r.spec)] for r in connects]
         redpanda_connect_watches = [self._watches[_key("redpanda_connects", r.spec)] for r in redpanda_connects]
         snapshot: ClusterSnapshot | None = cluster.reading
@@ -326,6 +351,8 @@ class AgentSupervisor:
             issues.insert(0, f"{cluster.label}: waiting for the first answer")
         if snapshot is not None:
             issues += snapshot.problems
+        if cluster.error is None:  # a cluster down is one issue, not two
+            issues += streams_issues(streams.error, streams.reading)
         now = utc_now_iso()
         agent: dict[str, Any] = {
             "updated_at": now,
@@ -342,32 +369,8 @@ class AgentSupervisor:
             },
         }
         if snapshot is not None:
-            agent["metrics"] |= _cluster_metrics(snapshot, cluster.previous, cluster.read_at, records_out_per_sec)
+            agent["metrics"] |= cluster_metrics(snapshot, cluster.previous, cluster.read_at, records_out_per_sec)
         return {"agent_connected": cluster.error is None and snapshot is not None, "agent": agent}
-
-
-def _cluster_metrics(now: ClusterSnapshot, before: ClusterSnapshot | None, read_at: str | None,
-                     records_out_per_sec: float | None) -> dict[str, Any]:
-    """Figures of one reading; rates are deltas against the reading before it."""
-    rates: dict[str, float | None] = dict.fromkeys(
-        ("data_in_bytes_per_sec", "data_out_bytes_per_sec", "data_in_messages_per_sec"))
-    if before is not None and now.at > before.at:
-        seconds = now.at - before.at
-        records = max(1, now.log_end_total - now.log_start_total)
-        rates = {
-            # Retention deleting segments shrinks the bytes; growth is never negative.
-            "data_in_bytes_per_sec": max(0, now.topic_bytes - before.topic_bytes) / seconds,
-            "data_in_messages_per_sec": max(0, now.log_end_total - before.log_end_total) / seconds,
-            # Consumers' committed positions advance by records; bytes at the topics' mean record size.
-            "data_out_bytes_per_sec": None if records_out_per_sec is None
-            else records_out_per_sec * now.topic_bytes / records,
-        }
-    return {
-        "kafka": {"version": now.version, "num_brokers": now.num_brokers, "updated_at": read_at},
-        "data": {"num_topics": now.num_topics, "num_partitions": now.num_partitions,
-                 "topic_data_total_bytes": now.topic_bytes, **rates, "updated_at": read_at},
-        "apps": {"num_consumers": now.num_consumer_groups, "updated_at": read_at},
-    }
 
 
 def _first_by_environment(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:

@@ -24,11 +24,11 @@ or gone (`remove`) — and readings that disagree are held back for `EXPECTED_ST
 the first that agrees, or any after the hold, settles it. Otherwise a row would flicker: PAUSED,
 RUNNING again for a poll, then PAUSED; or a new connector would appear, vanish and reappear.
 
-Thread-safety: the supervisor's thread applies readings while the event loop applies actions;
-one lock keeps the ledger and the order of its events together (held for dict work only, never
-for I/O or mapping, so an async route may take it on the loop). Publishing from any thread is
-the feed's own contract (`ChangeFeed.publish` only schedules delivery on each subscriber's
-loop), as the store publishes from worker threads.
+The "apply a full reading, diff, publish" core is `FeedLedger` (backend/ledger.py), shared with
+the event API's stream ledger; the actions and their holds are this ledger's own, under the
+core's lock. Thread-safety: the supervisor's thread applies readings while the event loop
+applies actions; one lock keeps the ledger and the order of its events together (held for dict
+work only, never for I/O or mapping, so an async route may take it on the loop).
 
 Bounds: what a cluster holds comes from its worker, not from a client, so it is cut here: at
 most `max_connectors_per_cluster` connectors per cluster (the first by name; the rest are left
@@ -38,17 +38,13 @@ registered ones. The feed's replay buffer and subscriber queues are bounded as H
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from backend.connect.models import ConnectorListItem, ConnectStatus, SimpleTask
 from backend.feed import ChangeFeed
-from backend.store.changes import CREATED, DELETED, UPDATED, Change
-
-log = logging.getLogger(__name__)
+from backend.ledger import FeedLedger
 
 CONNECTOR_KIND = "connector"
 FEED_KINDS = {CONNECTOR_KIND}
@@ -64,57 +60,36 @@ GONE = "gone"  # what a deletion expects of the next readings
 Expected = ConnectStatus | Literal["gone"] | None  # None: present, in whatever state
 
 
-class ConnectorLedger:
+class ConnectorLedger(FeedLedger[ConnectorListItem]):
     """The connectors of one environment, as last known, and the feed of their changes."""
 
     def __init__(self, environment: str, *, max_connectors_per_cluster: int = MAX_CONNECTORS_PER_CLUSTER,
                  replay_events: int = REPLAY_EVENTS, subscriber_queue_events: int = SUBSCRIBER_QUEUE_EVENTS) -> None:
-        self.environment = environment
-        self.feed = ChangeFeed(replay_events, subscriber_queue_events)
-        self.max_connectors_per_cluster = max_connectors_per_cluster
-        self._lock = threading.Lock()
-        self._connectors: dict[str, dict[str, ConnectorListItem]] = {}  # cluster -> name -> item
+        super().__init__(environment, CONNECTOR_KIND, ChangeFeed(replay_events, subscriber_queue_events),
+                         name_of=lambda item: item.name, lrn_of=lambda item: item.lrn, noun="connectors",
+                         scope_label="Connect cluster", max_per_scope=max_connectors_per_cluster)
         # When each connector was last acted on through the API, and the state the action moves it
         # to (None: as read), until a reading settles it.
         self._acted: dict[str, dict[str, tuple[float, Expected]]] = {}
-        self._cut: set[str] = set()  # clusters whose reading was cut to the bound (logged once)
 
     def clusters(self) -> set[str]:
         """The clusters the ledger holds connectors of (or has read, even empty)."""
-        with self._lock:
-            return set(self._connectors)
-
-    def items(self, cluster: str | None = None) -> list[ConnectorListItem]:
-        """The connectors as last known, by cluster then name; only `cluster`'s when given."""
-        with self._lock:
-            clusters = [cluster] if cluster is not None else sorted(self._connectors)
-            return [item for name in clusters for _, item in sorted(self._connectors.get(name, {}).items())]
+        return self.scopes()
 
     def apply_cluster(self, cluster: str, items: Iterable[ConnectorListItem],
                       read_started: float | None = None) -> None:
         """A full reading of `cluster`, begun at `read_started` (monotonic; now when not given):
         publishes a creation, update or deletion for each connector that differs from the last
         known. Only for a reading that succeeded: a failed one is not applied at all."""
-        reading = {item.name: item for item in items}
         started = time.monotonic() if read_started is None else read_started
-        with self._lock:
-            if len(reading) > self.max_connectors_per_cluster:
-                reading = dict(sorted(reading.items())[: self.max_connectors_per_cluster])
-                self._log_cut_once(cluster, "its worker lists more")
-            known = self._connectors.setdefault(cluster, {})
+
+        def unsettled(reading: Mapping[str, ConnectorListItem]) -> set[str]:
             acted = self._acted.get(cluster, {})
-            settled = {name for name in acted if _settles(acted[name], reading.get(name), started)}
-
-            def applies(name: str) -> bool:
-                return name not in acted or name in settled
-
-            for name in [name for name in known if name not in reading and applies(name)]:
-                self._publish(DELETED, known.pop(name))
-            for name, item in reading.items():
-                if applies(name) and known.get(name) != item:
-                    self._put(known, item)
-            for name in settled:
+            for name in [name for name in acted if _settles(acted[name], reading.get(name), started)]:
                 del acted[name]
+            return set(acted)
+
+        self.apply_reading(cluster, items, held=unsettled)
 
     def apply_one(self, item: ConnectorListItem, expected: ConnectStatus | None = None) -> None:
         """One connector as the API just read it after an action (a create, a state change);
@@ -122,51 +97,28 @@ class ConnectorLedger:
         if expected is not None:
             item = item.model_copy(update={"state": expected, "tasks": _tasks_in(expected, item.tasks)})
         with self._lock:
-            known = self._connectors.setdefault(item.cluster, {})
             self._acted_on(item.cluster, item.name, expected)
-            if known.get(item.name) != item:
-                self._put(known, item)
+            self._put(item.cluster, item)
 
     def remove(self, cluster: str, name: str) -> None:
         """A connector the API just deleted."""
         with self._lock:
             self._acted_on(cluster, name, GONE)
-            item = self._connectors.get(cluster, {}).pop(name, None)
-            if item is not None:
-                self._publish(DELETED, item)
+            self._pop(cluster, name)
 
     def forget_cluster(self, cluster: str) -> None:
         """The cluster is no longer registered on the environment: its connectors are deleted
         from the environment's view."""
         with self._lock:
-            for item in self._connectors.pop(cluster, {}).values():
-                self._publish(DELETED, item)
+            self._forget(cluster)
             self._acted.pop(cluster, None)
-            self._cut.discard(cluster)
-
-    def _put(self, known: dict[str, ConnectorListItem], item: ConnectorListItem) -> None:
-        created = item.name not in known
-        if created and len(known) >= self.max_connectors_per_cluster:
-            self._log_cut_once(item.cluster, "it is full")
-            return
-        known[item.name] = item
-        self._publish(CREATED if created else UPDATED, item)
 
     def _acted_on(self, cluster: str, name: str, expected: Expected) -> None:
         acted = self._acted.setdefault(cluster, {})
         acted.pop(name, None)
         acted[name] = (time.monotonic(), expected)
-        if len(acted) > self.max_connectors_per_cluster:
+        if len(acted) > self.max_per_scope:
             del acted[next(iter(acted))]  # the oldest action: a reading has long settled it
-
-    def _publish(self, verb: str, item: ConnectorListItem) -> None:
-        self.feed.publish(Change(CONNECTOR_KIND, verb, (item.lrn,), item.model_dump(mode="json", by_alias=True)))
-
-    def _log_cut_once(self, cluster: str, why: str) -> None:
-        if cluster not in self._cut:
-            self._cut.add(cluster)
-            log.warning("environment %s, Connect cluster %s: only the first %d connectors are followed (%s)",
-                        self.environment, cluster, self.max_connectors_per_cluster, why)
 
 
 def _tasks_in(state: ConnectStatus, tasks: list[SimpleTask]) -> list[SimpleTask]:

@@ -318,3 +318,19 @@ class StreamOffsets(BaseModel):
 
     stream: str
     partitions: list[PartitionOffsets]
+
+
+# The live feed (addition) -------------------------------------------------------------------
+
+class LiveStream(StreamSummary):
+    """A stream on the agent's live feed (`stream.created|updated|deleted`): its list item and its
+    LRN (`kafka:topic/<environment>/<kafka connection>/<stream>`), which names its environment."""
+
+    lrn: str
+
+
+class LiveGroup(GroupSummary):
+    """A consumer group on the agent's live feed (`consumer-group.created|updated|deleted`): its
+    list item and its LRN (`kafka:consumer-group/<environment>/<kafka connection>/<group>`)."""
+
+    lrn: str

@@ -23,6 +23,7 @@ from backend.environments.models import KafkaConnectionSpec
 from backend.streams import groups, topics
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import CLUSTER_UNAVAILABLE, EventApiError, error_responses
+from backend.streams.live_routes import StreamsFeedPositionDep
 from backend.streams.models import (
     DEFAULT_LIST_LIMIT,
     MAX_GROUP,
@@ -80,15 +81,16 @@ async def create_stream(context: Context, body: Annotated[StreamCreate, Depends(
             description="Addition to the seed: every stream by name with the figures of its description, "
                         "`limit` at a time after `after`; internal topics (`__…`) only with `internal=true`.",
             responses=READ)
-async def list_streams(context: Context,
+async def list_streams(context: Context, position: StreamsFeedPositionDep,
                        after: Annotated[str | None, Query(pattern=STREAM_PATTERN,
                                                           description="The last name of the page before")] = None,
                        limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = DEFAULT_LIST_LIMIT,
                        internal: bool = False) -> Response:
     summaries = await on_kafka(context, topics.read_stream_summaries, topics.DEFAULT_TIMEOUT)
     answer = topics.page_of(summaries, after=after, limit=limit, internal=internal)
+    answer.data = context.streams.with_rates(answer.data)  # one reading has no rate: the watch's two do
     # Thousands of rows: serialised once rather than validated again against response_model.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return position.stamp(Response(answer.model_dump_json(), media_type="application/json"))
 
 
 @router.get("/streams/{streamName}", response_model=StreamDescription, summary="Describe a stream",
@@ -116,7 +118,8 @@ async def get_stream_offsets(context: Context, streamName: StreamPath,
             description="Addition to the seed: every group with its state, members, streams and total lag (null "
                         "for a K2K app's position group, whose offsets are its source's; `k2kApp` names the app).",
             responses=READ)
-async def list_groups(context: Context) -> GroupList:
+async def list_groups(context: Context, position: StreamsFeedPositionDep, response: Response) -> GroupList:
+    position.stamp(response)
     return GroupList(data=await on_kafka(context, groups.read_group_summaries, topics.DEFAULT_TIMEOUT))
 
 

@@ -5,7 +5,9 @@ the kind (the console's own: a K2K app's metrics are kind `k2k-metrics`, not `k2
 their payload is another model), the verb, the resource's key and its parsed model (None for
 a deletion). `FEED_PATHS` says which SSE endpoint carries each kind: the one place feed paths
 are written down. A path with `{environment}` in it is a feed per environment (the agent's
-connector feed): `feed_path(kind, environment)` names the one of an environment."""
+connector feed, its streams' and consumer groups' feed): `feed_path(kind, environment)` names the
+one of an environment. A stream's or group's event is named as the lists name it (the stream's
+name, the group's id) with its environment, so a screen keys list items and events alike."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from backend.connect.models import ConnectorListItem
 from backend.environments.models import ConnectCluster, Environment, KafkaConnection, RedpandaConnect
 from backend.k2k.models import K2KApp, K2KMetrics
+from backend.lrn import KafkaLRN, parse_kafka_lrn
+from backend.streams.models import LiveGroup, LiveStream
 
 
 class Kind(StrEnum):
@@ -30,11 +35,14 @@ class Kind(StrEnum):
     k2k = "k2k"
     k2k_metrics = "k2k-metrics"
     connector = "connector"
+    stream = "stream"
+    consumer_group = "consumer-group"
 
 
 ENVIRONMENTS_FEED = "/v1/environments/live/sse"
 K2K_FEED = "/api/v1/apps/k2k/live/sse"
 CONNECTORS_FEED = "/api/v1/environments/{environment}/proxy/api/kafka-connect/live/sse"
+STREAMS_FEED = "/api/v1/environments/{environment}/proxy/api/v1/streams/live/sse"
 
 FEED_PATHS: dict[Kind, str] = {
     Kind.environment: ENVIRONMENTS_FEED,
@@ -44,6 +52,8 @@ FEED_PATHS: dict[Kind, str] = {
     Kind.k2k: K2K_FEED,
     Kind.k2k_metrics: K2K_FEED,
     Kind.connector: CONNECTORS_FEED,
+    Kind.stream: STREAMS_FEED,
+    Kind.consumer_group: STREAMS_FEED,
 }
 
 
@@ -74,7 +84,8 @@ def kinds_of(path: str) -> frozenset[Kind]:
     return frozenset(kind for kind, matcher in _MATCHERS.items() if matcher.fullmatch(path))
 
 
-Payload = Environment | KafkaConnection | ConnectCluster | RedpandaConnect | K2KApp | K2KMetrics | ConnectorListItem
+Payload = (Environment | KafkaConnection | ConnectCluster | RedpandaConnect | K2KApp | K2KMetrics | ConnectorListItem
+           | LiveStream | LiveGroup)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,27 @@ class _ConnectorKey(BaseModel):
         return connector_environment(self.lrn)
 
 
+class _KafkaKey(BaseModel):
+    """A stream's or a consumer group's events are keyed by its LRN
+    (`kafka:topic|consumer-group/{environment}/{connection}/{name}`): the event names the stream
+    or group as the lists do (by name, in its environment), and says which environment."""
+
+    model_config = ConfigDict(extra="ignore")
+    lrn: str
+
+    @cached_property
+    def _parsed(self) -> KafkaLRN | None:
+        return parse_kafka_lrn(self.lrn)
+
+    @property
+    def name(self) -> str:
+        return self._parsed.name if self._parsed else self.lrn
+
+    @property
+    def environment(self) -> str | None:
+        return self._parsed.environment if self._parsed else None
+
+
 class _Metrics(BaseModel):
     model_config = ConfigDict(extra="ignore")  # metrics_summary: the console sums the figures itself
     name: str
@@ -153,6 +185,8 @@ _WIRE: dict[str, _Wire] = {
     "redpanda-connect": _Wire(Kind.redpanda_connect, RedpandaConnect, lambda c: c.name, scoped=True),
     "k2k": _Wire(Kind.k2k, K2KApp, lambda a: a.metadata.name),
     "connector": _Wire(Kind.connector, ConnectorListItem, lambda c: c.lrn, scoped=True, key=_ConnectorKey),
+    "stream": _Wire(Kind.stream, LiveStream, lambda s: s.name, scoped=True, key=_KafkaKey),
+    "consumer-group": _Wire(Kind.consumer_group, LiveGroup, lambda g: g.groupId, scoped=True, key=_KafkaKey),
 }
 
 

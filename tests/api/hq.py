@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -58,6 +59,16 @@ def running_hq(settings: Settings) -> Iterator[RunningHQ]:
         yield RunningHQ(app, f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+@contextmanager
+def polling_hq(home: Path, round_seconds: float, agent_timeout_seconds: float) -> Iterator[RunningHQ]:
+    """A running HQ whose built-in agent reads every `round_seconds` and pings idle feeds as often
+    (no K2K controller): for tests that follow what the agent reads."""
+    settings = Settings(home=home, admin_token=ADMIN_TOKEN, k2k_controller=False, agent_interval_seconds=round_seconds,
+                        agent_timeout_seconds=agent_timeout_seconds, sse_ping_seconds=round_seconds)
+    with running_hq(settings) as running:
+        yield running
 
 
 def assert_error(response: httpx.Response, status: int, type_: str, *fields: str) -> dict:

@@ -1,7 +1,8 @@
-"""The agent's connector feed as HQ's proxy serves it (`…/proxy/api/kafka-connect/live/sse`),
-with no Connect worker needed: what the environment's ledger publishes streams through the
-proxy as it happens, with HQ's Last-Event-ID rules, and the stream ends with its client.
-(tests/kafka/test_connect_live.py follows a real worker's changes.)"""
+"""The agent's feeds as HQ's proxy serves them (the connectors', `…/proxy/api/kafka-connect/live/sse`,
+and the streams' and groups', `…/proxy/api/v1/streams/live/sse`), with no worker or cluster
+needed: what the environment's ledger publishes streams through the proxy as it happens, with
+HQ's Last-Event-ID rules, and the stream ends with its client. (tests/kafka/test_connect_live.py
+and test_events_live.py follow a real worker's and a real cluster's changes.)"""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from backend.connect.models import ConnectorListItem, ConnectStatus
 from backend.deps import services_of
 from backend.lrn import connector_lrn
 from backend.settings import Settings
+from backend.streams.live import StreamsReading
+from backend.streams.models import GroupSummary, StreamSummary
 from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
 from tests.api.sse_reader import READ_TIMEOUT, live, live_and_ready
 from tests.http_servers import refusing_url
 from tests.waiting import until
+
+# The streams' feed, as HQ's OpenAPI lists it under each prefix's proxy.
+STREAMS_FEED_OPERATIONS = {("GET", f"{prefix}/environments/{{name}}/proxy/api/v1/streams/live/sse")
+                           for prefix in PREFIXES}
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +108,25 @@ def test_the_stream_ends_with_its_client(hq_with_agent, client, environment):
         assert ledger.feed.subscriber_count == 1
 
     until(lambda: ledger.feed.subscriber_count == 0, READ_TIMEOUT, "the agent's stream to end with its client")
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_the_streams_ledger_publishes_through_the_proxy_and_a_client_resumes_from_its_last_event(
+        hq_with_agent, client, environment, prefix):
+    ledger = services_of(hq_with_agent.app).agents.agent_context(environment).streams
+    path = f"{prefix}/environments/{environment}/proxy/api/v1/streams/live/sse"
+    orders = StreamSummary(name="orders", partitions=1, replicationFactor=1, totalMessages=0, totalSize=0)
+    billing = GroupSummary(groupId="billing", state="Empty", members=0, streams=["orders"], totalLag=3)
+    with live_and_ready(client, path) as (stream, ready):
+        ledger.apply("main", StreamsReading([orders], [billing], 1.0))
+        created = [stream.next_event(), stream.next_event()]
+    ledger.apply("main", StreamsReading([], [billing], 2.0))
+
+    with live_and_ready(client, path, last_event_id=created[-1].id) as (resumed, _):
+        missed = resumed.events_until_idle()
+
+    assert [(f.event, f.data["lrn"]) for f in created] == [
+        ("stream.created", f"kafka:topic/{environment}/main/orders"),
+        ("consumer-group.created", f"kafka:consumer-group/{environment}/main/billing")]
+    assert created[1].data["totalLag"] == 3 and ready.id < created[0].id
+    assert [(f.event, f.data["name"]) for f in missed] == [("stream.deleted", "orders")]

@@ -7,6 +7,7 @@ import pytest
 from backend.auth import create_service_account_token
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, PREFIXES, assert_error, running_hq
+from tests.api.test_agent_feeds import STREAMS_FEED_OPERATIONS
 from tests.api.test_connect_routes import OPERATIONS as CONNECT_OPERATIONS
 from tests.api.test_event_routes import OPERATIONS as EVENT_OPERATIONS
 from tests.api.test_k2k import OPERATIONS as K2K_OPERATIONS
@@ -134,7 +135,7 @@ def test_openapi_describes_every_operation_under_both_prefixes(hq):
     expected = {(method, prefix + path) for prefix in PREFIXES for method, path in OPERATIONS}
     assert expected <= described
     assert described - expected == {("GET", "/health"), *K2K_OPERATIONS, *CONNECT_OPERATIONS, *EVENT_OPERATIONS,
-                                    *STREAMS_OPERATIONS}
+                                    *STREAMS_OPERATIONS, *STREAMS_FEED_OPERATIONS}
 
 
 def test_an_unknown_path_is_404_in_the_error_shape(api):

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from backend.connect.models import ConnectorListItem
 from backend.environments.models import Environment, KafkaConnection
 from backend.k2k.models import K2KMetrics
+from backend.streams.models import GroupSummary, StreamSummary
 from console.client.events import (
     ENVIRONMENTS_FEED,
     FEED_PATHS,
@@ -85,3 +86,27 @@ def test_the_connector_feed_is_one_per_environment():
     assert feed_path(Kind.k2k, "prod-eu") == K2K_FEED  # a feed of HQ's own is the same for all
     with pytest.raises(ValueError, match="per environment"):
         feed_path(Kind.connector)
+
+
+STREAM = {"name": "orders", "lrn": "kafka:topic/prod-eu/main/orders", "partitions": 3, "replicationFactor": 1,
+          "totalMessages": 120, "totalSize": 4096, "messagesPerSecond": 12.5, "consumerGroups": 1}
+GROUP = {"groupId": "billing/eu", "lrn": "kafka:consumer-group/prod-eu/main/billing/eu", "state": "Stable",
+         "members": 1, "streams": ["orders"], "totalLag": 7}
+
+
+def test_a_stream_or_group_event_is_named_as_its_list_names_it_in_the_environment_its_lrn_names():
+    event = parse_event("stream.updated", json.dumps(STREAM))
+    assert (event.kind, event.name, event.environment) == (Kind.stream, "orders", "prod-eu")
+    assert isinstance(event.payload, StreamSummary) and event.payload.messagesPerSecond == 12.5
+    group = parse_event("consumer-group.created", json.dumps(GROUP))
+    assert (group.kind, group.name, group.environment) == (Kind.consumer_group, "billing/eu", "prod-eu")
+    assert isinstance(group.payload, GroupSummary) and group.payload.totalLag == 7
+    deleted = parse_event("consumer-group.deleted", json.dumps(GROUP))  # a deletion carries the item too
+    assert deleted.deleted and (deleted.name, deleted.environment, deleted.payload) == ("billing/eu", "prod-eu", None)
+
+
+def test_streams_and_groups_share_one_feed_per_environment():
+    path = feed_path(Kind.stream, "prod-eu")
+    assert path == feed_path(Kind.consumer_group, "prod-eu")
+    assert path == "/api/v1/environments/prod-eu/proxy/api/v1/streams/live/sse"
+    assert kinds_of(path) == Resync(path).kinds == {Kind.stream, Kind.consumer_group}

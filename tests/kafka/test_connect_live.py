@@ -19,8 +19,7 @@ import pytest
 from backend.connect.live import ConnectorLedger
 from backend.deps import services_of
 from backend.lrn import connector_lrn
-from backend.settings import Settings
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
+from tests.api.hq import RunningHQ, polling_hq
 from tests.api.sse_reader import READ_TIMEOUT, EventStream, Frame, live, live_and_ready
 from tests.waiting import until
 
@@ -34,10 +33,7 @@ EVENT_WAIT_SECONDS = 60.0  # a bound that only catches a hang: the agent polls e
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
     """An HQ whose built-in agent reads Connect every half second and pings idle feeds as often."""
-    settings = Settings(home=tmp_path_factory.mktemp("hq-connect-live"), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=POLL_SECONDS, agent_timeout_seconds=5.0,
-                        sse_ping_seconds=POLL_SECONDS)
-    with running_hq(settings) as running:
+    with polling_hq(tmp_path_factory.mktemp("hq-connect-live"), POLL_SECONDS, 5.0) as running:
         yield running
 
 

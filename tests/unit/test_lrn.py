@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from backend.lrn import (
+    KafkaLRN,
     NamespaceLRN,
     ResourceLRN,
     environment_lrn,
     k2k_app_lrn,
+    kafka_consumer_group_lrn,
     kafka_topic_lrn,
+    parse_kafka_lrn,
     parse_namespace_lrn,
     parse_resource_lrn,
     resource_lrn,
@@ -38,3 +41,13 @@ def test_strings_of_another_shape_are_not_lrns():
 def test_a_namespace_lrn_parses_to_environment_cluster_and_namespace():
     parsed = parse_namespace_lrn("kubernetes:namespace/prod/eks-1/streaming")
     assert parsed == NamespaceLRN("prod", "eks-1", "streaming")
+
+
+def test_a_topic_or_consumer_group_lrn_parses_to_environment_connection_and_name():
+    connection = resource_lrn("kafka-connection", "prod", "main")
+    assert parse_kafka_lrn(kafka_topic_lrn(connection, "orders")) == KafkaLRN("topic", "prod", "main", "orders")
+    group = kafka_consumer_group_lrn(connection, "billing/eu")  # a group id may hold a slash
+    assert group == "kafka:consumer-group/prod/main/billing/eu"
+    assert parse_kafka_lrn(group, "consumer-group") == KafkaLRN("consumer-group", "prod", "main", "billing/eu")
+    assert parse_kafka_lrn(group, "topic") is None
+    assert parse_kafka_lrn("kafka:topic/prod/main") is None
