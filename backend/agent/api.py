@@ -42,6 +42,7 @@ from backend.streams.errors import validation_error as events_validation_error
 from backend.streams.event_routes import router as event_router
 from backend.streams.live_routes import router as streams_live_router
 from backend.streams.routes import router as streams_router
+from backend.streams.tail_routes import router as tail_router
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ async def get_agent(context: Context) -> AgentInfo:
 
 # The app's own routes, then each route family's.
 # The streams' feed before any route of one stream, so a stream named `live` is never in its way.
-ROUTERS = (router, connect_router, connect_live_router, streams_live_router, streams_router, event_router)
+ROUTERS = (router, connect_router, connect_live_router, streams_live_router, streams_router, event_router,
+           tail_router)
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:

@@ -334,3 +334,23 @@ class LiveGroup(GroupSummary):
     list item and its LRN (`kafka:consumer-group/<environment>/<kafka connection>/<group>`)."""
 
     lrn: str
+
+
+# The tail (addition) ------------------------------------------------------------------------
+
+class TailPosition(BaseModel):
+    partition: int
+    offset: int = Field(description="The first offset the tail reads on this partition")
+
+
+class TailReady(BaseModel):
+    """The tail's first event (`event: ready`): where it starts on each partition it reads."""
+
+    stream: str
+    partitions: list[TailPosition]
+
+
+class TailRecords(BaseModel):
+    """One `event: records` of a tail: the records of one poll, in partition order."""
+
+    events: list[ConsumedEvent]
