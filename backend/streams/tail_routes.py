@@ -50,7 +50,7 @@ class TailResponse(StreamingResponse):
 
     async def _close_on_disconnect(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
-            pass
+            pass  # the request's (empty) body
         self.tail.close()
 
 

@@ -12,6 +12,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
 
 from backend.deps import services_of
 from backend.settings import Settings
@@ -55,9 +56,18 @@ def environment(hq: RunningHQ, source: dict) -> str:
 
 @pytest.fixture
 def topic(source: dict) -> Callable[[int], str]:
+    """Makes a topic and returns once the broker's metadata has it (on a loaded machine that
+    takes a few seconds after the create answered)."""
+    admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
+
+    def known(name: str) -> bool:
+        metadata = admin.list_topics(name, timeout=10).topics[name]
+        return metadata.error is None and bool(metadata.partitions)
+
     def make(partitions: int = 2) -> str:
         name = f"tail-{uuid.uuid4().hex[:10]}"
         create_topic(source["bootstrap"], name, partitions)
+        until(lambda: known(name), 60, f"the metadata to have {name}")
         return name
     return make
 
@@ -154,7 +164,8 @@ def test_a_bad_start_is_refused_naming_its_parameter(hq, client, environment, to
     assert answer.status_code == status, answer.text
     body = answer.json()
     assert (body["code"], body["field"]) == (code, field), body
-    assert registry_of(hq, environment).count == 0  # a refused tail holds no slot
+    # A refused tail holds no slot (those of the tests before close in their own time).
+    until(lambda: registry_of(hq, environment).count == 0, READ_TIMEOUT, "no tail to be open")
 
 
 def test_an_unknown_stream_is_1001(client, environment):
@@ -164,8 +175,9 @@ def test_an_unknown_stream_is_1001(client, environment):
                              "description": "The environment's Kafka has no stream (topic) 'no-such-stream-here'."}
 
 
-def only_tail(hq: RunningHQ, environment: str) -> Tail:
-    tails = until(lambda: registry_of(hq, environment).open_tails(), READ_TIMEOUT, "the tail to open")
+def only_tail(hq: RunningHQ, environment: str, stream: str) -> Tail:
+    """The one tail open on `stream` (those of the tests before may still be closing)."""
+    tails = [tail for tail in registry_of(hq, environment).open_tails() if tail.ready.stream == stream]
     assert len(tails) == 1
     return tails[0]
 
@@ -175,7 +187,7 @@ def test_a_slow_client_holds_the_tail_back_and_loses_nothing(hq, client, environ
     keys = [f"k{i:05d}" for i in range(8000)]
     with live(client, tail_path(environment, name) + "?from=earliest") as stream:
         ready(stream)
-        tail = only_tail(hq, environment)
+        tail = only_tail(hq, environment, name)
         # 8,000 records of 2 KB: more than the sockets between the tail and this client buffer.
         produce(producer, name, keys, value_bytes=2048)
         until(lambda: tail.held_back, 60, "the tail to wait for its client")
@@ -192,7 +204,7 @@ def test_a_client_that_goes_takes_its_tail_and_consumer_with_it(hq, client, envi
     name = topic(1)
     with live(client, tail_path(environment, name)) as stream:
         ready(stream)
-        tail = only_tail(hq, environment)
+        tail = only_tail(hq, environment, name)
         assert stream.next_frame().comment == "ping"  # quiet: the stream pings
         assert not tail.closed
     until(lambda: tail.closed and registry_of(hq, environment).count == 0, READ_TIMEOUT,
@@ -201,12 +213,15 @@ def test_a_client_that_goes_takes_its_tail_and_consumer_with_it(hq, client, envi
 
 def test_an_environment_takes_16_tails(hq, environment, topic):
     name = topic(1)
+    until(lambda: registry_of(hq, environment).count == 0, READ_TIMEOUT, "the tests before to close theirs")
     with httpx.Client(base_url=hq.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                       timeout=READ_TIMEOUT, limits=httpx.Limits(max_connections=MAX_TAILS + 4)) as api:
         with ExitStack() as streams:
-            for _ in range(MAX_TAILS):
-                ready(streams.enter_context(live(api, tail_path(environment, name))))
-            assert registry_of(hq, environment).count == MAX_TAILS
+            # Each kept: an EventStream that is collected closes its connection (its line iterator closes).
+            opened = [streams.enter_context(live(api, tail_path(environment, name))) for _ in range(MAX_TAILS)]
+            for stream in opened:
+                ready(stream)
+            until(lambda: registry_of(hq, environment).count == MAX_TAILS, READ_TIMEOUT, "only these tails open")
             refused = api.get(tail_path(environment, name))
             assert refused.status_code == 429
             assert refused.json()["code"] == 1005
