@@ -19,7 +19,13 @@ from console import heap
 from console.client import FeedState, HQClient
 from console.config import ConsoleConfig
 from console.feeds import Feeds
-from console.screens import connector_detail, environment_detail, k2k_detail  # noqa: F401 (they register)
+from console.screens import (  # noqa: F401 (they register)
+    connector_detail,
+    environment_detail,
+    k2k_detail,
+    publish_editor,
+    tail,
+)
 from console.screens.command_line import Command, CommandLine
 from console.screens.connectors import ConnectorsScreen
 from console.screens.environments import EnvironmentsScreen

@@ -57,7 +57,13 @@ def events_error(response: httpx.Response) -> APIError:
 
 
 class Requests(Protocol):
-    """What an event API client needs of the HQ client (which makes it: no import back to it)."""
+    """What an event API client needs of the HQ client (which makes it: no import back to it):
+    its requests, and for a stream (the tail) its connection pool and the server's name."""
+
+    server: str
+
+    @property
+    def http(self) -> httpx.AsyncClient: ...
 
     async def request(self, method: str, path: str, *, json: Any = None, content: str | None = None,
                       headers: dict[str, str] | None = None, params: Any = None,

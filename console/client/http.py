@@ -29,6 +29,7 @@ from backend.environments.models import (
 from backend.k2k.models import K2KApp, K2KAppList, OffsetsUpdated, TopicOffsets
 from console.client.connect import ConnectClient
 from console.client.errors import APIError, Unreachable, hq_error
+from console.client.records import RecordsClient
 
 Model = TypeVar("Model", bound=BaseModel)
 # Query parameters; a list value repeats the parameter (`?cluster=a&cluster=b`).
@@ -50,6 +51,7 @@ class HQClient:
             timeout=timeout,
         )
         self.connect = ConnectClient(self)
+        self.records = RecordsClient(self)
 
     @property
     def http(self) -> httpx.AsyncClient:
