@@ -11,6 +11,8 @@ opens a record in full; `P` publishes to the stream."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
@@ -87,6 +89,8 @@ class TailScreen(Screen[None]):
         self.state = "connecting"  # connecting, live, ended
         self.problem = ""
         self.redraws = 0  # how many times the table was redrawn (tests read it)
+        # Called with the rows a redraw added, once they are on screen (bench/tail.py times them).
+        self.shown_listeners: list[Callable[[list[TailRow]], None]] = []
         self._shown_seq = 0  # the ring's rows from here on are not in the view yet
         self._redraw_due = False
 
@@ -153,6 +157,8 @@ class TailScreen(Screen[None]):
             dropped = self._trim()
             self.records.show(self.view, dropped)
             self.redraws += 1
+            for listener in self.shown_listeners:
+                self.records.call_after_refresh(listener, new)
         self._show_status()
 
     def _trim(self) -> int:

@@ -8,12 +8,12 @@ It follows the newest row (the last) until the cursor is moved up; `end` follows
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from rich.highlighter import JSONHighlighter
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -26,7 +26,6 @@ from console.tail_ring import TailRow
 COLUMNS = (("P", 3), ("OFFSET", 10), ("TIME", 12), ("KEY", 24), ("HEADERS", 12))
 VALUE_TITLE = "VALUE"
 LINES_KEPT = 400  # drawn lines kept: a few screens' worth
-_JSON = JSONHighlighter()
 
 
 def header_line() -> str:
@@ -62,6 +61,8 @@ class RecordList(ScrollView, can_focus=True):
         self.cursor = -1  # an index into rows
         self.following = True
         self._lines: OrderedDict[tuple[int, int], Strip] = OrderedDict()
+        self._styles_theme: str | None = None
+        self._style_cache: dict[str, Style] = {}
 
     # what the screen calls
 
@@ -145,25 +146,55 @@ class RecordList(ScrollView, can_focus=True):
         if found is not None:
             self._lines.move_to_end((row.seq, width))
             return found
-        dim = self.get_component_rich_style("record-list--dim")
-        text = Text(no_wrap=True, overflow="crop", end="")
+        styles = self._styles()
         cells = (str(row.event.partition), str(row.event.offset), row.time, row.key, row.headers)
-        for (_, column), cell, style in zip(COLUMNS, cells, (dim, dim, dim, self._key_style(), dim), strict=True):
-            text.append(_fit(cell, column), style)
-            text.append(" ")
-        value = Text(row.value)
+        segments = [Segment(_fit(cell, column) + " ", styles["record_key" if title == "KEY" else "dim"])
+                    for (title, column), cell in zip(COLUMNS, cells, strict=True)]
         if row.event.valueEncoding == "json":
-            _JSON.highlight(value)
-        text.append_text(value)
-        segments = list(text.render(self.app.console, end=""))
-        strip = Strip(segments).crop_extend(0, width, self.rich_style)
+            segments.extend(_json_segments(row.value, styles))
+        else:
+            segments.append(Segment(row.value, styles["text"]))
+        strip = Strip(segments).crop_extend(0, width, styles["base"])
         self._lines[(row.seq, width)] = strip
         if len(self._lines) > LINES_KEPT:
             self._lines.popitem(last=False)
         return strip
 
-    def _key_style(self) -> Style:
-        return self.get_component_rich_style("record-list--key")
+    def _styles(self) -> dict[str, Style]:
+        """The line's styles, looked up once per theme (a lookup walks the CSS)."""
+        if self._styles_theme != self.app.theme:
+            console = self.app.console
+            base = self.rich_style
+            self._style_cache = {
+                "base": base, "text": base,
+                "dim": base + self.get_component_rich_style("record-list--dim"),
+                "record_key": base + self.get_component_rich_style("record-list--key"),
+                **{name: base + console.get_style(f"json.{name}", default="") for name in _JSON_STYLES},
+            }
+            self._styles_theme = self.app.theme
+            self._lines.clear()
+        return self._style_cache
+
+
+# A value's one-line JSON, token by token: strings (keys apart), numbers, true/false/null.
+_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(?=\s*:)|("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'
+                         r"|(true|false|null)")
+_JSON_STYLES = ("key", "str", "number", "bool_true", "bool_false", "null")
+
+
+def _json_segments(text: str, styles: dict[str, Style]) -> list[Segment]:
+    segments, position = [], 0
+    for match in _JSON_TOKEN.finditer(text):
+        if match.start() > position:
+            segments.append(Segment(text[position:match.start()], styles["text"]))
+        key, string, number, word = match.groups()
+        kind = "key" if key else "str" if string else "number" if number else \
+            {"true": "bool_true", "false": "bool_false"}.get(word or "", "null")
+        segments.append(Segment(match.group(), styles[kind]))
+        position = match.end()
+    if position < len(text):
+        segments.append(Segment(text[position:], styles["text"]))
+    return segments
 
 
 def _fit(text: str, width: int) -> str:
