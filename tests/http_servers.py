@@ -131,3 +131,32 @@ def holding_server() -> Iterator[HoldingServer]:
     finally:
         listener.close()
         server.release()
+
+
+@contextmanager
+def event_stream_server(body: bytes) -> Iterator[str]:
+    """A server answering every request with `body` as Server-Sent Events, then keeping the
+    stream open, silent, until the test ends (as a quiet live stream does); yields its URL."""
+    done = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            done.wait()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        done.set()
+        server.shutdown()
+        server.server_close()

@@ -42,7 +42,7 @@ class PublishEditor(Screen[None]):
     DEFAULT_CSS = """
     PublishEditor #publish-title { height: 1; padding: 0 1; color: $text-accent; text-style: bold; }
     PublishEditor .publish-row { height: 1; padding: 0 1; }
-    PublishEditor .publish-row Label { width: 10; color: $text-muted; }
+    PublishEditor .publish-row Label { width: 12; color: $text-muted; }
     PublishEditor .publish-row Input { width: 1fr; }
     PublishEditor .publish-label { padding: 0 1; color: $text-muted; }
     PublishEditor #publish-headers { height: 5; border: none; }
@@ -79,7 +79,8 @@ class PublishEditor(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = f"Publish to {self.stream}"
-        self.query_one("#publish-value", ConfigArea).language = "json"
+        # The value keeps ConfigArea's YAML highlighting (JSON is YAML): this tree-sitter's JSON grammar crashes.
+        self.query_one("#publish-headers", ConfigArea).tab_behavior = "focus"  # nothing to indent in headers
         self.query_one("#publish-key", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -183,7 +184,7 @@ class PublishEditor(Screen[None]):
         except TextError as exc:
             self._answer(exc.message, failed=True)
             return
-        failures = [f"line {f.line}: {f.message}" for f in batch.failures]
+        failures = [(f.line, f.message) for f in batch.failures]  # by line, shown in line order
         published = 0
         for start in range(0, len(batch.events), MAX_BATCH_EVENTS):
             chunk = batch.events[start:start + MAX_BATCH_EVENTS]
@@ -192,15 +193,16 @@ class PublishEditor(Screen[None]):
                 answer = await self.app.client.records.publish_batch(
                     self.environment, self.stream, BatchPublish(events=[event for _, event in chunk]))
             except (APIError, Unreachable) as exc:
-                failures.append(f"lines {chunk[0][0]}-{chunk[-1][0]}: {exc}")
+                failures.extend((line, str(exc)) for line, _ in chunk)
                 continue
             published += answer.successCount
-            failures.extend(f"line {chunk[r.index][0]}: {r.error.description if r.error else r.status}"
+            failures.extend((chunk[r.index][0], r.error.description if r.error else r.status)
                             for r in answer.results if r.status == "failed")
+        failures.sort()
         summary = Text.assemble((f"{path.name}: {published:,} published", "bold green" if published else ""),
                                 (f" · {len(failures):,} failed", "bold red" if failures else ""))
-        for failure in failures[:FAILURES_SHOWN]:
-            summary.append(f"\n  {failure}")
+        for line, message in failures[:FAILURES_SHOWN]:
+            summary.append(f"\n  line {line}: {message}")
         if len(failures) > FAILURES_SHOWN:
             summary.append(f"\n  … and {len(failures) - FAILURES_SHOWN:,} more")
         self._answer(summary, failed=bool(failures) and not published)

@@ -99,7 +99,7 @@ class TailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield Static(self._title(), id="tail-title")
-        yield Static(" " + header_line(), id="tail-columns")
+        yield Static(header_line(), id="tail-columns")
         yield RecordList(id="tail-records")
         yield Input(placeholder='filter: key ~ "abc", value.amount > 10, a word for keys · enter keeps, esc clears',
                     id="tail-filter", compact=True)
