@@ -12,6 +12,7 @@ from tests.api.test_connect_routes import OPERATIONS as CONNECT_OPERATIONS
 from tests.api.test_event_routes import OPERATIONS as EVENT_OPERATIONS
 from tests.api.test_k2k import OPERATIONS as K2K_OPERATIONS
 from tests.api.test_streams_routes import OPERATIONS as STREAMS_OPERATIONS
+from tests.api.test_tail_route import OPERATIONS as TAIL_OPERATIONS
 
 # Every operation of seed 001, relative to a prefix.
 OPERATIONS = [
@@ -135,7 +136,7 @@ def test_openapi_describes_every_operation_under_both_prefixes(hq):
     expected = {(method, prefix + path) for prefix in PREFIXES for method, path in OPERATIONS}
     assert expected <= described
     assert described - expected == {("GET", "/health"), *K2K_OPERATIONS, *CONNECT_OPERATIONS, *EVENT_OPERATIONS,
-                                    *STREAMS_OPERATIONS, *STREAMS_FEED_OPERATIONS}
+                                    *STREAMS_OPERATIONS, *STREAMS_FEED_OPERATIONS, *TAIL_OPERATIONS}
 
 
 def test_an_unknown_path_is_404_in_the_error_shape(api):
