@@ -22,14 +22,15 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from pydantic import TypeAdapter, ValidationError
 
-from backend.agent.context import AgentContext
 from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
+from backend.streams.clients import KafkaClients
 from backend.streams.errors import (
     CLUSTER_UNAVAILABLE,
     INTERNAL_ERROR,
@@ -54,6 +55,7 @@ FROM_FIELD = "from"
 END = b""  # the frame that says the tail has ended
 
 _INTEGER = re.compile(r"\d{1,19}")
+_MOMENT = TypeAdapter(datetime)
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,14 @@ def parse_from(text: str) -> TailStart:
     if _INTEGER.fullmatch(value):
         return TailStart("offset", offset=int(value))
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # As the offsets route reads its `at` (pydantic's ISO 8601): without a zone, UTC.
+        moment = _MOMENT.validate_python(value) if re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+    except ValidationError:
         moment = None
-    if moment is None or moment.tzinfo is None or not re.match(r"\d{4}-\d{2}-\d{2}", value):
+    if moment is None:
         raise EventApiError(INVALID_OFFSET, f"from: {text[:64]!r} is none of latest, earliest, an offset (0 or more) "
-                            "or an ISO 8601 time with its zone (2026-12-01T14:00:00Z)", field=FROM_FIELD)
+                            "or an ISO 8601 time (2026-12-01T14:00:00Z)", field=FROM_FIELD)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return TailStart("time", at_ms=int(moment.timestamp() * 1000))
 
 
@@ -280,12 +284,9 @@ class TailRegistry:
             tail.close()
 
 
-def tail_registry(context: AgentContext) -> TailRegistry:
-    """The environment's tails (blocking: reads its resources)."""
-    resources = context.resources()
-    if resources is None:
-        raise EventApiError(CLUSTER_UNAVAILABLE, "The environment has no Kafka connection.")
-    return context.kafka_clients.part(resources.kafka, "tails", TailRegistry)
+def tail_registry(clients: KafkaClients, spec: KafkaConnectionSpec) -> TailRegistry:
+    """The environment's tails on this connection (its KafkaClients close them when it changes)."""
+    return clients.part(spec, "tails", TailRegistry)
 
 
 def place(consumer: Consumer, stream: str, start: TailStart, partition: int | None) -> list[TailPosition]:

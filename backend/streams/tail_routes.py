@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from backend.agent.context import Context
 from backend.streams.errors import error_responses
 from backend.streams.models import MAX_PARTITIONS, STREAM_PATTERN
+from backend.streams.routes import kafka_of
 from backend.streams.tail import END, Tail, parse_from, ready_frame, tail_registry
 
 router = APIRouter(prefix="/api/v1", tags=["Event API"])
@@ -70,10 +71,11 @@ async def tail_stream(
     streamName: Annotated[str, Path(pattern=STREAM_PATTERN)],  # the seed's name
     from_: Annotated[str, Query(alias="from", max_length=64, description=(
         "`latest` (default), `earliest`, an offset (each partition from there; from its oldest record when "
-        "retention took that one), or an ISO 8601 time with its zone (the first record at or after it)"))] = "latest",
+        "retention took that one), or an ISO 8601 time, UTC without a zone (the first record at or after "
+        "it)"))] = "latest",
     partition: Annotated[int | None, Query(ge=0, le=MAX_PARTITIONS, description="Only this partition")] = None,
 ) -> StreamingResponse:
     start = parse_from(from_)
-    registry = await asyncio.to_thread(tail_registry, context)
+    registry = tail_registry(context.kafka_clients, await kafka_of(context))
     tail = await asyncio.to_thread(registry.open, streamName, start, partition, asyncio.get_running_loop())
     return TailResponse(tail, context.sse_ping_seconds)

@@ -14,7 +14,7 @@ OPERATIONS = {("GET", f"{prefix}/environments/{{name}}{TAIL}") for prefix in PRE
 
 @pytest.mark.parametrize(("query", "code", "field"), [
     ({"from": "yesterday"}, 1002, "from"),
-    ({"from": "2026-12-01T10:00:00"}, 1002, "from"),  # no zone
+    ({"from": "2026-12-01T25:00:00Z"}, 1002, "from"),  # no 25th hour
     ({"from": "x" * 65}, 1000, "from"),
     ({"partition": "-1"}, 1000, "partition"),
     ({"partition": "one"}, 1000, "partition"),

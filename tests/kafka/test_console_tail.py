@@ -98,11 +98,12 @@ async def test_tailing_filtering_pausing_and_opening_a_record(embedded_hq, tmp_p
         assert [r.event.key for r in screen.records.rows] == ["order-35", "order-37", "order-39"]
 
         context = services_of(embedded_hq.server.server.config.app).agents.agent_context("tailed")
-        await until(pilot, lambda: tail_registry(context).count == 1, "the tail from earliest gone with its restart",
+        registry = tail_registry(context.kafka_clients, context.resources().kafka)
+        await until(pilot, lambda: registry.count == 1, "the tail from earliest gone with its restart",
                     tries=TRIES)
         await pilot.press("escape", "escape")  # the filter, then the screen
         await until(pilot, lambda: not isinstance(app.screen, TailScreen), "the screen left")
-        await until(pilot, lambda: tail_registry(context).count == 0, "the agent's tail closed", tries=TRIES)
+        await until(pilot, lambda: registry.count == 0, "the agent's tail closed", tries=TRIES)
 
 
 async def test_the_tail_opens_by_name_from_any_screen(embedded_hq, tmp_path, source):
