@@ -94,6 +94,7 @@ def consumer_config(spec: KafkaConnectionSpec) -> dict:
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",  # a position the retention deleted meanwhile: the oldest left
         "queued.max.messages.kbytes": PREFETCH_KBYTES,
+        "fetch.max.bytes": PREFETCH_KBYTES * 1024,  # one fetch answer fits the prefetch (50 MiB by default)
         "socket.connection.setup.timeout.ms": int(START_TIMEOUT_SECONDS * 1000),
     }
 
