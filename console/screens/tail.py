@@ -11,7 +11,7 @@ opens a record in full; `P` publishes to the stream."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from backend.streams.models import TailReady, TailRecords
+from backend.streams.models import ConsumedEvent, TailReady, TailRecords
 from backend.streams.predicates import Everything, Predicate, PredicateError, parse
 from console.client import APIError, Unreachable
 from console.format import count
@@ -32,6 +32,7 @@ from console.widgets.record_list import RecordList, header_line
 from console.widgets.status_header import StatusHeader
 
 REDRAW_SECONDS = 0.02
+STATUS_SECONDS = 1.0
 FROM_HINT = "latest · earliest · an offset (each partition) · an ISO time (2026-12-01T14:00:00Z)"
 
 
@@ -108,6 +109,11 @@ class TailScreen(Screen[None]):
         yield Footer()
 
     @property
+    def status_text(self) -> str:
+        """The line under the table, as shown."""
+        return self.query_one(TailStatus).text.plain
+
+    @property
     def records(self) -> RecordList:
         return self.query_one(RecordList)
 
@@ -115,6 +121,7 @@ class TailScreen(Screen[None]):
         self.title = f"Tail {self.stream}"
         self.records.focus()
         self._start()
+        self.set_interval(STATUS_SECONDS, self._show_status)  # the rate falls to 0 when the stream goes quiet
 
     def _title(self) -> str:
         return f"Tail {self.stream} · {self.environment} · from {self.from_}"
@@ -138,7 +145,7 @@ class TailScreen(Screen[None]):
 
     # records in, redraws out
 
-    def take(self, events) -> None:
+    def take(self, events: Sequence[ConsumedEvent]) -> None:
         """Records that arrived: into the ring now, onto the table at the next redraw."""
         self.ring.add(events)
         self.rate.add(len(events))

@@ -50,6 +50,12 @@ async def tailing(pilot, url: str) -> TailScreen:
     return screen
 
 
+async def quiet(pilot, screen: TailScreen) -> None:
+    """Once the records' rate has fallen to 0 (a few seconds after the frozen ones came): a
+    snapshot then shows the same rate whenever it is taken."""
+    await until(pilot, lambda: screen.status_text.startswith("● live · 0 rec/s"), "the rate at 0", tries=500)
+
+
 def keys(screen: TailScreen) -> list[str | None]:
     return [row.event.key for row in screen.records.rows]
 
@@ -92,7 +98,7 @@ async def test_pause_holds_the_table_and_enter_opens_the_record(hq, console, fro
 @pytest.mark.parametrize("size", [SIZE, WIDE], ids=["120x40", "160x45"])
 def test_tail_snapshot(hq, console, frozen_tail, snap_compare, size):
     async def run_before(pilot):
-        await tailing(pilot, frozen_tail)
+        await quiet(pilot, await tailing(pilot, frozen_tail))
 
     assert snap_compare(console(), terminal_size=size, run_before=run_before)
 
@@ -103,7 +109,7 @@ def test_tail_with_a_filter_snapshot(hq, console, frozen_tail, snap_compare):
         await pilot.press("slash", *FILTER)
         await until(pilot, lambda: screen.filter_text == FILTER, "the filter on")
         await pilot.press("enter")
-        await pilot.pause()
+        await quiet(pilot, screen)
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=run_before)
 
