@@ -132,3 +132,35 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> None:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "hq"
+
+
+TOKEN = "e2e-connect-token"  # the session token of an EmbeddedHQ
+
+
+class EmbeddedHQ:
+    """A real HQ with its built-in agent on a UNIX socket, which a test can stop and start again."""
+
+    def __init__(self, home: Path) -> None:
+        self.socket = home / "hq.sock"
+        self.settings = Settings(home=home / "hq", session_token=TOKEN, k2k_controller=False,
+                                 agent_interval_seconds=1.0, agent_timeout_seconds=10.0)
+        self.server = None
+        self.start()
+
+    def start(self) -> None:
+        from backend.app import create_app
+        from backend.server import ServerThread, unix_socket
+
+        self.server = ServerThread(create_app(self.settings), unix_socket(self.socket)).start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture
+def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedHQ]:
+    """The console tests' HQ (the console's config dir is the test's own)."""
+    monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
+    hq = EmbeddedHQ(tmp_path)
+    yield hq
+    hq.stop()

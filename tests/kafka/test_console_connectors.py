@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from backend.connect.models import ConnectStatus, NewConnector
-from backend.settings import Settings
 from console.app import StreamHQApp
 from console.client import HQClient
 from console.config import ConsoleConfig
@@ -21,43 +20,14 @@ from console.screens.connector_detail import ConnectorDetailScreen
 from console.screens.connectors import ConnectorsScreen
 from console.screens.trace_view import TraceScreen
 from tests.console.helpers import live, table_keys, until
-from tests.kafka.conftest import plaintext
+from tests.kafka.conftest import TOKEN, EmbeddedHQ, plaintext
 from tests.kafka.replication import unique
 
 pytestmark = pytest.mark.kafka
 
-TOKEN = "e2e-connect-token"
 SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 STATES = 3000  # tries of 20 ms: a minute for the worker and the agent's poll
-
-
-class EmbeddedHQ:
-    """A real HQ with its built-in agent on a UNIX socket, which a test can stop and start again."""
-
-    def __init__(self, home: Path) -> None:
-        self.socket = home / "hq.sock"
-        self.settings = Settings(home=home / "hq", session_token=TOKEN, k2k_controller=False,
-                                 agent_interval_seconds=1.0, agent_timeout_seconds=10.0)
-        self.server = None
-        self.start()
-
-    def start(self) -> None:
-        from backend.app import create_app
-        from backend.server import ServerThread, unix_socket
-
-        self.server = ServerThread(create_app(self.settings), unix_socket(self.socket)).start()
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
-@pytest.fixture
-def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
-    hq = EmbeddedHQ(tmp_path)
-    yield hq
-    hq.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -22,20 +21,11 @@ from console.screens.record_view import RecordScreen
 from console.screens.registry import TAIL, open_stream_screen
 from console.screens.tail import FromPicker, TailScreen
 from tests.console.helpers import until
-from tests.kafka.conftest import create_topic, plaintext
-from tests.kafka.test_console_connectors import TOKEN, EmbeddedHQ
+from tests.kafka.conftest import TOKEN, create_topic, plaintext
 
 pytestmark = pytest.mark.kafka
 
 TRIES = 3000  # of 20 ms: a minute for a loaded machine's broker and agent
-
-
-@pytest.fixture
-def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
-    hq = EmbeddedHQ(tmp_path)
-    yield hq
-    hq.stop()
 
 
 def produce(bootstrap: str, topic: str, first: int, count: int) -> None:
