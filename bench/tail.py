@@ -23,8 +23,8 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 import argparse
 import asyncio
 import statistics
+import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -57,22 +57,30 @@ class Figures:
     elapsed: float = 0.0
 
 
-def produce(bootstrap: str, topic: str, rate: int, seconds: float, figures: Figures, stop: threading.Event) -> None:
-    """`rate` records a second, paced in 10 ms ticks; each key unique, each value ~100 bytes of JSON."""
+def produce(bootstrap: str, topic: str, rate: int, seconds: float) -> int:
+    """`rate` records a second, paced in 10 ms ticks; each key unique, each value ~100 bytes of JSON.
+    Run in a process of its own (`--produce`): in the console's, its Python would take the GIL
+    from the screen."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
     started = time.monotonic()
-    per_tick = rate * TICK_SECONDS
-    due = 0.0
-    while not stop.is_set() and time.monotonic() - started < seconds:
-        due += per_tick
-        while figures.produced < int(due):
-            number = figures.produced
-            producer.produce(topic, key=f"key-{number:07d}",
-                             value=f'{{"order":{number},"amount":{number % 997},"user":{{"id":"u{number % 50}"}}}}')
-            figures.produced += 1
+    count = 0
+    while time.monotonic() - started < seconds:
+        due = int((time.monotonic() - started) * rate) + int(rate * TICK_SECONDS)
+        while count < due:
+            producer.produce(topic, key=f"key-{count:07d}",
+                             value=f'{{"order":{count},"amount":{count % 997},"user":{{"id":"u{count % 50}"}}}}')
+            count += 1
         producer.poll(0)
-        time.sleep(max(0.0, started + (figures.produced / rate) - time.monotonic()))
+        time.sleep(TICK_SECONDS)
     producer.flush(30)
+    return count
+
+
+def producer_process(bootstrap: str, topic: str, rate: int, seconds: float) -> subprocess.Popen:
+    """Started before the console (its fork must not copy a running app); it produces once it
+    reads a line, and prints how many records it produced."""
+    return subprocess.Popen([sys.executable, __file__, "--produce", bootstrap, topic, str(rate), str(seconds)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 def register(url: str, bootstrap: str, topic: str) -> None:
@@ -94,8 +102,7 @@ def _ms(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000
 
 
-async def drive(app: StreamHQApp, topic: str, bootstrap: str, rate: int, seconds: float, figures: Figures,
-                headless: bool) -> None:
+async def drive(app: StreamHQApp, topic: str, producer: subprocess.Popen, figures: Figures, headless: bool) -> None:
     screen = TailScreen(ENVIRONMENT, topic, "latest")
 
     def shown(rows: list[TailRow]) -> None:
@@ -117,18 +124,18 @@ async def drive(app: StreamHQApp, topic: str, bootstrap: str, rate: int, seconds
         last_tick = now
 
     app.set_interval(TICK_SECONDS, tick)
-    stop = threading.Event()
-    producer = threading.Thread(target=produce, args=(bootstrap, topic, rate, seconds, figures, stop), daemon=True)
     started = time.monotonic()
-    producer.start()
+    producer.stdin.write("go\n")
+    producer.stdin.flush()
     try:
-        while producer.is_alive():
+        while producer.poll() is None:
             await asyncio.sleep(0.1)
+        figures.produced = int(producer.stdout.read().strip() or 0)
         deadline = time.monotonic() + 10  # the last records' way to the screen
         while len(figures.shown) < figures.produced and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
     finally:
-        stop.set()
+        producer.kill()
         figures.elapsed = time.monotonic() - started
     if not headless:
         app.exit()
@@ -140,18 +147,19 @@ def measure(sandbox_home: Path, rate: int = 1000, seconds: float = 20.0, show: b
     figures = Figures()
     with tempfile.TemporaryDirectory() as home, hq_server(Path(home), TOKEN) as (url, _):
         register(url, bootstrap, topic)
+        producer = producer_process(bootstrap, topic, rate, seconds)
         app = StreamHQApp(HQClient(url, TOKEN), ConsoleConfig(path=Path(home) / "console.yaml"))
         if show:
             async def start() -> None:
                 await asyncio.sleep(0.3)
-                await drive(app, topic, bootstrap, rate, seconds, figures, headless=False)
+                await drive(app, topic, producer, figures, headless=False)
 
             app.call_later(lambda: app.run_worker(start()))
             app.run()
         else:
             async def headless() -> None:
                 async with app.run_test(size=SIZE):
-                    await drive(app, topic, bootstrap, rate, seconds, figures, headless=True)
+                    await drive(app, topic, producer, figures, headless=True)
 
             asyncio.run(headless())
     return figures
@@ -171,6 +179,11 @@ def report(figures: Figures, rate: int) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--produce"]:
+        bootstrap, topic, rate, seconds = sys.argv[2:6]
+        sys.stdin.readline()
+        print(produce(bootstrap, topic, int(rate), float(seconds)), flush=True)
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
