@@ -220,3 +220,17 @@ async def test_a_batch_file_counts_what_was_published_and_names_the_first_failur
                 "  line 3: Expecting property name enclosed in double quotes"]
     assert [path for _, path, _ in seen.requests] == [
         f"/api/v1/environments/staging/proxy/api/v1/streams/{STREAM}/events/batch"]
+
+
+async def test_records_are_redrawn_together_and_the_ring_keeps_the_last_5000(hq, console, frozen_tail):
+    async with console().run_test(size=SIZE) as pilot:
+        screen = await tailing(pilot, frozen_tail)
+        template = screen.records.rows[-1].event
+        redraws = screen.redraws
+        for batch in range(60):  # 6,000 records arriving within one turn of the loop
+            screen.take([template.model_copy(update={"offset": 1000 + batch * 100 + n, "key": f"k{batch}-{n}"})
+                         for n in range(100)])
+        await until(pilot, lambda: screen.records.rows[-1].event.key == "k59-99", "the last record on screen")
+        assert screen.redraws == redraws + 1  # one redraw for them all, not one per batch
+        assert (len(screen.ring), screen.ring.total_seen, len(screen.records.rows)) == (5000, 6042, 5000)
+        assert screen.records.rows[0].event.key == "k10-0"  # the oldest the ring kept: the 1,043rd
