@@ -17,6 +17,7 @@ from backend.streams.tail import tail_registry
 from console.app import StreamHQApp
 from console.client import HQClient
 from console.config import ConsoleConfig
+from console.screens.publish_editor import PublishEditor
 from console.screens.record_view import RecordScreen
 from console.screens.registry import TAIL, open_stream_screen
 from console.screens.tail import FromPicker, TailScreen
@@ -106,3 +107,31 @@ async def test_the_tail_opens_by_name_from_any_screen(embedded_hq, tmp_path, sou
         await until(pilot, lambda: isinstance(app.screen, TailScreen), "the tail screen")
         await until(pilot, lambda: app.screen.state == "ended", "the refusal", tries=TRIES)
         assert "has no stream (topic) 'no-such-topic-here'" in app.screen.problem
+
+
+async def test_an_event_published_from_the_tail_arrives_in_it(embedded_hq, tmp_path, source):
+    topic = f"tail-publish-{uuid.uuid4().hex[:8]}"
+    create_topic(source["bootstrap"], topic, 1)
+    produce(source["bootstrap"], topic, 0, 1)  # the topic's metadata is out by then
+    client = HQClient("test-hq", TOKEN, uds=str(embedded_hq.socket))
+    app = StreamHQApp(client, ConsoleConfig(path=tmp_path / "config" / "config.yaml"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await client.create_environment(EnvironmentCreate(name="published"))
+        await client.put_connection("published", "main", plaintext(source))
+        tail = TailScreen("published", topic)
+        await app.push_screen(tail)
+        await until(pilot, lambda: tail.state == "live", "the tail from latest", tries=TRIES)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PublishEditor), "the publish editor")
+        editor: PublishEditor = app.screen
+        editor.query_one("#publish-key").value = "from-the-editor"
+        editor.query_one("#publish-headers").load_text("source: console")
+        editor.query_one("#publish-value").load_text('{"amount": 42}')
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: editor.answer_text.startswith("✓ published"), "the publish's answer", tries=TRIES)
+        assert "offset 1 · " in editor.answer_text and f"{topic}:0:1" in editor.answer_text
+        await pilot.press("escape")
+        await until(pilot, lambda: [r.event.key for r in tail.records.rows] == ["from-the-editor"],
+                    "the event in the tail", tries=TRIES)
+        event = tail.records.rows[0].event
+        assert (event.value, event.headers, event.eventId) == ({"amount": 42}, {"source": "console"}, f"{topic}:0:1")
