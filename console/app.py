@@ -25,12 +25,14 @@ from console.screens import (  # noqa: F401 (they register)
     k2k_detail,
     publish_editor,
     tail,
+    topic_detail,
 )
 from console.screens.command_line import Command, CommandLine
 from console.screens.connectors import ConnectorsScreen
 from console.screens.environments import EnvironmentsScreen
 from console.screens.help import HelpScreen, binding_rows
 from console.screens.k2k import K2KAppsScreen
+from console.screens.topics import TopicsScreen
 from console.themes import BUILTIN_DIR, load_themes, user_theme_dir
 
 DEFAULT_THEME = "streamhq-dark"
@@ -128,6 +130,8 @@ class StreamHQApp(App):
             Command(("k2k", "apps", "replication", "repl"), "K2K replication apps", self._after_close(self.show_k2k)),
             Command(("conn", "connectors", "connect"), "Kafka Connect connectors: :conn [ENVIRONMENT]",
                     self._connectors_command),
+            Command(("topics", "streams"), "Topics of the environment in focus: :topics [ENVIRONMENT]",
+                    self._topics_command),
             Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
             Command(("help", "h"), "Keys of this screen", self._after_close(self.action_help)),
             Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
@@ -158,6 +162,19 @@ class StreamHQApp(App):
     def _connectors_command(self, environment: str) -> None:
         self.call_later(self.show_connectors, environment)
 
+    def show_topics(self, environment: str = "") -> None:
+        """The topics of `environment`, else of the environment in focus."""
+        environment = environment or self.focus_environment
+        if not environment:
+            self.notify("No environment in focus: pick one on the home screen, or name it (:topics NAME).",
+                        severity="warning", timeout=3)
+            return
+        self._go_home("")
+        self.push_screen(TopicsScreen(environment))
+
+    def _topics_command(self, environment: str) -> None:
+        self.call_later(self.show_topics, environment)
+
     def _switch_theme(self, name: str) -> str | None:
         names = sorted(self.available_themes)
         if not name:
@@ -171,5 +188,6 @@ class StreamHQApp(App):
         yield SystemCommand("Environments", "Go to the environments screen", lambda: self._go_home(""))
         yield SystemCommand("K2K apps", "Replication apps, live", self.show_k2k)
         yield SystemCommand("Connectors", "Kafka Connect connectors of the environment in focus", self.show_connectors)
+        yield SystemCommand("Topics", "Topics of the environment in focus", self.show_topics)
         yield SystemCommand("Keys", "Every key of this screen", self.action_help)
         yield from super().get_system_commands(screen)

@@ -2,7 +2,7 @@
 Answers are parsed into the backend's own pydantic models; failures become APIError
 (the server said no) or Unreachable (no server answered), read by the error family of the
 path (console/client/errors.py). The Kafka Connect calls hang off it as `client.connect`
-(console/client/connect.py)."""
+(console/client/connect.py), the event API's streams as `client.streams` (console/client/streams.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from backend.k2k.models import K2KApp, K2KAppList, OffsetsUpdated, TopicOffsets
 from console.client.connect import ConnectClient
 from console.client.errors import APIError, Unreachable, hq_error
 from console.client.records import RecordsClient
+from console.client.streams import StreamsClient
 
 Model = TypeVar("Model", bound=BaseModel)
 # Query parameters; a list value repeats the parameter (`?cluster=a&cluster=b`).
@@ -52,6 +53,7 @@ class HQClient:
         )
         self.connect = ConnectClient(self)
         self.records = RecordsClient(self)
+        self.streams = StreamsClient(self)
 
     @property
     def http(self) -> httpx.AsyncClient:
