@@ -37,9 +37,10 @@ class StreamListing:
 
 class StreamsClient(EventAPIClient):
     async def list(self, environment: str) -> StreamListing:
-        """Every stream, page after page (one call up to MAX_LIST_LIMIT streams)."""
+        """Every stream, internal ones included, page after page (one call up to MAX_LIST_LIMIT streams)."""
         items: list[StreamSummary] = []
-        params: dict[str, str] = {"limit": str(MAX_LIST_LIMIT)}
+        # Internal topics too: the screen hides them itself, so that showing them is a key away.
+        params: dict[str, str] = {"limit": str(MAX_LIST_LIMIT), "internal": "true"}
         last_event_id: int | None = None
         total = 0
         for page in range(MAX_PAGES):
