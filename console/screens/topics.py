@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.worker import Worker
 
@@ -22,20 +24,28 @@ from console.screens.topic_actions import REFRESH_SECONDS, confirm_delete, open_
 from console.screens.topic_form import TopicForm
 from console.widgets.resource_table import Column
 
-COLUMNS = [
-    Column("name", "NAME"),
-    Column("partitions", "PARTITIONS", count),
-    Column("replication", "REPLICATION", count),
-    Column("messages", "MESSAGES", count),
-    Column("size", "SIZE", human_bytes),
-    Column("in", "RECORDS/S IN", per_second),
-    Column("groups", "CONSUMER GROUPS", count),
-]
+# What the figures' columns take at most (their cells and padding, the scrollbar): the name
+# gets the rest of the screen, a longer one ends in "…" (the detail and `y` give it whole).
+FIGURES_WIDTH = 75
+MIN_NAME_WIDTH = 24
+
+
+def columns(screen_width: int) -> list[Column]:
+    return [
+        Column("name", "NAME", lambda name: Text(name, overflow="ellipsis"),
+               width=max(MIN_NAME_WIDTH, screen_width - FIGURES_WIDTH)),
+        Column("partitions", "PARTITIONS", count),
+        Column("replication", "REPLICATION", count),
+        Column("messages", "MESSAGES", count),
+        Column("size", "SIZE", human_bytes),
+        Column("in", "RECORDS/S IN", per_second),
+        Column("groups", "GROUPS", count),
+    ]
 
 
 class TopicsScreen(LiveListScreen[StreamSummary]):
     NOUN, ITEM = "topics", "topic"
-    COLUMNS, TABLE_ID = COLUMNS, "topics"
+    TABLE_ID = "topics"
     MODEL, FEED_KINDS = StreamSummary, frozenset[Kind]()
     DETAIL = Kind.stream
     EMPTY_HINT = "No topics here. Press n to create one, i to show the internal ones."
@@ -57,6 +67,10 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
         self.show_internal = False
         self.tier: str | None = None  # until read, a delete asks as in production
         self._reading: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        self.COLUMNS = columns(self.app.size.width)
+        yield from super().compose()
 
     def on_mount(self) -> None:
         super().on_mount()
