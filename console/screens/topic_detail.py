@@ -126,22 +126,20 @@ class TopicDetailScreen(Screen[None]):
     async def load(self) -> None:
         streams = self.app.client.streams
         try:
-            self.description = await streams.describe(self.environment, self.item.name)
+            description = await streams.describe(self.environment, self.item.name)
         except (APIError, Unreachable) as exc:
             self.notify(f"Cannot read topic {self.item.name}: {exc}", severity="error", timeout=5)
             return
         try:
-            self.groups = await streams.groups_reading(self.environment, self.item.name)
+            groups = await streams.groups_reading(self.environment, self.item.name)
         except (APIError, Unreachable):
-            self.groups = []  # the topic still shows; its groups come with the next reading
-        self.show()
+            groups = []  # the topic still shows; its groups come with the next reading
+        self.show_reading(description, groups)
 
-    def show(self) -> None:
-        """Writes the description and the groups read last into the tables, cursors kept."""
-        self.query_one("#summary", Static).update(summary(self.environment, self.item, self.description))
-        description = self.description
-        if description is None:
-            return
+    def show_reading(self, description: StreamDescription, groups: list[GroupSummary]) -> None:
+        """Shows what the agent read of the topic (its description, the groups reading it), cursors kept."""
+        self.description, self.groups = description, groups
+        self.query_one("#summary", Static).update(summary(self.environment, self.item, description))
         _refill(self.query_one("#partitions", DataTable), (
             (str(p.partition), (p.partition, leader(p), ", ".join(p.replicas), replicas_in_sync(p),
                                 count(p.startOffset), count(p.endOffset), count(p.endOffset - p.startOffset)))

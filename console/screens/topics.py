@@ -72,8 +72,7 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
         self.COLUMNS = columns(self.app.size.width)
         yield from super().compose()
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # after LiveListScreen's (Textual calls each class's handler)
         self.set_interval(REFRESH_SECONDS, self.refresh_figures)
 
     def refresh_figures(self) -> None:
