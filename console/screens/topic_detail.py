@@ -71,6 +71,8 @@ class TopicDetailScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TopicDetailScreen #summary { height: auto; padding: 1 2; background: $surface; }
+    TopicDetailScreen #notice { padding: 0 1; color: $warning; display: none; }
+    TopicDetailScreen #notice.-shown { display: block; }
     TopicDetailScreen .section { padding: 1 1 0 1; text-style: bold; color: $text-accent; }
     TopicDetailScreen #partitions { height: auto; max-height: 14; }
     TopicDetailScreen #below { height: 1fr; }
@@ -90,6 +92,7 @@ class TopicDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield Static(summary(self.environment, self.item, None), id="summary")
+        yield Static("", id="notice")
         yield Label("Partitions", classes="section")
         yield DataTable(id="partitions", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="below"):
@@ -128,7 +131,9 @@ class TopicDetailScreen(Screen[None]):
         try:
             description = await streams.describe(self.environment, self.item.name)
         except (APIError, Unreachable) as exc:
-            self.notify(f"Cannot read topic {self.item.name}: {exc}", severity="error", timeout=5)
+            # Over the tables rather than a toast: the screen reads again every few seconds.
+            stale = " (shown as last read)" if self.description else ""
+            self._say(f"⚠ Cannot read topic {self.item.name}: {exc}{stale}")
             return
         try:
             groups = await streams.groups_reading(self.environment, self.item.name)
@@ -139,15 +144,27 @@ class TopicDetailScreen(Screen[None]):
     def show_reading(self, description: StreamDescription, groups: list[GroupSummary]) -> None:
         """Shows what the agent read of the topic (its description, the groups reading it), cursors kept."""
         self.description, self.groups = description, groups
+        self._say("")
         self.query_one("#summary", Static).update(summary(self.environment, self.item, description))
         _refill(self.query_one("#partitions", DataTable), (
             (str(p.partition), (p.partition, leader(p), ", ".join(p.replicas), replicas_in_sync(p),
                                 count(p.startOffset), count(p.endOffset), count(p.endOffset - p.startOffset)))
             for p in description.partitionDetails))
-        _refill(self.query_one("#configs", DataTable), (
-            (key, (key, Text(str(value)))) for key, value in sorted(description.config.items())))
+        configs = sorted(description.config.items()) or [(MISSING, "none: the brokers' defaults apply")]
+        _refill(self.query_one("#configs", DataTable), ((key, (key, Text(str(value)))) for key, value in configs))
         _refill(self.query_one("#groups", DataTable), (
             (g.groupId, (g.groupId, state_text(g.state), count(g.members), lag(g))) for g in self.groups))
+
+    def _say(self, text: str) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-shown")
+
+    @property
+    def notice(self) -> str:
+        """What the line over the tables says ("" when it is hidden)."""
+        return str(self.query_one("#notice", Static).render()) if self.query_one("#notice").has_class("-shown") \
+            else ""
 
     def on_refetch(self, _: Refetch) -> None:
         self.reload()

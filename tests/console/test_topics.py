@@ -226,7 +226,9 @@ async def test_the_detail_shows_partitions_configs_and_the_groups_reading_it(fle
         await until(pilot, lambda: isinstance(pilot.app.screen, TopicDetailScreen), "the detail")
         detail = pilot.app.screen
         assert detail.tier == "staging"  # the list's: a delete there asks with y/n
+        await until(pilot, lambda: "not connected" in detail.notice, "its own reading refused (no agent)")
         detail.show_reading(frozen_description(), frozen_groups())
+        assert detail.notice == ""
         partitions = detail.query_one("#partitions", DataTable)
         assert partitions.row_count == 6
         assert [str(c) for c in partitions.get_row("0")] == ["0", "broker-1", "broker-1", "broker-1", "0", "205",
