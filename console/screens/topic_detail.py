@@ -150,10 +150,12 @@ class TopicDetailScreen(Screen[None]):
             (str(p.partition), (p.partition, leader(p), ", ".join(p.replicas), replicas_in_sync(p),
                                 count(p.startOffset), count(p.endOffset), count(p.endOffset - p.startOffset)))
             for p in description.partitionDetails))
-        configs = sorted(description.config.items()) or [(MISSING, "none: the brokers' defaults apply")]
-        _refill(self.query_one("#configs", DataTable), ((key, (key, Text(str(value)))) for key, value in configs))
-        _refill(self.query_one("#groups", DataTable), (
-            (g.groupId, (g.groupId, state_text(g.state), count(g.members), lag(g))) for g in self.groups))
+        configs = [(key, (key, Text(str(value)))) for key, value in sorted(description.config.items())]
+        _refill(self.query_one("#configs", DataTable),
+                configs or [(MISSING, (MISSING, Text("none: the brokers' defaults apply", style="dim")))])
+        rows = [(g.groupId, (g.groupId, state_text(g.state), count(g.members), lag(g))) for g in groups]
+        _refill(self.query_one("#groups", DataTable),
+                rows or [(MISSING, (MISSING, Text("none has a position on it", style="dim"), "", ""))])
 
     def _say(self, text: str) -> None:
         notice = self.query_one("#notice", Static)
