@@ -88,7 +88,8 @@ def moving_topic(setup: Setup) -> Iterator[str]:
     yield topic
     stop.set()
     thread.join(30)
-    AdminClient({"bootstrap.servers": setup.cluster["bootstrap"]}).delete_topics([topic])[topic].result(30)
+    admin = AdminClient({"bootstrap.servers": setup.cluster["bootstrap"]})  # held: a dropped client cancels
+    admin.delete_topics([topic])[topic].result(30)
 
 
 def topics_of(cluster: dict) -> set[str]:
