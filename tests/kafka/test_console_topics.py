@@ -158,6 +158,8 @@ def test_a_create_refused_by_the_agent_is_shown_at_its_field_snapshot(setup, tmp
         await pilot.app.push_screen(Screen())
         form = TopicForm(ENVIRONMENT)
         await pilot.app.push_screen(form)
+        for field in form.query(Input):
+            field.cursor_blink = False  # a blinking cursor is drawn on or off by the clock
         form.query_one("#name", Input).value = SNAPSHOT_TOPIC
         await pilot.press("ctrl+s")
         await until(pilot, lambda: form.query_one("#error-name").display, "the refusal at the name", tries=STATES)
