@@ -6,6 +6,7 @@ agent's refusal at its field is drawn on the sandbox (tests/kafka/test_console_t
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from tests.console.conftest import SIZE, seed_fleet
 from tests.console.helpers import settle, table_keys, until
@@ -58,6 +59,7 @@ def test_topic_delete_in_production(fleet, console, snap_compare):
         screen.table.move_cursor(row=table_keys(pilot).index(BUSY))
         await pilot.press("d")
         await until(pilot, lambda: pilot.app.screen is not screen, "the confirmation")
+        pilot.app.screen.query_one(Input).cursor_blink = False  # drawn on or off by the clock otherwise
         await pilot.pause()
 
     assert snap_compare(console(), terminal_size=SIZE, run_before=confirm)
