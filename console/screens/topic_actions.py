@@ -14,8 +14,6 @@ from console.format import human_bytes, plural
 from console.screens.confirm import ConfirmDialog, confirm_then
 from console.screens.registry import PUBLISH, TAIL, open_stream_screen
 
-# Until the agent's stream feed lands, the figures are read again this often.
-REFRESH_SECONDS = 5.0
 TOOL_NAMES = {TAIL: "Tailing", PUBLISH: "Publishing"}
 
 

@@ -1,6 +1,7 @@
 """One topic: its figures, its partitions (leader, replicas, in-sync replicas, start and end
 offsets: a partition short of replicas in sync, or without a leader, stands out), the configs
-set on it, and the consumer groups with a position on it. `t` tails it, `P` publishes to it,
+set on it, and the consumer groups with a position on it; read again whenever the environment's
+stream feed says the topic changed. `t` tails it, `P` publishes to it,
 `d` deletes it."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from console.format import MISSING, count, human_bytes
 from console.messages import LiveChange, Refetch
 from console.screens.registry import PUBLISH, TAIL, detail_of
 from console.screens.rows import per_second, state_text
-from console.screens.topic_actions import REFRESH_SECONDS, confirm_delete, open_on_topic, tool_bindings
+from console.screens.topic_actions import confirm_delete, open_on_topic, tool_bindings
 from console.widgets.status_header import StatusHeader
 
 
@@ -61,7 +62,7 @@ def lag(group: GroupSummary) -> str | Text:
 
 @detail_of(Kind.stream)
 class TopicDetailScreen(Screen[None]):
-    FEED_KINDS = frozenset[Kind]()
+    FEED_KINDS = frozenset({Kind.stream})
     MUTATING = frozenset({"delete", "publish"})
     BINDINGS = [
         *tool_bindings("topic_detail"),
@@ -115,7 +116,6 @@ class TopicDetailScreen(Screen[None]):
         self.query_one("#groups", DataTable).add_columns("GROUP", "STATE", "MEMBERS", "LAG")
         self.app.feeds.follow(self.FEED_KINDS, environment=self.environment)
         self.reload()
-        self.set_interval(REFRESH_SECONDS, self.reload)
         self.query_one("#partitions", DataTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -131,7 +131,7 @@ class TopicDetailScreen(Screen[None]):
         try:
             description = await streams.describe(self.environment, self.item.name)
         except (APIError, Unreachable) as exc:
-            # Over the tables rather than a toast: the screen reads again every few seconds.
+            # Over the tables rather than a toast: the screen reads again on every change of the topic.
             stale = " (shown as last read)" if self.description else ""
             self._say(f"⚠ Cannot read topic {self.item.name}: {exc}{stale}")
             return

@@ -1,7 +1,8 @@
 """The Topics screen: the topics of the environment in focus, with the figures its agent reads
 from the cluster (messages held, size on disk, records/s written, the consumer groups with a
-position on each). Internal topics (`__consumer_offsets`, …) are hidden until `i` shows them.
-An agent that did not answer is named over the table, which keeps what it last showed."""
+position on each), live from the environment's stream feed. Internal topics
+(`__consumer_offsets`, …) are hidden until `i` shows them. An agent that did not answer, or a
+feed that stopped, is named over the table, which keeps what it last showed."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.worker import Worker
 
+from backend.environments.models import Environment
 from backend.streams.models import StreamDescription, StreamSummary
-from console.client import APIError, Unreachable
+from console.client import APIError, FeedState, Unreachable
 from console.client.events import FeedEvent, Kind
 from console.client.streams import StreamListing
 from console.format import count, human_bytes
-from console.screens.live_list import BEFORE_ANY_EVENT, FeedPosition, LiveListScreen
+from console.messages import EnvironmentFeedState
+from console.screens.live_list import FeedPosition, LiveListScreen
 from console.screens.registry import PUBLISH, TAIL
 from console.screens.rows import per_second
-from console.screens.topic_actions import REFRESH_SECONDS, confirm_delete, open_on_topic, tool_bindings
+from console.screens.topic_actions import confirm_delete, open_on_topic, tool_bindings
 from console.screens.topic_form import TopicForm
 from console.widgets.resource_table import Column
 
@@ -46,7 +48,7 @@ def columns(screen_width: int) -> list[Column]:
 class TopicsScreen(LiveListScreen[StreamSummary]):
     NOUN, ITEM = "topics", "topic"
     TABLE_ID = "topics"
-    MODEL, FEED_KINDS = StreamSummary, frozenset[Kind]()
+    MODEL, FEED_KINDS = StreamSummary, frozenset({Kind.stream, Kind.environment})
     DETAIL = Kind.stream
     EMPTY_HINT = "No topics here. Press n to create one, i to show the internal ones."
     EMPTY_HINT_READ_ONLY = "No topics here. Press i to show the internal ones."
@@ -66,19 +68,13 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
         self.environment = environment
         self.show_internal = False
         self.tier: str | None = None  # until read, a delete asks as in production
-        self._reading: Worker[None] | None = None
+        self.reads = 0  # of the list (tests read it)
+        self.list_trouble = ""  # why the last list read failed
+        self.feed_trouble = ""  # why live updates are not arriving
 
     def compose(self) -> ComposeResult:
         self.COLUMNS = columns(self.app.size.width)
         yield from super().compose()
-
-    def on_mount(self) -> None:  # after LiveListScreen's (Textual calls each class's handler)
-        self.set_interval(REFRESH_SECONDS, self.refresh_figures)
-
-    def refresh_figures(self) -> None:
-        """Reads the list again, unless a read is under way (a big cluster's may outlast the interval)."""
-        if self._reading is None or self._reading.is_finished:
-            self._reading = self.run_worker(self.load(), exclusive=True, group="load")
 
     def on_screen_resume(self) -> None:
         """The header names the environment listed (a detail of another one may have renamed it)."""
@@ -92,9 +88,6 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
     def shows(self, item: StreamSummary) -> bool:
         return self.show_internal or not item.internal
 
-    def unread_position(self) -> FeedPosition:
-        return {self.environment: BEFORE_ANY_EVENT}
-
     # the list
 
     async def fetch(self) -> tuple[list[StreamSummary], FeedPosition]:
@@ -102,22 +95,37 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
             self.tier = (await self.app.client.get_environment(self.environment)).tier.value
             if self.app.screen is self:
                 self.on_screen_resume()
+        self.reads += 1
         try:
             listing = await self.app.client.streams.list(self.environment)
         except (APIError, Unreachable) as exc:
-            # What was shown stays, named as stale; the feed's first answer reads the list again.
+            # What was shown stays, named as stale, and no stream feed is followed from an unknown
+            # position: the list is read again when HQ says the environment's agent is connected.
             stale = " (the topics shown are as last read)" if self.items else ""
-            self.show_notice(f"⚠ {self.environment}: {exc}{stale}")
-            return list(self.items.values()), self.unread_position()
-        self.show_notice("")
+            self._show_troubles(list_trouble=f"{exc}{stale}")
+            return list(self.items.values()), {}
+        self._show_troubles(list_trouble="")
         return listing.items, {self.environment: listing.last_event_id}
 
     def show_listing(self, listing: StreamListing) -> None:
         """Shows `listing` in place of what the screen had."""
-        self.show_notice("")
+        self._show_troubles(list_trouble="")
         self.items = {self.key(item): item for item in listing.items}
         self.show_rows()
         self._show_empty_hint()
+
+    def _show_troubles(self, *, list_trouble: str | None = None, feed_trouble: str | None = None) -> None:
+        self.list_trouble = self.list_trouble if list_trouble is None else list_trouble
+        self.feed_trouble = self.feed_trouble if feed_trouble is None else feed_trouble
+        lines = [f"⚠ {self.environment}: {self.list_trouble}"] if self.list_trouble else []
+        lines += [f"⚠ live updates of {self.environment}: {self.feed_trouble}"] if self.feed_trouble else []
+        self.show_notice("\n".join(lines))
+
+    def on_environment_feed_state(self, message: EnvironmentFeedState) -> None:
+        if message.environment != self.environment:
+            return
+        trouble = message.state in (FeedState.reconnecting, FeedState.offline)
+        self._show_troubles(feed_trouble=f"{message.state.value} ({message.detail})" if trouble else "")
 
     def key(self, item: StreamSummary) -> str:
         return item.name
@@ -126,7 +134,15 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
         return (item.name, item.partitions, item.replicationFactor, item.totalMessages, item.totalSize,
                 item.messagesPerSecond, item.consumerGroups)
 
+    def on_mount(self) -> None:  # after LiveListScreen's (Textual calls each class's handler)
+        self.app.feeds.follow({Kind.environment})  # HQ's own feed: running already, under the home screen
+
     def apply(self, change: FeedEvent) -> str | None:
+        if change.kind is Kind.environment:
+            agent = change.payload.status.agent_connected if isinstance(change.payload, Environment) else False
+            if change.name == self.environment and self.list_trouble and agent:
+                self.run_worker(self.load(), exclusive=True, group="load")
+            return None
         if change.environment != self.environment:
             return None  # another environment's feed, followed by another screen
         return super().apply(change)
@@ -144,8 +160,7 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
     def action_new(self) -> None:
         def created(description: StreamDescription | None) -> None:
             if description is not None:
-                self.notify(f"Topic {description.name!r} created.", timeout=3)
-                self.refresh_figures()
+                self.notify(f"Topic {description.name!r} created.", timeout=3)  # the feed brings its row
 
         self.app.push_screen(TopicForm(self.environment), created)
 
@@ -153,8 +168,7 @@ class TopicsScreen(LiveListScreen[StreamSummary]):
         if (selected := self.selected()) is None:
             return
         confirm_delete(self.app, self.environment, selected.name, production=self.tier in (None, "production"),
-                       messages=selected.totalMessages, size=selected.totalSize,
-                       deleted=lambda _: self.refresh_figures())
+                       messages=selected.totalMessages, size=selected.totalSize)
 
     def action_tail(self) -> None:
         if selected := self.selected():

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select
 
 from backend.streams.models import StreamConfig, StreamCreate
-from console.client.events import FeedEvent, Kind
+from console.client.events import FeedEvent, Kind, kinds_of
 from console.client.streams import StreamListing
 from console.messages import LiveChange
 from console.screens.confirm import ConfirmDialog
@@ -125,6 +125,21 @@ async def test_a_live_change_of_this_environment_rewrites_its_row_and_others_are
         screen.post_message(LiveChange(FeedEvent(Kind.stream, "deleted", "orders.dlq", ENVIRONMENT)))
         await until(pilot, lambda: "orders.dlq" not in table_keys(pilot), "the deleted topic gone")
         assert screen.items["payments"].totalMessages == 310  # another environment's topic of that name
+
+
+async def test_a_list_that_was_refused_is_read_again_when_hq_says_the_agent_is_connected(fleet, console):
+    async with console().run_test() as pilot:
+        screen = await open_topics(pilot)
+        assert screen.reads == 1 and Kind.stream not in {k for p in pilot.app.feeds.following for k in kinds_of(p)}
+        home = pilot.app.screen_stack[-2]
+        environment = home.items[ENVIRONMENT]
+        status = environment.status.model_copy(update={"agent_connected": True})
+        connected = environment.model_copy(update={"status": status})
+        others = home.items["prod-eu"]
+        screen.post_message(LiveChange(FeedEvent(Kind.environment, "updated", "prod-eu", None, others)))
+        screen.post_message(LiveChange(FeedEvent(Kind.environment, "updated", ENVIRONMENT, None, connected)))
+        await until(pilot, lambda: screen.reads == 2, "the list read again")
+        await until(pilot, lambda: "agent" in notice(screen).lower(), "its answer (no agent here, still)")
 
 
 async def test_delete_asks_once_saying_what_goes_and_reports_the_refusal(fleet, console):
