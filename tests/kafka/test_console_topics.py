@@ -1,7 +1,8 @@
 """The Topics screens on the sandbox's real Kafka, through a real HQ and its built-in agent, as a
 user drives them: `:topics` shows a topic that a producer keeps writing to with its messages
-growing, a topic created through the form appears and is deleted again, and a create the agent
-refuses (a name in use) is shown at the name field (a snapshot)."""
+growing and its records/s, live from the agent's stream feed; a topic created through the form
+appears and is deleted again; a create the agent refuses (a name in use) is shown at the name
+field (a snapshot)."""
 
 from __future__ import annotations
 
@@ -117,8 +118,11 @@ async def test_a_moving_topic_grows_and_a_topic_is_created_and_deleted_from_the_
         await until(pilot, lambda: table_keys(pilot) == [moving_topic], "the filter on it")
         await until(pilot, lambda: screen.items[moving_topic].totalMessages > first, "its messages growing",
                     tries=STATES)
+        await until(pilot, lambda: (screen.items[moving_topic].messagesPerSecond or 0) > 0, "its records/s in",
+                    tries=STATES)
         await settle(pilot)
-        assert screen.table.get_row(moving_topic)[3].plain == f"{screen.items[moving_topic].totalMessages:,}"
+        cells = [cell.plain for cell in screen.table.get_row(moving_topic)]
+        assert cells[3] == f"{screen.items[moving_topic].totalMessages:,}" and cells[5].endswith("/s")
         assert table_keys(pilot) == [moving_topic]  # the filter kept across readings
 
         await pilot.press("escape", "n")
