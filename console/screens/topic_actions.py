@@ -1,6 +1,6 @@
 """What the Topics list and a topic's detail do to a topic: delete it (confirmed; in production
 by typing its name), and open the tail or the publish editor on it (found by name in the
-registry by name: those screens are the tail's modules, not imported here)."""
+registry: those screens are the tail's modules, not imported here)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from textual.binding import Binding
 from backend.streams.models import StreamDeleted
 from console.format import human_bytes, plural
 from console.screens.confirm import ConfirmDialog, confirm_then
-from console.screens.registry import PUBLISH, TAIL, open_stream_screen
-
-TOOL_NAMES = {TAIL: "Tailing", PUBLISH: "Publishing"}
+from console.screens.registry import open_stream_screen
 
 
 def tool_bindings(screen_id: str) -> list[Binding]:
@@ -27,10 +25,7 @@ def tool_bindings(screen_id: str) -> list[Binding]:
 
 def open_on_topic(app: App, screen: str, environment: str, topic: str) -> None:
     """Opens the stream screen `screen` (TAIL, PUBLISH) on `topic`."""
-    try:
-        open_stream_screen(app, screen, environment, topic)
-    except KeyError:  # this console was built without the tail's screens
-        app.notify(f"{TOOL_NAMES[screen]} is not available in this console yet.", severity="warning", timeout=3)
+    open_stream_screen(app, screen, environment, topic)
 
 
 def confirm_delete(app: App, environment: str, topic: str, *, production: bool, messages: int | None = None,

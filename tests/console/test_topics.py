@@ -14,6 +14,8 @@ from console.client.events import FeedEvent, Kind, kinds_of
 from console.client.streams import StreamListing
 from console.messages import LiveChange
 from console.screens.confirm import ConfirmDialog
+from console.screens.publish_editor import PublishEditor
+from console.screens.tail import TailScreen
 from console.screens.topic_detail import TopicDetailScreen
 from console.screens.topic_form import TopicForm, retention_ms
 from console.screens.topics import TopicsScreen
@@ -172,15 +174,18 @@ async def test_read_only_refuses_create_delete_and_publish_but_not_tail(fleet, c
         assert all(screen.check_action(a, ()) for a in ("tail", "open", "internal"))
 
 
-async def test_tail_and_publish_say_so_while_this_console_has_no_such_screen(fleet, console):
+async def test_tail_and_publish_open_the_tails_screens_on_the_topic_under_the_cursor(fleet, console):
     async with console().run_test() as pilot:
         screen = await with_frozen_rows(pilot)
+        screen.table.move_cursor(row=table_keys(pilot).index(BUSY))
         await pilot.press("t")
-        await until(pilot, lambda: any("Tailing is not available" in n for n in pilot.app.notices), "tail's word")
+        await until(pilot, lambda: isinstance(pilot.app.screen, TailScreen), "the tail")
+        assert (pilot.app.screen.environment, pilot.app.screen.stream) == (ENVIRONMENT, BUSY)
+        await pilot.press("escape")
+        await until(pilot, lambda: pilot.app.screen is screen, "back on the list")
         await pilot.press("P")
-        await until(pilot, lambda: any("Publishing is not available" in n for n in pilot.app.notices),
-                    "publish's word")
-        assert pilot.app.screen is screen
+        await until(pilot, lambda: isinstance(pilot.app.screen, PublishEditor), "the publish editor")
+        assert (pilot.app.screen.environment, pilot.app.screen.stream) == (ENVIRONMENT, BUSY)
 
 
 def test_retention_takes_durations_milliseconds_or_forever():
