@@ -1,8 +1,8 @@
 """The Topics screens on the sandbox's real Kafka, through a real HQ and its built-in agent, as a
 user drives them: `:topics` shows a topic that a producer keeps writing to with its messages
-growing and its records/s, live from the agent's stream feed; a topic created through the form
-appears and is deleted again; a create the agent refuses (a name in use) is shown at the name
-field (a snapshot)."""
+growing and its records/s, live from the agent's stream feed, and `t` tails it; a topic created
+through the form appears and is deleted again; a create the agent refuses (a name in use) is
+shown at the name field (a snapshot)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from console.app import StreamHQApp
 from console.client import HQClient
 from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
+from console.screens.tail import TailScreen
 from console.screens.topic_form import TopicForm
 from console.screens.topics import TopicsScreen
 from tests.console.helpers import live, settle, table_keys, until
@@ -124,6 +125,14 @@ async def test_a_moving_topic_grows_and_a_topic_is_created_and_deleted_from_the_
         cells = [cell.plain for cell in screen.table.get_row(moving_topic)]
         assert cells[3] == f"{screen.items[moving_topic].totalMessages:,}" and cells[5].endswith("/s")
         assert table_keys(pilot) == [moving_topic]  # the filter kept across readings
+
+        await pilot.press("t")  # its tail, from the latest record: the producer's next ones arrive
+        await until(pilot, lambda: isinstance(pilot.app.screen, TailScreen), "the tail")
+        tail = pilot.app.screen
+        await until(pilot, lambda: tail.ring.total_seen > 0, "records in the tail", tries=STATES)
+        assert tail.stream == moving_topic
+        await pilot.press("escape")
+        await until(pilot, lambda: pilot.app.screen is screen, "back on the topics")
 
         await pilot.press("escape", "n")
         await until(pilot, lambda: isinstance(pilot.app.screen, TopicForm), "the form")
