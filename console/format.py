@@ -35,3 +35,13 @@ TIER_STYLES = {"production": "bold red", "staging": "yellow", "development": "gr
 
 def tier(value: str) -> Text:
     return Text(value, style=TIER_STYLES.get(value, ""))
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """`text` in `width` cells, cut in the middle: names of one family share their start and
+    differ at the end (`orders-eu-1`, `orders-eu-2`), so both ends are what tells rows apart."""
+    if len(text) <= width or width < 5:
+        return text[:width] if width >= 0 else text
+    tail = (width - 1) // 2
+    return f"{text[:width - 1 - tail]}…{text[-tail:]}"
+

@@ -17,7 +17,7 @@ from backend.streams.models import StreamDescription, StreamSummary
 from console.client import APIError, FeedState, Unreachable
 from console.client.events import FeedEvent, Kind
 from console.client.streams import StreamListing
-from console.format import count, human_bytes
+from console.format import count, human_bytes, middle_ellipsis
 from console.messages import EnvironmentFeedState
 from console.screens.live_list import FeedPosition, LiveListScreen
 from console.screens.registry import PUBLISH, TAIL
@@ -27,15 +27,15 @@ from console.screens.topic_form import TopicForm
 from console.widgets.resource_table import Column
 
 # What the figures' columns take at most (their cells and padding, the scrollbar): the name
-# gets the rest of the screen, a longer one ends in "…" (the detail and `y` give it whole).
+# gets the rest of the screen, a longer one is cut in the middle (the detail and `y` give it whole).
 FIGURES_WIDTH = 75
 MIN_NAME_WIDTH = 24
 
 
 def columns(screen_width: int) -> list[Column]:
+    name_width = max(MIN_NAME_WIDTH, screen_width - FIGURES_WIDTH)
     return [
-        Column("name", "NAME", lambda name: Text(name, overflow="ellipsis"),
-               width=max(MIN_NAME_WIDTH, screen_width - FIGURES_WIDTH)),
+        Column("name", "NAME", lambda name: Text(middle_ellipsis(name, name_width)), width=name_width),
         Column("partitions", "PARTITIONS", count),
         Column("replication", "REPLICATION", count),
         Column("messages", "MESSAGES", count),
