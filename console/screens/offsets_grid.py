@@ -1,5 +1,5 @@
-"""OffsetsGrid: the frame of every offsets editor (a K2K app's, a connector's). One row per
-partition; type an expression and press enter to set the selected rows (space selects, `a`
+"""OffsetsGrid: the frame of every offsets editor (a K2K app's, a consumer group's, a
+connector's). One row per partition; type an expression and press enter to set the selected rows (space selects, `a`
 selects all; with nothing selected, the row under the cursor); an entry the expression does not
 fit is marked and blocks the apply; ctrl+s shows the old → new diff and applies once it is
 confirmed. What the rows are, what an expression means and how it is applied is each editor's."""

@@ -13,7 +13,8 @@ from backend.k2k.models import PartitionPosition
 from console.screens.k2k import K2KAppsScreen
 from console.screens.k2k_detail import K2KDetailScreen
 from console.screens.k2k_editor import K2KEditor, line_of
-from console.screens.offsets import OffsetsEditor, resolve
+from console.screens.offsets import OffsetsEditor
+from console.screens.positions_grid import resolve
 from tests.console.conftest import SIZE
 from tests.console.helpers import live, settle, table_keys, until
 from tests.console.k2k_fixtures import positions, publish_metrics, seed_k2k
