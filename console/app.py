@@ -22,6 +22,7 @@ from console.feeds import Feeds
 from console.screens import (  # noqa: F401 (they register)
     connector_detail,
     environment_detail,
+    group_detail,
     k2k_detail,
     publish_editor,
     tail,
@@ -30,6 +31,7 @@ from console.screens import (  # noqa: F401 (they register)
 from console.screens.command_line import Command, CommandLine
 from console.screens.connectors import ConnectorsScreen
 from console.screens.environments import EnvironmentsScreen
+from console.screens.groups import GroupsScreen
 from console.screens.help import HelpScreen, binding_rows
 from console.screens.k2k import K2KAppsScreen
 from console.screens.topics import TopicsScreen
@@ -132,6 +134,8 @@ class StreamHQApp(App):
                     self._connectors_command),
             Command(("topics", "streams"), "Topics of the environment in focus: :topics [ENVIRONMENT]",
                     self._topics_command),
+            Command(("groups", "consumers", "cg"), "Consumer groups of the environment in focus: :groups [ENVIRONMENT]",
+                    self._groups_command),
             Command(("theme", "themes"), "Switch theme: :theme NAME", self._switch_theme),
             Command(("help", "h"), "Keys of this screen", self._after_close(self.action_help)),
             Command(("quit", "q", "q!"), "Quit", lambda _: self.exit()),
@@ -162,18 +166,27 @@ class StreamHQApp(App):
     def _connectors_command(self, environment: str) -> None:
         self.call_later(self.show_connectors, environment)
 
-    def show_topics(self, environment: str = "") -> None:
-        """The topics of `environment`, else of the environment in focus."""
+    def _show_of_environment(self, environment: str, screen: Callable[[str], Screen], command: str) -> None:
+        """`screen` of `environment`, else of the environment in focus."""
         environment = environment or self.focus_environment
         if not environment:
-            self.notify("No environment in focus: pick one on the home screen, or name it (:topics NAME).",
+            self.notify(f"No environment in focus: pick one on the home screen, or name it (:{command} NAME).",
                         severity="warning", timeout=3)
             return
         self._go_home("")
-        self.push_screen(TopicsScreen(environment))
+        self.push_screen(screen(environment))
+
+    def show_topics(self, environment: str = "") -> None:
+        self._show_of_environment(environment, TopicsScreen, "topics")
 
     def _topics_command(self, environment: str) -> None:
         self.call_later(self.show_topics, environment)
+
+    def show_groups(self, environment: str = "") -> None:
+        self._show_of_environment(environment, GroupsScreen, "groups")
+
+    def _groups_command(self, environment: str) -> None:
+        self.call_later(self.show_groups, environment)
 
     def _switch_theme(self, name: str) -> str | None:
         names = sorted(self.available_themes)
@@ -189,5 +202,7 @@ class StreamHQApp(App):
         yield SystemCommand("K2K apps", "Replication apps, live", self.show_k2k)
         yield SystemCommand("Connectors", "Kafka Connect connectors of the environment in focus", self.show_connectors)
         yield SystemCommand("Topics", "Topics of the environment in focus", self.show_topics)
+        yield SystemCommand("Consumer groups", "Consumer groups of the environment in focus, with their lag",
+                            self.show_groups)
         yield SystemCommand("Keys", "Every key of this screen", self.action_help)
         yield from super().get_system_commands(screen)

@@ -29,6 +29,7 @@ from backend.environments.models import (
 from backend.k2k.models import K2KApp, K2KAppList, OffsetsUpdated, TopicOffsets
 from console.client.connect import ConnectClient
 from console.client.errors import APIError, Unreachable, hq_error
+from console.client.groups import GroupsClient
 from console.client.records import RecordsClient
 from console.client.streams import StreamsClient
 
@@ -52,6 +53,7 @@ class HQClient:
             timeout=timeout,
         )
         self.connect = ConnectClient(self)
+        self.groups = GroupsClient(self)
         self.records = RecordsClient(self)
         self.streams = StreamsClient(self)
 

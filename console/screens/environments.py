@@ -67,6 +67,7 @@ class EnvironmentsScreen(LiveListScreen[Environment]):
         Binding("k", "k2k", "K2K apps", id="environments.k2k"),
         Binding("c", "connectors", "Connectors", id="environments.connectors"),
         Binding("t", "topics", "Topics", id="environments.topics"),
+        Binding("g", "groups", "Groups", id="environments.groups"),
     ]
 
     def __init__(self) -> None:
@@ -140,6 +141,10 @@ class EnvironmentsScreen(LiveListScreen[Environment]):
 
     def action_connectors(self) -> None:
         self.app.show_connectors()
+
+    def action_groups(self) -> None:
+        if selected := self.selected():
+            self.app.show_groups(selected.name)
 
     def action_topics(self) -> None:
         if selected := self.selected():
