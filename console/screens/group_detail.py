@@ -101,28 +101,39 @@ class GroupDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = f"Consumer group {self.group.groupId}"
-        end = "SOURCE END" if self.is_k2k else "LOG END"
-        self.query_one("#partitions", DataTable).add_columns("STREAM", "PARTITION", "COMMITTED", end, "LAG",
+        end, lag = ("SOURCE END", "LAG ON SOURCE") if self.is_k2k else ("LOG END", "LAG")
+        self.query_one("#partitions", DataTable).add_columns("STREAM", "PARTITION", "COMMITTED", end, lag,
                                                              "CLIENT ID", "HOST")
         self.query_one("#members", DataTable).add_columns("MEMBER", "CLIENT ID", "HOST", "PARTITIONS")
         self.app.feeds.follow(GROUP_FEED_KINDS, environment=self.environment)
         if self.is_k2k:
             self.app.feeds.follow({Kind.k2k_metrics})
-        if self.detail is not None:
-            self._show()
-        else:
+        if self.detail is None:
             self.run_worker(self.load(), exclusive=True, group="load")
+        else:
+            self._show()
+            if self.is_k2k and self.metrics is None:
+                self.run_worker(self._read_app_metrics(), group="metrics")
         self.query_one("#partitions", DataTable).focus()
 
     async def load(self) -> None:
         try:
             self.detail = await self.app.client.groups.describe(self.environment, self.group.groupId)
-            if self.is_k2k and self.metrics is None:
-                self.metrics = (await self.app.client.get_k2k(self.group.k2kApp or "")).metrics
         except (APIError, Unreachable) as exc:
             self.notify(f"Cannot read {self.group.groupId}: {exc}", severity="error", timeout=5)
             return
         self.group = self.detail
+        self._show()
+        if self.is_k2k and self.metrics is None:
+            await self._read_app_metrics()
+
+    async def _read_app_metrics(self) -> None:
+        """A K2K group's figures are its app's, as HQ last measured them (then live from its feed)."""
+        try:
+            self.metrics = (await self.app.client.get_k2k(self.group.k2kApp or "")).metrics
+        except (APIError, Unreachable) as exc:
+            self.notify(f"Cannot read K2K app {self.group.k2kApp}: {exc}", severity="warning", timeout=5)
+            return
         self._show()
 
     def _show(self) -> None:

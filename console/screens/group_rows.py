@@ -24,8 +24,7 @@ GROUP_FEED_KINDS: frozenset[Kind] = frozenset()
 
 BAR_CELLS = 8
 BAR = "█"
-# Lag colours by order of magnitude: caught up, a little behind, far behind.
-SMALL_LAG, LARGE_LAG = 1_000, 100_000
+LARGE_LAG = 100_000  # from here a lag reads as far behind (red), below it as behind (yellow)
 
 
 class SourceLag(int):

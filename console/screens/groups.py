@@ -17,6 +17,7 @@ from backend.k2k.models import K2KApp, K2KMetrics
 from backend.streams.models import GroupSummary
 from console.client import APIError, Unreachable
 from console.client.events import FeedEvent, Kind
+from console.client.groups import GroupListing
 from console.format import count
 from console.screens.group_rows import GROUP_FEED_KINDS, SourceLag, k2k_label, k2k_lag, lag_text, open_k2k_app
 from console.screens.live_list import BEFORE_ANY_EVENT, FeedPosition, LiveListScreen
@@ -70,21 +71,27 @@ class GroupsScreen(LiveListScreen[GroupSummary]):
 
     async def fetch(self) -> tuple[list[GroupSummary], FeedPosition]:
         listing = await self.app.client.groups.list(self.environment)
-        apps = sorted({g.k2kApp for g in listing.items if g.k2kApp})
-        answers = await asyncio.gather(*(self.app.client.get_k2k(app) for app in apps), return_exceptions=True)
-        for app, answer in zip(apps, answers, strict=True):
-            if isinstance(answer, K2KApp):
-                self.k2k_lags[app] = app_lag(answer)
-            elif isinstance(answer, APIError | Unreachable):
-                self.k2k_lags[app] = None  # an app HQ no longer has: its group stays, without a lag
-            else:
-                raise answer
+        self.k2k_lags = await self._k2k_lags(listing.items)
         return listing.items, {self.environment: listing.last_event_id}
 
-    def show_groups(self, groups: list[GroupSummary], k2k_lags: dict[str, SourceLag | None]) -> None:
-        """Shows `groups` in place of what the screen had (a list answer read elsewhere)."""
-        self.k2k_lags = dict(k2k_lags)
-        self.items = {self.key(group): group for group in groups}
+    async def _k2k_lags(self, groups: list[GroupSummary]) -> dict[str, SourceLag | None]:
+        """Each K2K position group's app's lag, as HQ last measured it."""
+        apps = sorted({g.k2kApp for g in groups if g.k2kApp})
+        answers = await asyncio.gather(*(self.app.client.get_k2k(app) for app in apps), return_exceptions=True)
+        lags: dict[str, SourceLag | None] = {}
+        for app, answer in zip(apps, answers, strict=True):
+            if isinstance(answer, K2KApp):
+                lags[app] = app_lag(answer)
+            elif isinstance(answer, APIError | Unreachable):
+                lags[app] = None  # an app HQ no longer has: its group stays, without a lag
+            else:
+                raise answer
+        return lags
+
+    async def show_listing(self, listing: GroupListing) -> None:
+        """Shows what a list answer read elsewhere says, in place of what the screen had."""
+        self.k2k_lags = await self._k2k_lags(listing.items)
+        self.items = {self.key(group): group for group in listing.items}
         self.show_rows()
         self._show_empty_hint()
 

@@ -74,10 +74,10 @@ def seed_k2k(hq: HQ) -> None:
     publish_metrics(hq)
 
 
-def publish_metrics(hq: HQ, rate_factor: float = 1.0) -> None:
+def publish_metrics(hq: HQ, rate_factor: float = 1.0, lag_factor: int = 1) -> None:
     collector = services_of(hq.server.server.config.app).k2k.controller.metrics
     for name, topics, *_, (rate, lag) in APPS:
-        collector.record(name, metrics(topics, rate * rate_factor, lag))
+        collector.record(name, metrics(topics, rate * rate_factor, lag * lag_factor))
 
 
 def positions(topic: str = "orders") -> TopicOffsets:
