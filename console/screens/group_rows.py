@@ -19,8 +19,8 @@ from console.client.events import Kind
 from console.format import MISSING, count
 from console.screens.registry import open_detail
 
-# The stream feed's kinds of consumer groups (the agent's per-environment feed), once it has them.
-GROUP_FEED_KINDS: frozenset[Kind] = frozenset()
+# A group's events come on its environment's streams feed (the agent's, one per environment).
+GROUP_FEED_KINDS = frozenset({Kind.consumer_group})
 
 BAR_CELLS = 8
 BAR = "█"
