@@ -148,12 +148,16 @@ class OffsetsGrid(Screen):
 
     def on_key(self, event) -> None:
         # Typing an expression needs no key first: a printable key on the grid starts it.
+        # Keys typed (or pasted) quickly all arrive here before the focus moves: once an expression
+        # is started, the grid's own keys are part of it too, and each key is appended.
         grid = self.query_one("#grid", DataTable)
-        if grid.has_focus and event.character and event.character not in self.GRID_KEYS and event.is_printable:
-            field = self.query_one("#expression", Input)
+        field = self.query_one("#expression", Input)
+        started = bool(field.value)
+        if grid.has_focus and event.character and event.is_printable and (
+                started or event.character not in self.GRID_KEYS):
             field.focus()
-            field.value = event.character
-            field.cursor_position = 1
+            field.value += event.character
+            field.cursor_position = len(field.value)
             event.stop()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
