@@ -7,6 +7,8 @@ app's to edit, and `k` goes to the app."""
 
 from __future__ import annotations
 
+from rich.console import Group as RichGroup
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +20,7 @@ from backend.k2k.models import K2KMetrics
 from backend.streams.models import GroupDetail, GroupSummary
 from console.client import APIError, Unreachable
 from console.client.events import Kind
-from console.format import MISSING, count, plural
+from console.format import MISSING, count
 from console.messages import LiveChange, Refetch
 from console.screens.group_offsets import open_group_offsets
 from console.screens.group_rows import (
@@ -35,7 +37,7 @@ from console.screens.rows import state_text
 from console.widgets.status_header import StatusHeader
 
 
-def summary(environment: str, group: GroupSummary, metrics: K2KMetrics | None) -> Table:
+def summary(environment: str, group: GroupSummary, metrics: K2KMetrics | None) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -45,13 +47,12 @@ def summary(environment: str, group: GroupSummary, metrics: K2KMetrics | None) -
     grid.add_row("Group", Text(group.groupId, style="bold"), "State", state_text(group.state))
     grid.add_row("Environment", environment, "Members", count(group.members))
     grid.add_row("Streams", ", ".join(group.streams) or MISSING, "Lag", lag_text(lag))
-    if group.k2kApp:
-        grid.add_row(Text("K2K", style="bold magenta"), Text(k2k_label(group.k2kApp), style="magenta"),
-                     "", "")
-        grid.add_row("", Text("The app's positions: offsets of its source topics under the target's names. "
-                              "Lag is the app's, against the source. k opens the app; its offsets are edited "
-                              "there.", style="dim"), "", "")
-    return grid
+    if not group.k2kApp:
+        return grid
+    return RichGroup(grid, Text.assemble(
+        "\n", (k2k_label(group.k2kApp), "bold magenta"),
+        (": this group holds the app's positions, offsets of its source topics under the target's names. "
+         "Lag is the app's, against the source. k opens the app; its offsets are edited there.", "dim")))
 
 
 @detail_of(Kind.consumer_group)
@@ -158,7 +159,7 @@ class GroupDetailScreen(Screen[None]):
             held = ", ".join(f"{a.stream}[{a.partition}]" for a in member.assignments) or MISSING
             members.add_row(member.memberId, member.clientId, member.host, held, key=member.memberId)
         self.query_one("#members-label", Label).update(
-            f"Members ({plural(len(detail.memberDetails), 'member')})" if detail.memberDetails
+            f"Members ({len(detail.memberDetails)})" if detail.memberDetails
             else "Members (none: its offsets can be set)")
 
     def on_refetch(self, _: Refetch) -> None:

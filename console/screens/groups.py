@@ -30,12 +30,23 @@ def group_cell(value: tuple[str, str | None]) -> Text:
     return Text(k2k_label(app), style="bold magenta") if app else Text(group)
 
 
+STREAMS_NAMED = 2  # in a row; the others are counted (the detail lists them all)
+
+
+def streams_cell(streams: list[str]) -> Text:
+    text = Text(", ".join(streams[:STREAMS_NAMED]))
+    if len(streams) > STREAMS_NAMED:
+        text.append(f" +{len(streams) - STREAMS_NAMED}", style="dim")
+    return text
+
+
+# The lag before the streams: with long group names, what a narrow terminal cuts is the streams.
 COLUMNS = [
     Column("group", "GROUP", group_cell),
     Column("state", "STATE", state_text),
     Column("members", "MEMBERS", count),
-    Column("streams", "STREAMS"),
     Column("lag", "LAG", lag_text),
+    Column("streams", "STREAMS", streams_cell),
 ]
 
 
@@ -100,7 +111,7 @@ class GroupsScreen(LiveListScreen[GroupSummary]):
 
     def row(self, item: GroupSummary) -> tuple[Any, ...]:
         lag = self.k2k_lags.get(item.k2kApp) if item.k2kApp else item.totalLag
-        return (item.groupId, item.k2kApp), item.state, item.members, ", ".join(item.streams), lag
+        return (item.groupId, item.k2kApp), item.state, item.members, lag, item.streams
 
     def apply(self, change: FeedEvent) -> str | None:
         if change.kind is Kind.k2k_metrics:
