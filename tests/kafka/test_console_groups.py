@@ -1,7 +1,8 @@
 """The consumer group screens end to end on the sandbox, as a user drives them: a group consumes
-and commits, its consumer stops, more records arrive; `:groups` shows it lagging, its detail the
-lag per partition; the offsets editor rewinds it to earliest in one commit, and Kafka itself
-then holds the group's committed offsets at the start of each partition."""
+and commits, its consumer stops, more records arrive; `:groups` shows it lagging (and the lag
+growing, live), its detail the lag per partition; the offsets editor resolves a time through the
+agent and rewinds the group to earliest in one commit, and Kafka itself then holds the group's
+committed offsets at the start of each partition."""
 
 from __future__ import annotations
 
@@ -108,19 +109,24 @@ async def test_a_stopped_groups_lag_shows_and_the_editor_rewinds_it_to_earliest(
         await settle(pilot)
         assert table_keys(pilot) == [group]
         assert screen.table.get_cell(group, "lag").plain.split()[-1] == f"{LATER * PARTITIONS}"
+        produce(bootstrap, topic, LATER)  # the row follows the streams feed, with no list read again
+        await until(pilot, lambda: screen.table.get_cell(group, "lag").plain.split()[-1] == f"{2 * LATER * PARTITIONS}",
+                    "the lag grown on the live row", tries=STATES)
 
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, GroupDetailScreen)
                     and pilot.app.screen.detail is not None, "the group's detail")
         detail = pilot.app.screen.detail
         assert [(p.committedOffset, p.logEndOffset, p.lag) for p in detail.partitions] == \
-            [(CONSUMED, CONSUMED + LATER, LATER)] * PARTITIONS
+            [(CONSUMED, CONSUMED + 2 * LATER, 2 * LATER)] * PARTITIONS
 
         await pilot.press("o")
         await until(pilot, lambda: isinstance(pilot.app.screen, GroupOffsets)
                     and len(pilot.app.screen.entries) == PARTITIONS, "the offsets editor", tries=STATES)
         editor = pilot.app.screen
         await until(pilot, lambda: pilot.app.focused is not None, "focus")
+        await pilot.press("a", *"2099-01-01T00:00:00Z", "enter")  # no record that late: the log ends
+        assert [e.new for e in editor.entries.values()] == [CONSUMED + 2 * LATER] * PARTITIONS
         await pilot.press("a", *"earliest", "enter", "ctrl+s")
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the diff to confirm")
         await pilot.press("y")
