@@ -133,6 +133,15 @@ async def test_the_command_aliases_open_the_screen(dr, console, command):
         assert pilot.app.screen.environment == ENVIRONMENT
 
 
+async def test_the_command_names_another_environment(dr, console):
+    async with console().run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await until(pilot, lambda: table_keys(pilot), "the environments")
+        await pilot.press("colon", *"groups prod-eu", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, GroupsScreen), ":groups prod-eu")
+        assert pilot.app.screen.environment == "prod-eu"
+
+
 # the detail
 
 
