@@ -96,8 +96,8 @@ class GroupDetailScreen(Screen[None]):
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "k2k":
-            return self.is_k2k
+        if action in ("k2k", "offsets") and self.is_k2k != (action == "k2k"):
+            return False  # a K2K group goes to its app, whose own editor sets its positions
         return not (action in self.MUTATING and self.app.read_only)
 
     def on_mount(self) -> None:

@@ -6,14 +6,17 @@ a group with members, a K2K position group)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 from textual.widgets import DataTable, Static
 
 from backend.streams.models import CommitOffset
 from console.client import HQClient
 from console.client.event_api import EventAPIError
 from console.screens.confirm import ConfirmDialog
-from console.screens.group_detail import GroupDetailScreen
+from console.screens.group_detail import GroupDetailScreen, summary
 from console.screens.group_offsets import GroupOffsets
 from console.screens.group_rows import SourceLag, lag_bar, lag_text
 from console.screens.groups import GroupsScreen
@@ -156,6 +159,12 @@ async def open_detail(pilot, group: str) -> GroupDetailScreen:
     return screen
 
 
+def text_of(renderable) -> str:
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(renderable)
+    return " ".join(console.export_text().split())
+
+
 def partition_row(screen: GroupDetailScreen, key: str) -> list[str]:
     table = screen.query_one("#partitions", DataTable)
     return [str(getattr(value, "plain", value)) for value in table.get_row(key)]
@@ -175,8 +184,11 @@ async def test_a_k2k_groups_detail_measures_against_the_source(dr, console):
         screen = await open_detail(pilot, K2K_GROUP)
         # The app's figures: the source's log end (100,000 + p) and its lag (12), not the target's.
         assert partition_row(screen, "orders/1")[:5] == ["orders", "1", "90,001", "100,001", "██       12"]
+        # Its positions are the app's: the group's editor is not offered, the summary says where they are edited.
+        assert screen.check_action("offsets", ()) is False and screen.check_action("k2k", ()) is not False
+        assert "its offsets are edited there" in text_of(summary(ENVIRONMENT, screen.group, screen.metrics))
         await pilot.press("o")
-        await until(pilot, lambda: "app's offsets editor" in notices(pilot), "where to edit them")
+        await pilot.pause()
         assert pilot.app.screen is screen
 
 
