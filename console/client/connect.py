@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
 from backend.connect.models import (
     ActionResult,
@@ -50,18 +49,16 @@ from backend.connect.models import (
     ValidationResponse,
 )
 from backend.models import InvalidField
-from console.client.errors import APIError, hq_error
+from console.client.errors import APIError, agent_path, family_error
 
 Model = TypeVar("Model", bound=BaseModel)
 
-CONNECT_ROOT = "/api/v1/environments/{environment}/proxy/api/kafka-connect"
 JSON = "application/json"
 
 
 def connect_path(environment: str, *parts: str) -> str:
-    """The proxy path of a Connect resource; each part quoted (a connector name may hold spaces)."""
-    root = CONNECT_ROOT.format(environment=quote(environment, safe=""))
-    return "/".join([root, *(quote(part, safe="") for part in parts)])
+    """The proxy path of a Connect resource."""
+    return agent_path(environment, "api/kafka-connect", *parts)
 
 
 @dataclass
@@ -76,19 +73,13 @@ class ConnectAPIError(APIError):
         return [f for f in self.fields if f.lineNumber is not None]
 
 
-def connect_error(response: httpx.Response) -> APIError:
-    try:
-        body = response.json()
-    except ValueError:
-        return hq_error(response)
-    try:
-        shaped = ConnectErrorBody.model_validate(body)
-    except ValidationError:
-        if isinstance(body, dict) and isinstance(body.get("message"), str) and "error" in body:
-            return APIError(response.status_code, body["message"])  # the agent app's neutral shape
-        return hq_error(response)
+def _connect_refusal(status: int, shaped: ConnectErrorBody) -> APIError:
     invalid = [InvalidField(name=f.field, error=shaped.errorType or "invalid", title=f.error) for f in shaped.fields]
-    return ConnectAPIError(response.status_code, shaped.error, invalid, shaped.fields, shaped.errorType)
+    return ConnectAPIError(status, shaped.error, invalid, shaped.fields, shaped.errorType)
+
+
+def connect_error(response: httpx.Response) -> APIError:
+    return family_error(response, ConnectErrorBody, _connect_refusal)
 
 
 @dataclass(frozen=True)

@@ -13,24 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from backend.models import InvalidField
 from backend.streams.models import EventErrorBody
-from console.client.errors import APIError, hq_error
+from console.client.errors import APIError, agent_path, family_error
 
 Model = TypeVar("Model", bound=BaseModel)
 
-EVENTS_ROOT = "/api/v1/environments/{environment}/proxy/api/v1"
-
-
 def events_path(environment: str, *parts: str) -> str:
-    """The proxy path of an event API resource; each part quoted."""
-    root = EVENTS_ROOT.format(environment=quote(environment, safe=""))
-    return "/".join([root, *(quote(part, safe="") for part in parts)])
+    """The proxy path of an event API resource."""
+    return agent_path(environment, "api/v1", *parts)
 
 
 @dataclass
@@ -41,19 +36,13 @@ class EventAPIError(APIError):
     message: str = ""
 
 
-def events_error(response: httpx.Response) -> APIError:
-    try:
-        body = response.json()
-    except ValueError:
-        return hq_error(response)
-    try:
-        shaped = EventErrorBody.model_validate(body)
-    except ValidationError:
-        if isinstance(body, dict) and isinstance(body.get("message"), str) and "error" in body:
-            return APIError(response.status_code, body["message"])  # the agent app's neutral shape
-        return hq_error(response)
+def _event_refusal(status: int, shaped: EventErrorBody) -> APIError:
     invalid = [InvalidField(name=shaped.field, error=shaped.message, title=shaped.description)] if shaped.field else []
-    return EventAPIError(response.status_code, shaped.description, invalid, shaped.code, shaped.message)
+    return EventAPIError(status, shaped.description, invalid, shaped.code, shaped.message)
+
+
+def events_error(response: httpx.Response) -> APIError:
+    return family_error(response, EventErrorBody, _event_refusal)
 
 
 class Requests(Protocol):
