@@ -297,6 +297,23 @@ def test_commit_offsets_moves_the_member_or_the_inactive_group(events, topic, ka
     assert [e["offset"] for e in resumed if e["partition"] == partition] == [8, 9]
 
 
+def test_a_commit_through_the_member_is_checked_as_on_an_inactive_group(events, topic, kafka):
+    stream = topic(2)
+    events.post(f"/streams/{stream}/events/batch", json={"events": [{"value": i} for i in range(4)]})
+    group_id = group()
+    consume(events, stream, group_id, offset="earliest", timeout=20_000)
+    before = committed(kafka, group_id, stream, 2)
+
+    def commit(*entries: tuple[int, int]):
+        return events.post(f"/consumers/{group_id}/commit", json={"offsets": [
+            {"stream": stream, "partition": partition, "offset": offset} for partition, offset in entries]})
+
+    assert_event_error(commit((7, 0)), 400, 1000, "offsets[0].partition")  # was Kafka's refusal as a 502
+    assert_event_error(commit((0, 10**9)), 400, 1002, "offsets[0].offset")  # was committed: records skipped
+    assert_event_error(commit((0, 1), (0, 2)), 400, 1000, "offsets[1].partition")  # which one? was both
+    assert committed(kafka, group_id, stream, 2) == before
+
+
 def test_an_idempotency_key_writes_once(events, topic, bootstrap):
     stream = topic()
     body, key = {"key": "k", "value": {"order": 1}}, {"Idempotency-Key": f"order-{uuid.uuid4()}"}
