@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -40,7 +40,7 @@ from backend.streams.errors import (
     stream_not_found,
 )
 from backend.streams.models import TailPosition, TailReady
-from backend.streams.records import consumed_event
+from backend.streams.records import consumed_event, timestamp_ms
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ def parse_from(text: str) -> TailStart:
     if moment is None:
         raise EventApiError(INVALID_OFFSET, f"from: {text[:64]!r} is none of latest, earliest, an offset (0 or more) "
                             "or an ISO 8601 time (2026-12-01T14:00:00Z)", field=FROM_FIELD)
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return TailStart("time", at_ms=int(moment.timestamp() * 1000))
+    return TailStart("time", at_ms=timestamp_ms(moment))
 
 
 def consumer_config(spec: KafkaConnectionSpec) -> dict:

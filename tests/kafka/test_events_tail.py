@@ -140,6 +140,11 @@ def test_a_tail_starts_where_from_says(client, environment, topic, producer):
             assert [p["offset"] for p in ready(stream).data["partitions"]] == [3, 3]
             assert sorted(r["key"] for r in records(stream, 4)) == ["new-0", "new-1", "new-2", "new-3"]
 
+    # Before 1970 every record is after it: -1 ms was Kafka's "latest", -2 ms its "earliest".
+    for moment in ("1969-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"):
+        with live(client, tail_path(environment, name) + f"?from={moment}") as stream:
+            assert [p["offset"] for p in ready(stream).data["partitions"]] == [0, 0]
+
     with live(client, tail_path(environment, name) + "?from=earliest&partition=1") as stream:
         assert ready(stream).data["partitions"] == [{"partition": 1, "offset": 0}]
         assert [r["key"] for r in records(stream, 5)] == ["old-1", "old-3", "old-5", "new-1", "new-3"]
