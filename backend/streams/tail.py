@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
 from backend.streams.clients import KafkaClients
+from backend.streams.deletion import DeletionWatch
 from backend.streams.errors import (
     CLUSTER_UNAVAILABLE,
     INTERNAL_ERROR,
@@ -186,9 +187,13 @@ class Tail:
                 self._deliver(END)
 
     def _poll_until_stopped(self) -> None:
+        deletion = DeletionWatch(self._consumer, self.ready.stream)
         while not self._stop.is_set():
             first = self._consumer.poll(POLL_SECONDS)
             if first is None:
+                if deletion.gone():
+                    self._hand_over(error_frame(stream_not_found(self.ready.stream)))
+                    return
                 continue
             messages = [first, *self._consumer.consume(FRAME_EVENTS - 1, timeout=0)]
             records = [m for m in messages if m.error() is None]

@@ -207,6 +207,20 @@ def test_a_slow_client_holds_the_tail_back_and_loses_nothing(hq, client, environ
         assert offsets == list(range(len(keys) // 2))
 
 
+def test_a_tail_of_a_stream_deleted_under_it_says_1001_and_ends(hq, client, environment, topic, source):
+    name = topic(1)
+    with live(client, tail_path(environment, name)) as stream:
+        ready(stream)
+        admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
+        admin.delete_topics([name])[name].result(30)
+        # librdkafka never reports an assigned partition's topic gone: the tail went on pinging
+        error = until(lambda: (frame := stream.next_frame()).comment is None and frame, 30, "an event, not pings",
+                      every=0)
+        assert (error.event, error.data["code"], error.data["field"]) == ("error", 1001, "streamName"), error
+    until(lambda: not [t for t in registry_of(hq, environment).open_tails() if t.ready.stream == name],
+          READ_TIMEOUT, "the tail to close")
+
+
 def test_a_client_that_goes_takes_its_tail_and_consumer_with_it(hq, client, environment, topic):
     name = topic(1)
     with live(client, tail_path(environment, name)) as stream:
