@@ -10,7 +10,7 @@ from collections import defaultdict
 from backend.environments.models import KafkaConnectionSpec
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import CONFLICT, CONSUMER_GROUP_NOT_FOUND, EventApiError
-from backend.streams.groups import commit_inactive
+from backend.streams.groups import check_offsets, commit_inactive
 from backend.streams.member import Start
 from backend.streams.members import MemberPool
 from backend.streams.models import CommitOffset, Committed, ConsumeAnswer, ConsumeMetadata
@@ -68,6 +68,9 @@ async def commit(pool: MemberPool, clients: KafkaClients, group: str,
         raise EventApiError(CONFLICT, f"The group has members (the agent's, on {', '.join(sorted(members))}); "
                                       f"commit offsets of those streams only, not of {', '.join(others)}, or wait "
                                       "until its members expire.", field="offsets")
+    # As on an inactive group: Kafka takes an offset past the log end (the group then skips
+    # records written up to there) and answers an unknown partition with a 502.
+    await asyncio.to_thread(check_offsets, clients, pool.spec, offsets)
     for stream, wanted in by_stream.items():
         await members[stream].commit(wanted)
     return Committed(committedOffsets=offsets)

@@ -166,6 +166,13 @@ def commit_inactive(clients: KafkaClients, spec: KafkaConnectionSpec, group: str
     return Committed(committedOffsets=offsets)
 
 
+def check_offsets(clients: KafkaClients, spec: KafkaConnectionSpec, offsets: list[CommitOffset],
+                  timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Refuses (naming the entry) an offset of a stream or partition that does not exist, given
+    twice, or beyond its log end: what the commit through a member checks before it commits."""
+    _checked(streams_admin(clients, spec, timeout), offsets)
+
+
 def _checked(admin: StreamsAdmin, offsets: list[CommitOffset]) -> dict[TP, int]:
     """The offsets by partition, each on a partition that exists and within its log."""
     topics = existing_topics(admin)

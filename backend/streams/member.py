@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
+from backend.streams.deletion import DeletionWatch
 from backend.streams.errors import CLUSTER_UNAVAILABLE, INVALID_OFFSET, TIMEOUT, EventApiError, stream_not_found
 from backend.streams.models import ConsumedEvent
 from backend.streams.records import consumed_event
@@ -123,12 +124,15 @@ class Member:
             return
         self.ready.set_result(None)
         positions_read = 0.0
+        deletion = DeletionWatch(self._consumer, self.stream)
         try:
             while not self._closed.is_set():
                 self._run_commands()
                 room = self._flow()
                 messages = self._consumer.consume(max(1, min(FETCH_BATCH, room)), self._poll_seconds())
                 self._take_in(messages)
+                if not messages and deletion.gone():
+                    self._closed.set()  # as on librdkafka's report of it: the next call answers 1001
                 if time.monotonic() - positions_read >= POSITIONS_SECONDS:
                     self._read_positions()
                     positions_read = time.monotonic()

@@ -38,6 +38,7 @@ MAX_COMMIT_OFFSETS = 10_000
 MAX_LIST_LIMIT = 10_000
 DEFAULT_LIST_LIMIT = 5000
 MAX_IDEMPOTENCY_KEY = 255
+MAX_OFFSET = 2**63 - 1  # Kafka's offsets are int64: a larger one overflowed librdkafka's TopicPartition (a 500)
 TOPIC_CONFIG_NAME = re.compile(r"[a-z][a-z0-9.]{0,254}")
 
 StreamName = Annotated[str, Field(pattern=STREAM_PATTERN, description="A Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -")]
@@ -245,7 +246,7 @@ class CommitOffset(BaseModel):
 
     stream: StreamName
     partition: int = Field(ge=0, le=MAX_PARTITIONS)
-    offset: int = Field(ge=0, description="The next offset to read (Kafka's committed position)")
+    offset: int = Field(ge=0, le=MAX_OFFSET, description="The next offset to read (Kafka's committed position)")
 
 
 class CommitRequest(BaseModel):

@@ -40,6 +40,7 @@ from backend.streams.errors import (
 from backend.streams.models import Compression, Published, PublishEvent
 from backend.streams.partitioner import partition_for
 from backend.streams.records import encode_headers, encode_value, event_id, iso_ms
+from backend.streams.topics import is_internal
 
 METADATA_SECONDS = 5.0  # a stream's partition count is read again after this long
 POLL_SECONDS = 0.1  # how long the delivery thread waits for reports before checking it should stop
@@ -170,6 +171,11 @@ class Publication:
 
 async def publish(clients: KafkaClients, spec: KafkaConnectionSpec, publication: Publication) -> list[Outcome]:
     """Each event's outcome, in order: published, or why not."""
+    if is_internal(publication.stream):
+        # Kafka refuses some (`__consumer_offsets`: a 502 that blamed the cluster) and takes
+        # others (`_connect-configs`, K2K's control topics), where a stray record breaks a tool.
+        raise EventApiError.bad("streamName", f"{publication.stream!r} is an internal topic: the event API "
+                                              "does not publish to it")
     # off the loop: a changed connection closes the old clients first (a producer's flush)
     publisher = await asyncio.to_thread(clients.part, spec, f"producer:{publication.compression}",
                                         lambda s: Publisher(s, publication.compression))

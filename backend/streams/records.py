@@ -29,6 +29,14 @@ def event_id(stream: str, partition: int, offset: int) -> str:
     return f"{stream}:{partition}:{offset}"
 
 
+def timestamp_ms(moment: datetime) -> int:
+    """A time (UTC when it has no zone) as the Kafka timestamp to look offsets up by. A time
+    before 1970 is 0: no record is older, and ListOffsets reads -1 and -2 as latest and
+    earliest and refuses other negatives."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return max(0, int(aware.timestamp() * 1000))
+
+
 def iso_ms(timestamp_ms: int) -> str:
     """A Kafka timestamp (ms since the epoch) as ISO 8601 UTC with milliseconds."""
     seconds, millis = divmod(timestamp_ms, 1000)

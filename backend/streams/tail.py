@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from backend.agent.kafka import librdkafka_config
 from backend.environments.models import KafkaConnectionSpec
 from backend.streams.clients import KafkaClients
+from backend.streams.deletion import DeletionWatch
 from backend.streams.errors import (
     CLUSTER_UNAVAILABLE,
     INTERNAL_ERROR,
@@ -40,7 +41,7 @@ from backend.streams.errors import (
     stream_not_found,
 )
 from backend.streams.models import TailPosition, TailReady
-from backend.streams.records import consumed_event
+from backend.streams.records import consumed_event, timestamp_ms
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,7 @@ def parse_from(text: str) -> TailStart:
     if moment is None:
         raise EventApiError(INVALID_OFFSET, f"from: {text[:64]!r} is none of latest, earliest, an offset (0 or more) "
                             "or an ISO 8601 time (2026-12-01T14:00:00Z)", field=FROM_FIELD)
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return TailStart("time", at_ms=int(moment.timestamp() * 1000))
+    return TailStart("time", at_ms=timestamp_ms(moment))
 
 
 def consumer_config(spec: KafkaConnectionSpec) -> dict:
@@ -187,9 +187,13 @@ class Tail:
                 self._deliver(END)
 
     def _poll_until_stopped(self) -> None:
+        deletion = DeletionWatch(self._consumer, self.ready.stream)
         while not self._stop.is_set():
             first = self._consumer.poll(POLL_SECONDS)
             if first is None:
+                if deletion.gone():
+                    self._hand_over(error_frame(stream_not_found(self.ready.stream)))
+                    return
                 continue
             messages = [first, *self._consumer.consume(FRAME_EVENTS - 1, timeout=0)]
             records = [m for m in messages if m.error() is None]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import ConfigResource, ConfigSource, NewTopic, ResourceType, TopicMetadata
@@ -35,6 +35,7 @@ from backend.streams.models import (
     StreamOffsets,
     StreamSummary,
 )
+from backend.streams.records import timestamp_ms
 
 DEFAULT_TIMEOUT = 10.0
 INTERNAL_PREFIX = "_"
@@ -255,9 +256,8 @@ def stream_offsets(clients: KafkaClients, spec: KafkaConnectionSpec, stream: str
     reading = read_topics(admin, {stream: meta}, sizes=False)
     found: dict[TP, int] = {}
     if at is not None:
-        moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
         with admin.answering("ListOffsets"):
-            found = admin.cluster.at([tp for tp in tps if tp in reading.latest], int(moment.timestamp() * 1000))
+            found = admin.cluster.at([tp for tp in tps if tp in reading.latest], timestamp_ms(at))
     partitions = []
     for tp in tps:
         start, end = reading.offsets(*tp)

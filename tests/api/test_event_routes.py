@@ -58,6 +58,20 @@ def test_bad_input_is_refused_before_kafka_is_asked(events):
                        415, 1000, "body")
 
 
+@pytest.mark.parametrize("stream", ["__consumer_offsets", "_connect-configs"])
+def test_a_publish_to_an_internal_topic_is_refused_naming_the_stream(events, stream):
+    # Not Kafka's refusal blamed on the cluster (a 502), nor a record written into a tool's topic.
+    assert_event_error(events.post(f"/streams/{stream}/events", json={"key": "k", "value": 1}), 400, 1000,
+                       "streamName")
+    assert_event_error(events.post(f"/streams/{stream}/events/batch", json={"events": [{"value": 1}]}), 400, 1000,
+                       "streamName")
+
+
+def test_a_commit_offset_past_kafkas_int64_is_refused_naming_it(events):
+    answer = events.post("/consumers/g/commit", json={"offsets": [{"stream": "s", "partition": 0, "offset": 2**63}]})
+    assert_event_error(answer, 400, 1000, "offsets.0.offset")
+
+
 def test_a_publish_to_brokers_that_refuse_is_a_502(events):
     answer = events.post("/streams/s/events/batch", json={"events": [{"value": 1}], "options": {"timeout": 500}})
     assert_event_error(answer, 502, 1009)

@@ -297,6 +297,39 @@ def test_commit_offsets_moves_the_member_or_the_inactive_group(events, topic, ka
     assert [e["offset"] for e in resumed if e["partition"] == partition] == [8, 9]
 
 
+def test_a_commit_through_the_member_is_checked_as_on_an_inactive_group(events, topic, kafka):
+    stream = topic(2)
+    events.post(f"/streams/{stream}/events/batch", json={"events": [{"value": i} for i in range(4)]})
+    group_id = group()
+    consume(events, stream, group_id, offset="earliest", timeout=20_000)
+    before = committed(kafka, group_id, stream, 2)
+
+    def commit(*entries: tuple[int, int]):
+        return events.post(f"/consumers/{group_id}/commit", json={"offsets": [
+            {"stream": stream, "partition": partition, "offset": offset} for partition, offset in entries]})
+
+    assert_event_error(commit((7, 0)), 400, 1000, "offsets[0].partition")  # was Kafka's refusal as a 502
+    assert_event_error(commit((0, 10**9)), 400, 1002, "offsets[0].offset")  # was committed: records skipped
+    assert_event_error(commit((0, 1), (0, 2)), 400, 1000, "offsets[1].partition")  # which one? was both
+    assert committed(kafka, group_id, stream, 2) == before
+
+
+def test_a_member_whose_stream_is_deleted_answers_1001(events, kafka):
+    stream = f"events-{uuid.uuid4().hex[:10]}"  # deleted by the test itself, not the fixture
+    kafka.create_topics([NewTopic(stream, 1, 1)])[stream].result(30)
+    until(lambda: kafka.list_topics(stream, timeout=30).topics[stream].error is None, 60, f"{stream} in the metadata")
+    events.post(f"/streams/{stream}/events", json={"value": 1})
+    group_id = group()
+    assert len(consume(events, stream, group_id, offset="earliest", timeout=20_000)["events"]) == 1
+    kafka.delete_topics([stream])[stream].result(30)
+    # The member answered an empty 200 for as long as it was polled (librdkafka reports a
+    # subscribed topic gone only at its metadata refresh): a caller never learnt of the delete.
+    until(lambda: events.get(f"/streams/{stream}/events", params={"consumerGroup": group_id, "timeout": 500}
+                             ).status_code == 404, 30, "a consume to answer 1001")
+    assert_event_error(events.get(f"/streams/{stream}/events", params={"consumerGroup": group_id}), 404, 1001,
+                       "streamName")
+
+
 def test_an_idempotency_key_writes_once(events, topic, bootstrap):
     stream = topic()
     body, key = {"key": "k", "value": {"order": 1}}, {"Idempotency-Key": f"order-{uuid.uuid4()}"}

@@ -216,6 +216,11 @@ def test_offsets_at_a_time(events: httpx.Client, created, bootstrap: str) -> Non
         {"partition": 0, "startOffset": 0, "endOffset": 5, "offsetAtTime": 3}]
     later = events.get(f"/streams/{name}/offsets", params={"at": "2040-01-01T00:00:00"}).json()
     assert later["partitions"][0]["offsetAtTime"] == 5  # none is at or after it: the end
+    for before_1970 in ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.998Z", "0001-01-01T00:00:00"):
+        # every record is after it (Kafka read -1 ms as latest, -2 ms as earliest, others as a 502)
+        early = events.get(f"/streams/{name}/offsets", params={"at": before_1970})
+        assert early.status_code == 200, early.text
+        assert early.json()["partitions"][0]["offsetAtTime"] == 0, before_1970
     assert_event_error(events.get(f"/streams/{name}/offsets", params={"at": "yesterday"}), 400, 1000, "at")
 
 

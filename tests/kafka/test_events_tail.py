@@ -140,6 +140,11 @@ def test_a_tail_starts_where_from_says(client, environment, topic, producer):
             assert [p["offset"] for p in ready(stream).data["partitions"]] == [3, 3]
             assert sorted(r["key"] for r in records(stream, 4)) == ["new-0", "new-1", "new-2", "new-3"]
 
+    # Before 1970 every record is after it: -1 ms was Kafka's "latest", -2 ms its "earliest".
+    for moment in ("1969-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"):
+        with live(client, tail_path(environment, name) + f"?from={moment}") as stream:
+            assert [p["offset"] for p in ready(stream).data["partitions"]] == [0, 0]
+
     with live(client, tail_path(environment, name) + "?from=earliest&partition=1") as stream:
         assert ready(stream).data["partitions"] == [{"partition": 1, "offset": 0}]
         assert [r["key"] for r in records(stream, 5)] == ["old-1", "old-3", "old-5", "new-1", "new-3"]
@@ -200,6 +205,20 @@ def test_a_slow_client_holds_the_tail_back_and_loses_nothing(hq, client, environ
     for partition in (0, 1):
         offsets = [r["offset"] for r in got if r["partition"] == partition]
         assert offsets == list(range(len(keys) // 2))
+
+
+def test_a_tail_of_a_stream_deleted_under_it_says_1001_and_ends(hq, client, environment, topic, source):
+    name = topic(1)
+    with live(client, tail_path(environment, name)) as stream:
+        ready(stream)
+        admin = AdminClient({"bootstrap.servers": source["bootstrap"]})
+        admin.delete_topics([name])[name].result(30)
+        # librdkafka never reports an assigned partition's topic gone: the tail went on pinging
+        error = until(lambda: (frame := stream.next_frame()).comment is None and frame, 30, "an event, not pings",
+                      every=0)
+        assert (error.event, error.data["code"], error.data["field"]) == ("error", 1001, "streamName"), error
+    until(lambda: not [t for t in registry_of(hq, environment).open_tails() if t.ready.stream == name],
+          READ_TIMEOUT, "the tail to close")
 
 
 def test_a_client_that_goes_takes_its_tail_and_consumer_with_it(hq, client, environment, topic):
