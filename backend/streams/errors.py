@@ -62,7 +62,7 @@ def stream_not_found(stream: str, field: str = "streamName") -> EventApiError:
 
 
 def is_events_path(agent_path: str) -> bool:
-    return agent_path.startswith(PATH_PREFIX)
+    return agent_path.startswith(PATH_PREFIX) or agent_path == PATH_PREFIX.rstrip("/")
 
 
 def events_error(error: EventApiError) -> JSONResponse:

@@ -106,7 +106,7 @@ async def publish_batch(context: Context, streamName: StreamPath,
             try:
                 valid[index] = PublishEvent.model_validate(raw)
             except ValidationError as exc:
-                outcomes[index] = validation_error([{**e, "loc": (f"events[{index}]", *e["loc"])}
+                outcomes[index] = validation_error([{**e, "loc": ("events", index, *e["loc"])}
                                                     for e in exc.errors(include_url=False)])
         if valid:
             publication = publish.Publication(streamName, list(valid.values()), body.options.compression or "none",

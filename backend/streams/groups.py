@@ -178,7 +178,7 @@ def _checked(admin: StreamsAdmin, offsets: list[CommitOffset]) -> dict[TP, int]:
     topics = existing_topics(admin)
     wanted: dict[TP, int] = {}
     for index, entry in enumerate(offsets):
-        where = f"offsets[{index}]"
+        where = f"offsets.{index}"
         meta = topics.get(entry.stream)
         if meta is None:
             raise stream_not_found(entry.stream, field=f"{where}.stream")
@@ -194,5 +194,5 @@ def _checked(admin: StreamsAdmin, offsets: list[CommitOffset]) -> dict[TP, int]:
         end = ends[(entry.stream, entry.partition)]
         if entry.offset > end:
             raise EventApiError(INVALID_OFFSET, f"Offset {entry.offset} is beyond the log end of "
-                                f"{entry.stream}:{entry.partition} ({end}).", field=f"offsets[{index}].offset")
+                                f"{entry.stream}:{entry.partition} ({end}).", field=f"offsets.{index}.offset")
     return wanted

@@ -278,10 +278,10 @@ def test_commit_inactive_then_read_back_and_lag(events: httpx.Client, created, b
 
         with pytest.raises(EventApiError) as missing:
             commit_inactive(clients, spec, group, [CommitOffset(stream=f"{name}-gone", partition=0, offset=0)])
-        assert (missing.value.code, missing.value.field) == (1001, "offsets[0].stream")
+        assert (missing.value.code, missing.value.field) == (1001, "offsets.0.stream")
         with pytest.raises(EventApiError) as beyond:
             commit_inactive(clients, spec, group, [CommitOffset(stream=name, partition=1, offset=11)])
-        assert (beyond.value.code, beyond.value.field) == (1002, "offsets[0].offset")
+        assert (beyond.value.code, beyond.value.field) == (1002, "offsets.0.offset")
     finally:
         clients.close()
 
