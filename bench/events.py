@@ -9,8 +9,9 @@ alike:
 
   publish   api:     POST …/proxy/api/v1/streams/{s}/events/batch, batches of --batch events, --clients concurrent
                      clients (one keep-alive connection each, bodies encoded before the clock starts)
-            direct:  one confluent-kafka Producer configured as the agent's (enable.idempotence, acks=all,
-                     linger.ms=5, murmur2_random), produce() each record, flush(); every delivery report checked
+            direct:  one long-lived confluent-kafka Producer configured as the agent's (enable.idempotence,
+                     acks=all, linger.ms=5, murmur2_random), produce() each record, flush(); every delivery report
+                     checked
   consume   api:     GET …/streams/{s}/events?consumerGroup=<new>&offset=earliest&limit=1000 in a loop, one caller,
                      until --records distinct records came back
             direct:  a confluent-kafka Consumer of a new group, auto.offset.reset=earliest, consume(1000) in a loop,
@@ -205,9 +206,8 @@ def checked(answer: httpx.Response, status: int, what: str) -> None:
 # --- directly -----------------------------------------------------------------------------------------------------
 
 
-def direct_publish(bootstrap: str, stream: str, records: list[bytes]) -> tuple[int, float]:
-    producer = Producer({"bootstrap.servers": bootstrap, **PRODUCER})
-    producer.list_topics(stream, timeout=10)  # connected and the topic's metadata known before the clock starts
+def direct_publish(producer: Producer, stream: str, records: list[bytes]) -> tuple[int, float]:
+    """(records delivered, seconds) through `producer`, a long-lived one as the agent's is."""
     failed: list[KafkaError] = []
     delivered = 0
 
@@ -282,7 +282,8 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
     headers = {"Authorization": f"Bearer {token}"}
     rates = {name: Rate(name) for name in ("publish api", "publish direct", "consume api", "consume direct")}
     latencies = {name: Latency(name) for name in ("single", "produce", "health", "hop")}
-    floor = Producer({"bootstrap.servers": bootstrap, **PRODUCER})
+    producer = Producer({"bootstrap.servers": bootstrap, **PRODUCER})  # the agent's is made once, too
+    floor = Producer({"bootstrap.servers": bootstrap, **PRODUCER})  # single records, apart from the batches
     try:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=TIMEOUT) as hq:
             deadline = time.monotonic() + 60  # the agent serves the environment once it has read it
@@ -292,7 +293,7 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
                 await asyncio.sleep(0.25)
             # warm-up: the agent's producer and connections made, one batch each way
             await api_publish(url, token, api_stream, bodies[:1], 1)
-            direct_publish(bootstrap, direct_stream, records[:args.batch])
+            direct_publish(producer, direct_stream, records[:args.batch])
             direct_single(floor, direct_stream, records[0])
             single = lambda: hq.post(events_path(api_stream, "events"), content=single_body,  # noqa: E731
                                      headers={"Content-Type": "application/json"})
@@ -303,7 +304,7 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
                 load = load1()
                 rates["publish api"].add(*await api_publish(url, token, api_stream, bodies, args.clients), load)
                 load = load1()
-                rates["publish direct"].add(*direct_publish(bootstrap, direct_stream, records), load)
+                rates["publish direct"].add(*direct_publish(producer, direct_stream, records), load)
                 load = load1()
                 count, seconds, wait = await api_consume(hq, api_stream, args.records)
                 rates["consume api"].add(count, seconds, load, wait)
@@ -315,6 +316,7 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
                 await timed_calls(latencies["produce"], args.singles,
                                   lambda: asyncio.to_thread(direct_single, floor, direct_stream, records[0]))
     finally:
+        producer.flush(10)
         floor.flush(10)
         for future in admin.delete_topics([api_stream, direct_stream]).values():
             future.result(30)
