@@ -333,9 +333,9 @@ def report(args: argparse.Namespace, start_load: tuple[float, ...], found: dict[
     print(f"machine: {machine()}")
     print(f"load:    {start_load[0]:.2f} {start_load[1]:.2f} {start_load[2]:.2f} (1/5/15-minute load average when"
           " the run began; each figure shows the 1-minute load each of its rounds began with)")
-    print(f"setup:   sandbox {sandbox}; HQ is `streamhq serve` (one process, built-in agent) on loopback; {args.records:,}"
-          f" records of {args.value_bytes} B JSON a round, {args.rounds} rounds, topics of {args.partitions} partitions"
-          " (replication 1) on one broker")
+    print(f"setup:   sandbox {sandbox}; HQ is `streamhq serve` (one process, built-in agent) on loopback;"
+          f" {args.records:,} records of {args.value_bytes} B JSON a round, {args.rounds} rounds, topics of"
+          f" {args.partitions} partitions (replication 1) on one broker")
     print()
     header = f"{'throughput':<15} {'records/s':>10}  per round"
     print(header)
@@ -363,10 +363,10 @@ def report(args: argparse.Namespace, start_load: tuple[float, ...], found: dict[
         print(f"{name}:   {rate:,.0f} records/s against Karapace's ~{KARAPACE_RECORDS_PER_SECOND:,} with 50-record"
               f" requests (karapace#412): {rate / KARAPACE_RECORDS_PER_SECOND:.1f} x (target > 1:"
               f" {verdict(rate > KARAPACE_RECORDS_PER_SECOND)})")
-    single, health = latencies["single"], latencies["health"]
-    print(f"single publish p50 less /health's p50: {(pct(single.seconds, 50) - pct(health.seconds, 50)) * 1000:.2f} ms"
-          f"; less the direct produce's p50 too: {(pct(single.seconds, 50) - pct(health.seconds, 50) - pct(latencies['produce'].seconds, 50)) * 1000:.2f} ms"
-          " (the proxy, the agent's route and the client's parse)")
+    over_health = pct(latencies["single"].seconds, 50) - pct(latencies["health"].seconds, 50)
+    over_both = over_health - pct(latencies["produce"].seconds, 50)
+    print(f"single publish p50 less /health's p50: {over_health * 1000:.2f} ms; less the direct produce's p50 too:"
+          f" {over_both * 1000:.2f} ms (the proxy, the agent's route and the client's parse)")
     after = os.getloadavg()
     print()
     print(f"Load average at the end: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}; topics {', '.join(found['streams'])}"
