@@ -2,10 +2,10 @@
 
 Brings up the sandbox (`Sandbox(home).up()` in a temp home, or the one already running at --sandbox DIR, which is
 left up), runs the real HQ as users do (`streamhq serve`, its built-in agent on) and registers one environment on the
-sandbox's `source` Kafka (PLAINTEXT). Two fresh topics of --partitions partitions: one written through the API, one
-written directly. The records are the same on both sides: --records JSON objects of --value-bytes bytes each (compact
-encoding), keyed by their sequence number. Then, in --rounds turns so that load from outside hits every contender
-alike:
+sandbox's `source` Kafka (PLAINTEXT; --cluster target for the other). Two fresh topics of --partitions partitions:
+one written through the API, one written directly. The records are the same on both sides: --records JSON objects of
+--value-bytes bytes each (compact encoding), keyed by their sequence number. Then, in --rounds turns so that load
+from outside hits every contender alike:
 
   publish   api:     POST …/proxy/api/v1/streams/{s}/events/batch, batches of --batch events, --clients concurrent
                      clients (one keep-alive connection each, bodies encoded before the clock starts)
@@ -276,7 +276,8 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
     single_body = json.dumps({"key": "single", "value": json.loads(records[0])}).encode()
     api_stream, direct_stream = f"{PREFIX}api-{uuid.uuid4().hex[:6]}", f"{PREFIX}direct-{uuid.uuid4().hex[:6]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    found: dict[str, Any] = {"streams": (api_stream, direct_stream)}
+    found: dict[str, Any] = {"streams": (api_stream, direct_stream),
+                             "topics": len(admin.list_topics(timeout=30).topics)}
     for future in admin.create_topics([NewTopic(s, args.partitions, 1) for s in (api_stream, direct_stream)]).values():
         future.result(30)
     headers = {"Authorization": f"Bearer {token}"}
@@ -335,7 +336,8 @@ def report(args: argparse.Namespace, start_load: tuple[float, ...], found: dict[
           " the run began; each figure shows the 1-minute load each of its rounds began with)")
     print(f"setup:   sandbox {sandbox}; HQ is `streamhq serve` (one process, built-in agent) on loopback;"
           f" {args.records:,} records of {args.value_bytes} B JSON a round, {args.rounds} rounds, topics of"
-          f" {args.partitions} partitions (replication 1) on one broker")
+          f" {args.partitions} partitions (replication 1) on one broker of the sandbox's {args.cluster} cluster, which"
+          f" holds {found['topics']:,} topics (the agent reads them all every round)")
     print()
     header = f"{'throughput':<15} {'records/s':>10}  per round"
     print(header)
@@ -383,6 +385,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--singles", type=int, default=200, help="single publishes (and each floor) a round")
     parser.add_argument("--sandbox", type=Path, help="a sandbox home already up (`streamhq sandbox up --home DIR`)")
+    parser.add_argument("--cluster", choices=("source", "target"), default="source",
+                        help="the sandbox cluster the environment holds (the agent reads all its topics every round)")
     args = parser.parse_args()
 
     start_load = os.getloadavg()
@@ -394,9 +398,9 @@ def main() -> None:
         started = time.perf_counter()
         status = box.up()
         sandbox = "reused" if args.sandbox else f"up in {time.perf_counter() - started:.1f} s"
-        source = status["clusters"].get("source")
+        source = status["clusters"].get(args.cluster)
         if not source:
-            raise SystemExit("the sandbox's source Kafka is not up\n" + "\n".join(sandbox_log))
+            raise SystemExit(f"the sandbox's {args.cluster} Kafka is not up\n" + "\n".join(sandbox_log))
         with hq_server(workdir / "hq", token, workdir / "hq.log") as (url, _), httpx.Client(
                 base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
             api.post("/v1/environments", json={"name": ENVIRONMENT, "tier": "development"}).raise_for_status()
