@@ -12,8 +12,9 @@ from outside hits every contender alike:
             direct:  one long-lived confluent-kafka Producer configured as the agent's (enable.idempotence,
                      acks=all, linger.ms=5, murmur2_random), produce() each record, flush(); every delivery report
                      checked
-  consume   api:     GET …/streams/{s}/events?consumerGroup=<new>&offset=earliest&limit=1000 in a loop, one caller,
-                     until --records distinct records came back
+  consume   api:     GET …/streams/{s}/events?consumerGroup=<new>&offset=earliest&limit=1000 in a loop, --consumers
+                     callers (default 1) sharing the group's member, until --records distinct records came back
+                     (none twice)
             direct:  a confluent-kafka Consumer of a new group, auto.offset.reset=earliest, consume(1000) in a loop,
                      json.loads of each value (the API's caller gets decoded values too), until --records records
   latency   single:  POST …/events with one record, one at a time (--singles each round)
@@ -28,7 +29,8 @@ figure with 50-record requests, karapace#412) and Confluent's REST proxy anchor 
 kafka-rest#199), with the machine and the 1-minute load before each figure. The topics are deleted at the end.
 
     .venv/bin/python bench/events.py [--records 40000] [--batch 500] [--clients 4] [--value-bytes 1024]
-                                     [--partitions 6] [--rounds 3] [--singles 200] [--sandbox DIR]
+                                     [--partitions 6] [--rounds 3] [--singles 200] [--consumers 1]
+                                     [--sandbox DIR] [--cluster source|target]
 """
 
 from __future__ import annotations
@@ -170,24 +172,35 @@ async def api_publish(url: str, token: str, stream: str, bodies: list[bytes], cl
     return published, time.perf_counter() - started
 
 
-async def api_consume(hq: httpx.AsyncClient, stream: str, records: int) -> tuple[int, float, float]:
-    """(records, seconds from the first record to the last, seconds until the first) for a new group."""
+async def api_consume(hq: httpx.AsyncClient, stream: str, records: int, callers: int) -> tuple[int, float, float]:
+    """(records, seconds from the first record to the last, seconds until the first) for a new group, pulled by
+    `callers` concurrent callers; each record must come to one caller only."""
     group = f"{PREFIX}{uuid.uuid4().hex[:8]}"
     seen: set[str] = set()
+    handed = 0
     started = time.perf_counter()
-    first = None
-    while len(seen) < records:
-        answer = await hq.get(events_path(stream, "events"), params={
-            "consumerGroup": group, "offset": "earliest", "limit": 1000, "timeout": 5000})
-        if answer.status_code != 200:
-            raise SystemExit(f"consume: {answer.status_code} {answer.text[:400]}")
-        events = answer.json()["events"]
-        if not events:
-            raise SystemExit(f"consume: an empty answer after {len(seen)} of {records} records")
-        if first is None:
-            first = time.perf_counter()
-        seen.update(event["eventId"] for event in events)
-    return len(seen), time.perf_counter() - first, first - started
+    first = last = None
+
+    async def caller() -> None:
+        nonlocal handed, first, last
+        while len(seen) < records:
+            answer = await hq.get(events_path(stream, "events"), params={
+                "consumerGroup": group, "offset": "earliest", "limit": 1000, "timeout": 5000})
+            if answer.status_code != 200:
+                raise SystemExit(f"consume: {answer.status_code} {answer.text[:400]}")
+            events = answer.json()["events"]
+            if not events and len(seen) < records:
+                raise SystemExit(f"consume: an empty answer after {len(seen)} of {records} records")
+            if events:
+                first = first or time.perf_counter()
+                handed += len(events)
+                seen.update(event["eventId"] for event in events)
+                last = time.perf_counter()
+
+    await asyncio.gather(*(caller() for _ in range(callers)))
+    if handed != len(seen):
+        raise SystemExit(f"consume: {handed - len(seen)} records handed out twice")
+    return len(seen), last - first, first - started
 
 
 async def timed_calls(timings: Latency, samples: int, call: Any) -> None:
@@ -307,7 +320,7 @@ async def measure(url: str, token: str, bootstrap: str, args: argparse.Namespace
                 load = load1()
                 rates["publish direct"].add(*direct_publish(producer, direct_stream, records), load)
                 load = load1()
-                count, seconds, wait = await api_consume(hq, api_stream, args.records)
+                count, seconds, wait = await api_consume(hq, api_stream, args.records, args.consumers)
                 rates["consume api"].add(count, seconds, load, wait)
                 load = load1()
                 count, seconds, wait = direct_consume(bootstrap, direct_stream, args.records)
@@ -344,7 +357,8 @@ def report(args: argparse.Namespace, start_load: tuple[float, ...], found: dict[
     print("-" * len(header))
     print(rates["publish api"].line(f"batch publish through HQ, {args.batch} events a request, {args.clients} clients"))
     print(rates["publish direct"].line("confluent-kafka Producer, the agent's producer settings"))
-    print(rates["consume api"].line("consume through HQ, one caller, limit 1000, a new group each round"))
+    print(rates["consume api"].line(f"consume through HQ, {args.consumers} caller(s), limit 1000, a new group each"
+                                    " round"))
     print(rates["consume direct"].line("confluent-kafka Consumer, consume(1000), json.loads of each value"))
     print()
     header = f"{'latency':<8} {'samples':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
@@ -380,6 +394,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=40_000, help="records each contender writes and reads a round")
     parser.add_argument("--batch", type=int, default=500, help="events per batch publish")
     parser.add_argument("--clients", type=int, default=4, help="concurrent batch publishers")
+    parser.add_argument("--consumers", type=int, default=1, help="concurrent callers of the API consume")
     parser.add_argument("--value-bytes", type=int, default=1024)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
