@@ -7,11 +7,14 @@ holds as the group's committed offset."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from console.screens.group_detail import GroupDetailScreen
+from console.screens.group_offsets import GroupOffsets
+from console.screens.groups import GroupsScreen
+from console.screens.topic_form import TopicForm
+from console.screens.topics import TopicsScreen
 from textual.widgets import Input
 
 from backend.environments.models import EnvironmentCreate
@@ -19,18 +22,12 @@ from console.app import StreamHQApp
 from console.client import APIError, HQClient
 from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
-from console.screens.group_detail import GroupDetailScreen
-from console.screens.group_offsets import GroupOffsets
-from console.screens.groups import GroupsScreen
 from console.screens.publish_editor import PublishEditor
 from console.screens.tail import TailScreen
-from console.screens.topic_form import TopicForm
-from console.screens.topics import TopicsScreen
 from console.widgets.config_area import ConfigArea
 from tests.console.helpers import eventually, live, settle, table_keys, until
-from tests.kafka.conftest import plaintext
+from tests.kafka.conftest import TOKEN, plaintext
 from tests.kafka.replication import unique
-from tests.kafka.test_console_connectors import TOKEN, EmbeddedHQ
 from tests.waiting import until as until_kafka
 
 pytestmark = pytest.mark.kafka
@@ -39,14 +36,6 @@ ENVIRONMENT = "e2e-events"
 SIZE = (120, 40)
 STATES = 3000  # tries of 20 ms: a minute for the agent's reading of the cluster on a loaded machine
 VALUE = '{"order": 17, "amount": 9.5}'
-
-
-@pytest.fixture
-def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("STREAMHQ_CONFIG_DIR", str(tmp_path / "config"))
-    hq = EmbeddedHQ(tmp_path)
-    yield hq
-    hq.stop()
 
 
 def consume_and_commit(bootstrap: str, topic: str, group: str, records: int) -> None:
@@ -112,11 +101,8 @@ async def test_create_publish_tail_and_rewind_a_group_from_the_keyboard(embedded
             await until(pilot, lambda: isinstance(pilot.app.screen, PublishEditor), "the publish editor")
             editor = pilot.app.screen
             await pilot.press(*"order-17")  # the key field has the focus
-            # Edits, as typing or a paste makes them: load_text() on a JSON-highlighted area (a new
-            # tree-sitter document) crashes this Python with tree-sitter 0.26.1 and tree-sitter-json 0.24.8.
-            for area, text in (("#publish-headers", "source: console\n"), ("#publish-value", VALUE)):
-                editor.query_one(area, ConfigArea).clear()
-                editor.query_one(area, ConfigArea).insert(text)
+            editor.query_one("#publish-headers", ConfigArea).load_text("source: console")
+            editor.query_one("#publish-value", ConfigArea).load_text(VALUE)
             await pilot.press("ctrl+s")
             await until(pilot, lambda: editor.answer_text.startswith(("✓ published", "Not published")),
                         "the publish answer", tries=STATES)
