@@ -10,11 +10,6 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
-from console.screens.group_detail import GroupDetailScreen
-from console.screens.group_offsets import GroupOffsets
-from console.screens.groups import GroupsScreen
-from console.screens.topic_form import TopicForm
-from console.screens.topics import TopicsScreen
 from textual.widgets import Input
 
 from backend.environments.models import EnvironmentCreate
@@ -22,8 +17,13 @@ from console.app import StreamHQApp
 from console.client import APIError, HQClient
 from console.config import ConsoleConfig
 from console.screens.confirm import ConfirmDialog
+from console.screens.group_detail import GroupDetailScreen
+from console.screens.group_offsets import GroupOffsets
+from console.screens.groups import GroupsScreen
 from console.screens.publish_editor import PublishEditor
 from console.screens.tail import TailScreen
+from console.screens.topic_form import TopicForm
+from console.screens.topics import TopicsScreen
 from console.widgets.config_area import ConfigArea
 from tests.console.helpers import eventually, live, settle, table_keys, until
 from tests.kafka.conftest import TOKEN, plaintext
