@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/replicate.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/connect.py
+	$(BIN)/python bench/events.py
 
 sandbox-down: install
 	$(BIN)/streamhq sandbox down --home .streamhq

@@ -44,6 +44,9 @@ FETCH_BACKOFF_MS = 10
 FETCH_WAIT_MS = 100
 POLL_SECONDS = 0.1  # the member's longest wait in librdkafka before it looks at its commands again
 PAUSED_POLL_SECONDS = 0.005
+# A full buffer waits this long for callers before the member pauses: a resumed partition is fetched
+# again only ~1 s later (librdkafka's next fetch decision), which held a drained member to ~5,000/s.
+FULL_WAIT_SECONDS = 0.5
 BUSY_SECONDS = 1.0  # a member whose records were taken this recently has callers
 POSITIONS_SECONDS = 0.05  # how often the member reads its positions and high watermarks (local calls)
 METADATA_SECONDS = 10.0  # a new member's checks of the stream (and of a numeric offset)
@@ -104,6 +107,8 @@ class Member:
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._paused = False
         self._taken_at = 0.0  # time.monotonic() of the last take
+        self._full_since: float | None = None  # when the buffer filled, while not paused
+        self._room_made = threading.Event()  # a caller took records, or a command came
         self._giving_up: dict[int, int] = {}  # partition -> next offset, between a revoke and its assign
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"streamhq-member-{group}", daemon=True)
@@ -128,7 +133,11 @@ class Member:
         try:
             while not self._closed.is_set():
                 self._run_commands()
+                self._room_made.clear()
                 room = self._flow()
+                if room <= 0 and not self._paused:  # full: its callers get time to take some first
+                    self._room_made.wait(POLL_SECONDS)
+                    continue
                 messages = self._consumer.consume(max(1, min(FETCH_BATCH, room)), self._poll_seconds())
                 self._take_in(messages)
                 if not messages and deletion.gone():
@@ -216,19 +225,23 @@ class Member:
             self._next.pop(partition, None)
 
     def _flow(self) -> int:
-        """Pauses the partitions while the buffer is full and resumes them once a fetch fits
-        again; answers how many records fit. librdkafka drops what it prefetched for a paused
-        partition (it fetches again on resume), so the member pauses only when it must."""
+        """How many records fit; pauses the partitions once the buffer stayed full FULL_WAIT_SECONDS
+        (librdkafka drops what it prefetched for a paused partition) and resumes when a fetch fits."""
         with self._lock:
             room = BUFFER_RECORDS - len(self._buffer)
             full = room <= 0 or self._bytes >= BUFFER_BYTES
             fits = room >= FETCH_BATCH and self._bytes <= BUFFER_BYTES // 2
         if full and not self._paused:
+            self._full_since = self._full_since or time.monotonic()
+            if time.monotonic() - self._full_since < FULL_WAIT_SECONDS:
+                return 0
             self._consumer.pause(self._consumer.assignment())
             self._paused = True
         elif self._paused and fits:
             self._consumer.resume(self._consumer.assignment())
             self._paused = False
+        if not full:
+            self._full_since = None
         return room
 
     def _poll_seconds(self) -> float:
@@ -305,6 +318,8 @@ class Member:
                 self._next[record.partition] = record.offset + 1
                 taken.append(record.event)
             self._taken_at = time.monotonic()
+        if taken:
+            self._room_made.set()
         return taken
 
     async def pull(self, limit: int, timeout: float) -> list[ConsumedEvent]:
@@ -348,6 +363,7 @@ class Member:
                 done.set_exception(exc)
 
         self._commands.put(command)
+        self._room_made.set()  # a member waiting on its full buffer runs it now
         try:
             return await asyncio.wait_for(asyncio.wrap_future(done), COMMIT_SECONDS)
         except TimeoutError:
