@@ -83,10 +83,38 @@ def _not_unicode(path: str) -> BodyRefused:
                            "A string holds a lone surrogate (e.g. \\ud800): it is not Unicode text.")
 
 
+def _acceptable(document: Any) -> bool:
+    """Whether the document holds no refusal and no string that is not Unicode; the walk of
+    every body, so it builds no paths (they cost more than the walk)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                return False
+        elif isinstance(value, dict):
+            for key in value:
+                if isinstance(key, Refusal) or (isinstance(key, str) and not _is_unicode(key)):
+                    return False
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, Refusal):
+            return False
+    return True
+
+
 def check_document(document: Any) -> None:
+    """Raises BodyRefused at the first refused value or key (see `_check_with_paths`); a body
+    is walked once, and again with paths only when it is refused."""
+    if not _acceptable(document):
+        _check_with_paths(document)
+
+
+def _check_with_paths(document: Any) -> None:
     """Raises BodyRefused at the first refused value or key, or string that is not Unicode
-    (a lone surrogate cannot be stored or answered). Iterative: the depth is already bounded,
-    but the walk must not be the next recursion to trip."""
+    (a lone surrogate cannot be stored or answered), naming its path. Iterative: the depth is
+    already bounded, but the walk must not be the next recursion to trip."""
     pending = [(document, "")]
     while pending:
         value, path = pending.pop()
