@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from tests.api.hq import ADMIN_TOKEN, PREFIXES, UNREACHABLE_BROKERS, RunningHQ, running_hq
+from tests.api.hq import ADMIN_TOKEN, PREFIXES, UNREACHABLE_BROKERS, RunningHQ, add_environment, agent_hq, running_hq
 from tests.api.k2k_apps import KUBERNETES, Clusters, app_doc, create, make_clusters
 
 
@@ -70,9 +70,7 @@ def app(api: httpx.Client, clusters: Clusters, name: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def hq_with_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
     """A real HQ that runs the built-in agent (the session's HQ runs none)."""
-    settings = Settings(home=Path(tmp_path_factory.mktemp("hq-agent")), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=0.5, agent_timeout_seconds=1.0)
-    with running_hq(settings) as running:
+    with agent_hq(Path(tmp_path_factory.mktemp("hq-agent")), 0.5, 1.0) as running:
         yield running
 
 
@@ -87,10 +85,6 @@ def environment(client: httpx.Client, unique_name: Callable[[], str]) -> Callabl
     """An environment, with a Kafka connection to brokers that refuse unless `kafka=None`."""
 
     def make(kafka: dict | None = UNREACHABLE_BROKERS) -> str:
-        name = unique_name()
-        client.post("/v1/environments", json={"name": name}).raise_for_status()
-        if kafka is not None:
-            client.put(f"/v1/environments/{name}/kafka-connections/main", json=kafka).raise_for_status()
-        return name
+        return add_environment(client, unique_name(), kafka)
 
     return make

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -62,13 +63,30 @@ def running_hq(settings: Settings) -> Iterator[RunningHQ]:
 
 
 @contextmanager
+def agent_hq(home: Path, interval_seconds: float, timeout_seconds: float, **settings: Any) -> Iterator[RunningHQ]:
+    """A running HQ whose built-in agent reads every `interval_seconds` (no K2K controller), with
+    any further `settings` a module's tests need."""
+    with running_hq(Settings(home=home, admin_token=ADMIN_TOKEN, k2k_controller=False,
+                             agent_interval_seconds=interval_seconds, agent_timeout_seconds=timeout_seconds,
+                             **settings)) as running:
+        yield running
+
+
+@contextmanager
 def polling_hq(home: Path, round_seconds: float, agent_timeout_seconds: float) -> Iterator[RunningHQ]:
     """A running HQ whose built-in agent reads every `round_seconds` and pings idle feeds as often
     (no K2K controller): for tests that follow what the agent reads."""
-    settings = Settings(home=home, admin_token=ADMIN_TOKEN, k2k_controller=False, agent_interval_seconds=round_seconds,
-                        agent_timeout_seconds=agent_timeout_seconds, sse_ping_seconds=round_seconds)
-    with running_hq(settings) as running:
+    with agent_hq(home, round_seconds, agent_timeout_seconds, sse_ping_seconds=round_seconds) as running:
         yield running
+
+
+def add_environment(api: httpx.Client, name: str, kafka: dict | None = UNREACHABLE_BROKERS) -> str:
+    """Creates environment `name` with Kafka connection `main` (brokers that refuse, unless given;
+    none with `kafka=None`) and returns its name."""
+    api.post("/v1/environments", json={"name": name}).raise_for_status()
+    if kafka is not None:
+        api.put(f"/v1/environments/{name}/kafka-connections/main", json=kafka).raise_for_status()
+    return name
 
 
 def assert_error(response: httpx.Response, status: int, type_: str, *fields: str) -> dict:

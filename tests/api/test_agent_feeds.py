@@ -16,10 +16,9 @@ from backend.connect.live import ConnectorLedger
 from backend.connect.models import ConnectorListItem, ConnectStatus
 from backend.deps import services_of
 from backend.lrn import connector_lrn
-from backend.settings import Settings
 from backend.streams.live import StreamsReading
 from backend.streams.models import GroupSummary, StreamSummary
-from tests.api.hq import ADMIN_TOKEN, PREFIXES, RunningHQ, running_hq
+from tests.api.hq import PREFIXES, RunningHQ, add_environment, agent_hq
 from tests.api.sse_reader import READ_TIMEOUT, live, live_and_ready
 from tests.http_servers import refusing_url
 from tests.waiting import until
@@ -31,17 +30,8 @@ STREAMS_FEED_OPERATIONS = {("GET", f"{prefix}/environments/{{name}}/proxy/api/v1
 
 @pytest.fixture(scope="module")
 def hq_with_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
-    settings = Settings(home=Path(tmp_path_factory.mktemp("hq-agent-feeds")), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=0.5, agent_timeout_seconds=1.0,
-                        sse_ping_seconds=0.2)
-    with running_hq(settings) as running:
+    with agent_hq(Path(tmp_path_factory.mktemp("hq-agent-feeds")), 0.5, 1.0, sse_ping_seconds=0.2) as running:
         yield running
-
-
-@pytest.fixture
-def client(hq_with_agent: RunningHQ) -> Iterator[httpx.Client]:
-    with hq_with_agent.client() as http:
-        yield http
 
 
 @pytest.fixture
@@ -49,10 +39,7 @@ def environment(client: httpx.Client, unique_name: Callable[[], str]) -> Iterato
     """An environment whose agent exists (it has a Kafka connection, to brokers that refuse) with
     a Connect cluster `main` that refuses too: the agent never reads it, so what the ledger holds
     of it is only what a test put there (and stays, as a failed cluster's connectors do)."""
-    name = unique_name()
-    client.post("/v1/environments", json={"name": name}).raise_for_status()
-    client.put(f"/v1/environments/{name}/kafka-connections/main",
-               json={"override_broker_addresses": ["127.0.0.1:1"]}).raise_for_status()
+    name = add_environment(client, unique_name())
     with refusing_url() as down:
         client.put(f"/v1/environments/{name}/connect-clusters/main", json={"urls": [down]}).raise_for_status()
         yield name

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from backend.environments.models import KafkaConnectionSpec
 from backend.sandbox import Sandbox
 from backend.settings import Settings
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, add_environment, running_hq
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,18 @@ def connect_urls(sandbox: Sandbox) -> dict[str, str]:
     """The REST URL of each Connect cluster, keyed by the Kafka cluster it works on:
     `{"source": ..., "target": ...}`."""
     return {kafka: worker["url"] for kafka, worker in sandbox.status()["connects"].items()}
+
+
+@pytest.fixture
+def client(hq: RunningHQ) -> Iterator[httpx.Client]:
+    """An admin's client of the module's own `hq` (each module starts the HQ its tests need)."""
+    with hq.client() as http:
+        yield http
+
+
+def source_environment(api: httpx.Client, name: str, source: dict) -> str:
+    """Creates environment `name` whose Kafka connection `main` is the sandbox's source cluster."""
+    return add_environment(api, name, plaintext(source).model_dump(mode="json", exclude_none=True))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from backend.deps import services_of
 from backend.lrn import connector_lrn
 from tests.api.hq import RunningHQ, polling_hq
 from tests.api.sse_reader import READ_TIMEOUT, EventStream, Frame, live, live_and_ready
+from tests.kafka.conftest import source_environment
 from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
@@ -37,12 +38,6 @@ def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
         yield running
 
 
-@pytest.fixture
-def client(hq: RunningHQ) -> Iterator[httpx.Client]:
-    with hq.client() as http:
-        yield http
-
-
 @pytest.fixture(scope="module")
 def connect_url(sandbox) -> str:
     return sandbox.status()["connect"]["url"]
@@ -51,10 +46,7 @@ def connect_url(sandbox) -> str:
 @pytest.fixture
 def environment(client: httpx.Client, unique_name: Callable[[], str], source: dict, connect_url: str) -> str:
     """An environment on the sandbox's source cluster with its Connect worker registered as `main`."""
-    name = unique_name()
-    client.post("/v1/environments", json={"name": name}).raise_for_status()
-    client.put(f"/v1/environments/{name}/kafka-connections/main",
-               json={"override_broker_addresses": [source["bootstrap"]]}).raise_for_status()
+    name = source_environment(client, unique_name(), source)
     client.put(f"/v1/environments/{name}/connect-clusters/main", json={"urls": [connect_url]}).raise_for_status()
     return name
 

@@ -23,6 +23,7 @@ from backend.lrn import kafka_consumer_group_lrn, kafka_topic_lrn, resource_lrn
 from backend.streams.live import StreamLedger
 from tests.api.hq import RunningHQ, polling_hq
 from tests.api.sse_reader import EventStream, Frame, live_and_ready
+from tests.kafka.conftest import source_environment
 from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
@@ -41,18 +42,8 @@ def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
 
 
 @pytest.fixture
-def client(hq: RunningHQ) -> Iterator[httpx.Client]:
-    with hq.client() as http:
-        yield http
-
-
-@pytest.fixture
 def environment(client: httpx.Client, unique_name: Callable[[], str], source: dict) -> str:
-    name = unique_name()
-    client.post("/v1/environments", json={"name": name}).raise_for_status()
-    client.put(f"/v1/environments/{name}/kafka-connections/main",
-               json={"override_broker_addresses": [source["bootstrap"]]}).raise_for_status()
-    return name
+    return source_environment(client, unique_name(), source)
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from backend.settings import Settings
 from backend.streams.members import MAX_MEMBERS
 from backend.streams.partitioner import partition_for
 from backend.streams.records import iso_ms
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
-from tests.kafka.conftest import plaintext
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, agent_hq, running_hq
+from tests.kafka.conftest import plaintext, source_environment
 from tests.kafka.test_events_streams import assert_event_error
 from tests.waiting import until
 
@@ -33,9 +33,7 @@ SHARED_RECORDS = 10_000
 
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
-    settings = Settings(home=tmp_path_factory.mktemp("hq-events"), admin_token=ADMIN_TOKEN, k2k_controller=False,
-                        agent_interval_seconds=1.0, agent_timeout_seconds=10.0, consumer_ttl_seconds=TTL_SECONDS)
-    with running_hq(settings) as running:
+    with agent_hq(tmp_path_factory.mktemp("hq-events"), 1.0, 10.0, consumer_ttl_seconds=TTL_SECONDS) as running:
         yield running
 
 
@@ -46,11 +44,8 @@ def bootstrap(source: dict) -> str:
 
 def events_url(hq: RunningHQ, source: dict) -> str:
     """The event API of a new environment on the sandbox's source Kafka, through HQ's proxy."""
-    name = f"events-{uuid.uuid4().hex[:8]}"
     with hq.client() as api:
-        api.post("/v1/environments", json={"name": name}).raise_for_status()
-        api.put(f"/v1/environments/{name}/kafka-connections/main",
-                json=plaintext(source).model_dump(mode="json", exclude_none=True)).raise_for_status()
+        name = source_environment(api, f"events-{uuid.uuid4().hex[:8]}", source)
     return f"{hq.url}/api/v1/environments/{name}/proxy/api/v1"
 
 

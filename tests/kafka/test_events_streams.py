@@ -16,13 +16,12 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 from kafka import KafkaAdminClient
 
 from backend.replicator.config import consumer_group
-from backend.settings import Settings
 from backend.streams.clients import KafkaClients
 from backend.streams.errors import EventApiError
 from backend.streams.groups import commit_inactive
 from backend.streams.models import CommitOffset
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
-from tests.kafka.conftest import plaintext
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, agent_hq
+from tests.kafka.conftest import plaintext, source_environment
 from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
@@ -34,9 +33,7 @@ CREATE_BATCH = 500
 
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
-    settings = Settings(home=tmp_path_factory.mktemp("hq-events-streams"), admin_token=ADMIN_TOKEN,
-                        k2k_controller=False, agent_interval_seconds=1.0, agent_timeout_seconds=10.0)
-    with running_hq(settings) as running:
+    with agent_hq(tmp_path_factory.mktemp("hq-events-streams"), 1.0, 10.0) as running:
         yield running
 
 
@@ -47,12 +44,8 @@ def bootstrap(source: dict) -> str:
 
 @pytest.fixture(scope="module")
 def environment(hq: RunningHQ, source: dict) -> str:
-    name = f"events-{uuid.uuid4().hex[:8]}"
     with hq.client() as api:
-        api.post("/v1/environments", json={"name": name}).raise_for_status()
-        api.put(f"/v1/environments/{name}/kafka-connections/main",
-                json=plaintext(source).model_dump(mode="json", exclude_none=True)).raise_for_status()
-    return name
+        return source_environment(api, f"events-{uuid.uuid4().hex[:8]}", source)
 
 
 @pytest.fixture

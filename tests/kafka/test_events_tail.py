@@ -15,12 +15,11 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from backend.deps import services_of
-from backend.settings import Settings
 from backend.streams.records import iso_ms
 from backend.streams.tail import MAX_TAILS, QUEUED_FRAMES, Tail, TailRegistry, tail_registry
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, running_hq
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, agent_hq
 from tests.api.sse_reader import READ_TIMEOUT, EventStream, Frame, live
-from tests.kafka.conftest import create_topic
+from tests.kafka.conftest import create_topic, source_environment
 from tests.waiting import until
 
 pytestmark = pytest.mark.kafka
@@ -32,26 +31,14 @@ T1 = T0 + 60_000
 
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHQ]:
-    settings = Settings(home=tmp_path_factory.mktemp("hq-tail"), admin_token=ADMIN_TOKEN, k2k_controller=False,
-                        agent_interval_seconds=5.0, agent_timeout_seconds=5.0, sse_ping_seconds=PING_SECONDS)
-    with running_hq(settings) as running:
+    with agent_hq(tmp_path_factory.mktemp("hq-tail"), 5.0, 5.0, sse_ping_seconds=PING_SECONDS) as running:
         yield running
-
-
-@pytest.fixture
-def client(hq: RunningHQ) -> Iterator[httpx.Client]:
-    with hq.client() as http:
-        yield http
 
 
 @pytest.fixture(scope="module")
 def environment(hq: RunningHQ, source: dict) -> str:
-    name = "tail"
     with hq.client() as api:
-        api.post("/v1/environments", json={"name": name}).raise_for_status()
-        api.put(f"/v1/environments/{name}/kafka-connections/main",
-                json={"override_broker_addresses": [source["bootstrap"]]}).raise_for_status()
-    return name
+        return source_environment(api, "tail", source)
 
 
 @pytest.fixture
