@@ -16,11 +16,10 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from backend.agent.kafka import admin_client, topic_sizes
-from backend.settings import Settings
 from backend.streams.members import MAX_MEMBERS
 from backend.streams.partitioner import partition_for
 from backend.streams.records import iso_ms
-from tests.api.hq import ADMIN_TOKEN, RunningHQ, agent_hq, running_hq
+from tests.api.hq import ADMIN_TOKEN, RunningHQ, agent_hq
 from tests.kafka.conftest import plaintext, source_environment
 from tests.kafka.test_events_streams import assert_event_error
 from tests.waiting import until
@@ -377,9 +376,8 @@ BOUND_TTL_SECONDS = 20.0
 
 @pytest.fixture
 def bounded_events(tmp_path, source: dict) -> Iterator[httpx.Client]:
-    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, k2k_controller=False, agent_interval_seconds=1.0,
-                        consumer_ttl_seconds=BOUND_TTL_SECONDS)
-    with running_hq(settings) as bounded, event_api(events_url(bounded, source)) as client:
+    with (agent_hq(tmp_path, 1.0, 5.0, consumer_ttl_seconds=BOUND_TTL_SECONDS) as bounded,
+          event_api(events_url(bounded, source)) as client):
         yield client
 
 
@@ -399,8 +397,7 @@ def test_members_past_the_bound_are_refused_until_one_expires(bounded_events, to
 @pytest.fixture
 def lasting_events(tmp_path, source: dict) -> Iterator[httpx.Client]:
     """An HQ whose members outlive a rebalance nobody calls during (the default TTL)."""
-    settings = Settings(home=tmp_path, admin_token=ADMIN_TOKEN, k2k_controller=False, agent_interval_seconds=1.0)
-    with running_hq(settings) as lasting, event_api(events_url(lasting, source)) as client:
+    with agent_hq(tmp_path, 1.0, 5.0) as lasting, event_api(events_url(lasting, source)) as client:
         yield client
 
 
