@@ -72,15 +72,24 @@ def register_replication(k2k: K2KService) -> None:
         })
 
 
+# The reports job reads for this long, then leaves its group for REPORT_PAUSE: a group that is
+# Empty most of the time, lagging more and more, whose offsets the console can set (a group with
+# members cannot be rewound).
+REPORT_SECONDS = 20.0
+REPORT_PAUSE = 100.0
+
+
 class OrderStream:
     """Produces order events to `demo.orders` at a rate that rises and falls over a minute,
-    and consumes them as the `demo-billing` group, on background threads."""
+    consumes them as the `demo-billing` group, and as `demo-reports`, a batch job that runs for a
+    while every two minutes, on background threads."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._produce, name="demo-producer", daemon=True),
-                         threading.Thread(target=self._consume, name="demo-consumer", daemon=True)]
+                         threading.Thread(target=self._consume, name="demo-consumer", daemon=True),
+                         threading.Thread(target=self._report, name="demo-reports", daemon=True)]
 
     def start(self) -> OrderStream:
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
@@ -119,3 +128,17 @@ class OrderStream:
                 consumer.poll(0.5)
         finally:
             consumer.close()
+
+    def _report(self) -> None:
+        while not self._stop.is_set():
+            consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "demo-reports",
+                                 "auto.offset.reset": "earliest"})
+            consumer.subscribe([DEMO_TOPIC])
+            try:
+                until = time.monotonic() + REPORT_SECONDS
+                while not self._stop.is_set() and time.monotonic() < until:
+                    consumer.poll(0.5)
+            finally:
+                consumer.close()  # commits what it read, and leaves the group
+            self._stop.wait(REPORT_PAUSE)
+
