@@ -191,8 +191,9 @@ class PublishOptions(BaseModel):
 class BatchPublish(BaseModel):
     model_config = Strict
 
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH_EVENTS,
-                                               description="Each a PublishEvent, validated on its own")
+    # Any, not an object: an entry that is not one fails alone, like any other bad event.
+    events: list[Any] = Field(min_length=1, max_length=MAX_BATCH_EVENTS,
+                              description="Each a PublishEvent, validated on its own")
     options: PublishOptions = Field(default_factory=PublishOptions)
 
 

@@ -186,16 +186,18 @@ def test_a_batch_fails_only_its_bad_events(events, topic, bootstrap):
     batch = {"events": [{"key": "a", "value": {"n": 1}},
                         {"key": 5, "value": {"n": 2}},  # a key that is not a string
                         {"key": "c", "value": "x" * 5000},  # over the stream's max.message.bytes
-                        {"key": "d", "value": {"n": 4}, "headers": {"h": "v"}}]}
+                        {"key": "d", "value": {"n": 4}, "headers": {"h": "v"}},
+                        "not an event"]}
     answer = events.post(f"/streams/{stream}/events/batch", json=batch)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert (body["totalEvents"], body["successCount"], body["failureCount"]) == (4, 2, 2)
+    assert (body["totalEvents"], body["successCount"], body["failureCount"]) == (5, 2, 3)
     assert body["batchId"]
     results = body["results"]
-    assert [r["status"] for r in results] == ["published", "failed", "failed", "published"]
+    assert [r["status"] for r in results] == ["published", "failed", "failed", "published", "failed"]
     assert results[1]["error"]["code"] == 1000 and results[1]["error"]["field"] == "events.1.key"
     assert results[2]["error"]["code"] == 1000 and results[2]["error"]["field"] == "value"
+    assert results[4]["error"]["code"] == 1000 and results[4]["error"]["field"] == "events.4"
     assert records_in(bootstrap, stream) == 2
     for result in (results[0], results[3]):
         assert result["eventId"] == f"{stream}:0:{result['offset']}"
