@@ -57,16 +57,19 @@ def test_a_concurrent_duplicate_waits_for_the_first_answer():
     calls: list[int] = []
 
     async def both() -> list[Answer]:
-        release = asyncio.Event()
+        started, release = asyncio.Event(), asyncio.Event()
 
         async def slow() -> Answer:
             calls.append(1)
+            started.set()
             await release.wait()
             return Answer(201, b"first")
 
         first = asyncio.create_task(cache.answer("k", "p", slow))
+        await started.wait()  # the first is at work: its key is taken, its answer pending
+        # The second is scheduled before the release wakes the first (asyncio runs ready tasks in
+        # order), so it meets the pending answer and waits for it.
         second = asyncio.create_task(cache.answer("k", "p", slow))
-        await asyncio.sleep(0)  # both are waiting now: one on the work, one on its answer
         release.set()
         return [await first, await second]
 
