@@ -11,12 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from backend.environments.models import KafkaConnectionSpec
 from backend.sandbox import Sandbox
 from backend.settings import Settings
 from tests.api.hq import ADMIN_TOKEN, RunningHQ, add_environment, running_hq
+from tests.waiting import until
 
 
 @pytest.fixture(scope="session")
@@ -177,3 +179,22 @@ def embedded_hq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emb
     hq = EmbeddedHQ(tmp_path)
     yield hq
     hq.stop()
+
+
+def consume_and_commit(bootstrap: str, topic: str, group: str, records: int) -> None:
+    """A consumer of `group` reads `records` records, commits where it is, and stops (leaves)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    seen = 0
+
+    def all_read() -> bool:
+        nonlocal seen
+        message = consumer.poll(1.0)
+        seen += message is not None and not message.error()
+        return seen >= records
+
+    until(all_read, 60, f"{records} records consumed", every=0)
+    consumer.commit(asynchronous=False)
+    consumer.close()
+

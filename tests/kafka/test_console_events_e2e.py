@@ -26,9 +26,8 @@ from console.screens.topic_form import TopicForm
 from console.screens.topics import TopicsScreen
 from console.widgets.config_area import ConfigArea
 from tests.console.helpers import eventually, live, settle, table_keys, until
-from tests.kafka.conftest import TOKEN, plaintext
+from tests.kafka.conftest import TOKEN, consume_and_commit, plaintext
 from tests.kafka.replication import unique
-from tests.waiting import until as until_kafka
 
 pytestmark = pytest.mark.kafka
 
@@ -36,24 +35,6 @@ ENVIRONMENT = "e2e-events"
 SIZE = (120, 40)
 STATES = 3000  # tries of 20 ms: a minute for the agent's reading of the cluster on a loaded machine
 VALUE = '{"order": 17, "amount": 9.5}'
-
-
-def consume_and_commit(bootstrap: str, topic: str, group: str, records: int) -> None:
-    """A consumer of `group` reads `records` records, commits where it is, and stops (leaves)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    seen = 0
-
-    def all_read() -> bool:
-        nonlocal seen
-        message = consumer.poll(1.0)
-        seen += message is not None and not message.error()
-        return seen >= records
-
-    until_kafka(all_read, 60, f"{records} records consumed", every=0)
-    consumer.commit(asynchronous=False)
-    consumer.close()
 
 
 def committed(bootstrap: str, topic: str, group: str) -> int:

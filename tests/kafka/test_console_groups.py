@@ -19,10 +19,9 @@ from console.screens.group_detail import GroupDetailScreen
 from console.screens.group_offsets import GroupOffsets
 from console.screens.groups import GroupsScreen
 from tests.console.helpers import eventually, live, settle, table_keys, until
-from tests.kafka.conftest import create_topic, plaintext
+from tests.kafka.conftest import consume_and_commit, create_topic, plaintext
 from tests.kafka.replication import unique
 from tests.kafka.test_console_connectors import TOKEN, EmbeddedHQ
-from tests.waiting import until as until_kafka
 
 pytestmark = pytest.mark.kafka
 
@@ -45,24 +44,6 @@ def produce(bootstrap: str, topic: str, per_partition: int) -> None:
         for n in range(per_partition):
             producer.produce(topic, value=f"{n}".encode(), partition=partition)
     producer.flush(30)
-
-
-def consume_and_commit(bootstrap: str, topic: str, group: str, records: int) -> None:
-    """A consumer of `group` reads `records` records, commits where it is, and stops."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    seen = 0
-
-    def all_read() -> bool:
-        nonlocal seen
-        message = consumer.poll(1.0)
-        seen += message is not None and not message.error()
-        return seen >= records
-
-    until_kafka(all_read, 60, f"{records} records consumed", every=0)
-    consumer.commit(asynchronous=False)
-    consumer.close()
 
 
 def committed(bootstrap: str, topic: str, group: str) -> list[int]:
